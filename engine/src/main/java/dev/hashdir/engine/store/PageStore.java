@@ -1,0 +1,372 @@
+package dev.hashdir.engine.store;
+
+import dev.hashdir.bindings.hdf5.H5;
+import dev.hashdir.bindings.hdf5.H5Dataset;
+import dev.hashdir.bindings.hdf5.H5File;
+import dev.hashdir.bindings.hdf5.H5Type;
+import dev.hashdir.bindings.hdf5.Hdf5Exception;
+import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.StoreException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * The writer's view of {@code <data>/hashdir.h5}: fixed-size pages by id, the two meta slots, and
+ * durability ({@code H5Fflush} + {@code fdatasync}). Holds the data directory's writer lock while
+ * open; the file is open in SWMR-write mode so reader processes can follow it.
+ *
+ * <p>Every dataset and attribute is created by {@link #init} before SWMR starts; afterwards only
+ * raw chunk data changes and {@code /pages} is extended.
+ *
+ * <p>Threading: called only on the engine thread (HDF5 is called from one thread).
+ */
+public final class PageStore implements AutoCloseable {
+
+    /** Pages the page dataset starts with and grows by at least; extending allocates no storage. */
+    static final long GROWTH_PAGES = 4096;
+
+    private final Path dataDir;
+    private final Path file;
+    private final WriterLock lock;
+    private final H5File h5;
+    private final H5Dataset pages;
+    private final H5Dataset metaSlots;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment metaBuffer = arena.allocate(MetaLayout.SLOT_BYTES);
+    private final boolean clearedStatusFlags;
+    private final int pageSize;
+    private long capacity;
+    private Meta meta;
+
+    private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags) {
+        this.dataDir = dataDir;
+        this.file = h5.path();
+        this.lock = lock;
+        this.h5 = h5;
+        this.clearedStatusFlags = clearedStatusFlags;
+        this.pages = h5.openDataset(StoreFormat.PAGES_DATASET);
+        this.metaSlots = h5.openDataset(StoreFormat.META_DATASET);
+        this.meta = readCurrentMeta(file, metaSlots, metaBuffer);
+        this.pageSize = meta.pageSize();
+        this.capacity = pages.dims()[0];
+    }
+
+    /**
+     * Creates a new store in {@code dataDir} (created if missing). The file is built under a
+     * temporary name, synced, then renamed into place, so a crash during init leaves no half store.
+     *
+     * @throws StoreException when a store already exists there
+     */
+    public static void init(Path dataDir, StoreOptions options) throws IOException {
+        Files.createDirectories(dataDir);
+        Path file = dataDir.resolve(StoreFormat.FILE_NAME);
+        try (WriterLock _ = WriterLock.acquire(dataDir)) {
+            if (Files.exists(file)) {
+                throw new StoreException("a store already exists at " + file + "; refusing to overwrite it");
+            }
+            Path tmp = dataDir.resolve(StoreFormat.FILE_NAME + ".init");
+            Files.deleteIfExists(tmp);
+            try (H5File h5 = H5File.create(tmp)) {
+                createLayout(h5, options);
+            }
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new StoreException("cannot rename " + tmp + " to " + file + " atomically", e);
+            }
+            syncDirectory(dataDir);
+        }
+    }
+
+    /** Creates a store ({@link #init}) and opens it. */
+    public static PageStore create(Path dataDir, StoreOptions options) throws IOException {
+        init(dataDir, options);
+        return open(dataDir);
+    }
+
+    /**
+     * Opens an existing store for writing: takes the writer lock, clears status flags a crashed
+     * writer left, checks the format, and opens the file in SWMR-write mode.
+     *
+     * @throws StoreLockedException when another writer has it
+     * @throws StoreException       when there is no store, it is not a hashdir store, or it is newer
+     *                              than this code
+     */
+    public static PageStore open(Path dataDir) throws IOException {
+        Path file = dataDir.resolve(StoreFormat.FILE_NAME);
+        if (!Files.isRegularFile(file)) {
+            throw new StoreException("no store at " + file + " (create one with: hashdir init --data " + dataDir + ")");
+        }
+        WriterLock lock = WriterLock.acquire(dataDir);
+        try {
+            boolean cleared = checkFormat(file);
+            H5File h5 = H5File.open(file, H5File.Mode.SWMR_WRITE);
+            try {
+                return new PageStore(dataDir, lock, h5, cleared);
+            } catch (RuntimeException e) {
+                h5.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public int keyBytes() {
+        return meta.keyBytes();
+    }
+
+    /** The current (newest valid) meta. */
+    public Meta meta() {
+        return meta;
+    }
+
+    /** Whether opening had to clear status flags left by a writer that did not close the file. */
+    public boolean clearedStatusFlags() {
+        return clearedStatusFlags;
+    }
+
+    /** Pages the page dataset currently has room for (ids 0..capacity-1). */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** Extends the page dataset, in large steps, so ids below {@code pages} can be written. */
+    public void ensureCapacity(long pages) {
+        if (pages <= capacity) {
+            return;
+        }
+        long grown = Math.max(pages, capacity + Math.max(GROWTH_PAGES, capacity / 2));
+        this.pages.setExtent(grown, pageSize);
+        capacity = grown;
+    }
+
+    /**
+     * Seals (checksums) and writes a page. The page's header must already carry its kind, id and
+     * epoch ({@link PageLayout#writeHeader}).
+     */
+    public void writePage(long id, MemorySegment page) {
+        checkId(id);
+        checkSize(page);
+        long headerId = PageLayout.pageId(page);
+        if (headerId != id) {
+            throw new IllegalArgumentException("page header says id " + headerId + " but it is written to page " + id);
+        }
+        PageLayout.seal(page);
+        pages.writeChunk(id, page);
+    }
+
+    /**
+     * Reads page {@code id} into {@code dst} and verifies it: checksum, and the id in its header.
+     *
+     * @throws CorruptionException when the page fails either check or was never written
+     */
+    public void readPage(long id, MemorySegment dst) {
+        checkId(id);
+        checkSize(dst);
+        try {
+            pages.readChunk(id, dst);
+        } catch (Hdf5Exception e) {
+            CorruptionException c = new CorruptionException(file, id, 0, "page", "a written page", "unreadable chunk");
+            c.initCause(e);
+            throw c;
+        }
+        verify(file, id, dst);
+    }
+
+    /** Checks a page image read from {@code file}: checksum first, then the id it claims. */
+    public static void verify(Path file, long id, MemorySegment page) {
+        int stored = PageLayout.storedCrc(page);
+        int computed = PageLayout.computedCrc(page);
+        if (stored != computed) {
+            throw new CorruptionException(file, id, PageLayout.CRC_OFFSET, "page checksum",
+                    "0x" + Integer.toHexString(stored), "0x" + Integer.toHexString(computed));
+        }
+        long claimed = PageLayout.pageId(page);
+        if (claimed != id) {
+            throw new CorruptionException(file, id, PageLayout.PAGE_ID_OFFSET, "page id", Long.toString(id),
+                    Long.toString(claimed));
+        }
+    }
+
+    /**
+     * Writes {@code next} into its slot (epoch &amp; 1). Not durable until {@link #sync()}; the caller
+     * syncs the pages it refers to first (checkpoint order: pages, sync, meta, sync).
+     */
+    public void writeMeta(Meta next) {
+        if (next.keyBytes() != meta.keyBytes() || next.pageSize() != meta.pageSize()) {
+            throw new IllegalArgumentException("meta may not change key bytes or page size: " + next);
+        }
+        if (next.epoch() <= meta.epoch()) {
+            throw new IllegalArgumentException("meta epoch must grow: current=" + meta.epoch() + ", next=" + next.epoch());
+        }
+        next.encode(metaBuffer);
+        metaSlots.writeChunk(next.slot(), metaBuffer);
+        meta = next;
+    }
+
+    /** Makes every write so far durable: flush the datasets, {@code H5Fflush}, {@code fdatasync}. */
+    public void sync() throws IOException {
+        pages.flush();
+        metaSlots.flush();
+        h5.sync();
+    }
+
+    /** Flushes HDF5's buffers so SWMR readers see the latest writes (not durable). */
+    public void flush() {
+        pages.flush();
+        metaSlots.flush();
+        h5.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (lock; arena) {
+            try {
+                pages.close();
+                metaSlots.close();
+            } finally {
+                h5.close();
+            }
+        }
+    }
+
+    private void checkId(long id) {
+        if (id <= StoreFormat.NULL_PAGE || id >= capacity) {
+            throw new IllegalArgumentException("page id out of range: id=" + id + ", capacity=" + capacity);
+        }
+    }
+
+    private void checkSize(MemorySegment page) {
+        if (page.byteSize() != pageSize) {
+            throw new IllegalArgumentException("page buffer has " + page.byteSize() + " bytes, page size is " + pageSize);
+        }
+    }
+
+    private static void createLayout(H5File h5, StoreOptions options) {
+        h5.setAttribute(StoreFormat.ATTR_FORMAT, StoreFormat.FORMAT_NAME);
+        h5.setAttribute(StoreFormat.ATTR_FORMAT_READ, StoreFormat.WRITE_VERSION);
+        h5.setAttribute(StoreFormat.ATTR_FORMAT_WRITE, StoreFormat.WRITE_VERSION);
+        h5.setAttribute(StoreFormat.ATTR_KEY_BYTES, options.keyBytes());
+        h5.setAttribute(StoreFormat.ATTR_PAGE_SIZE, options.pageSize());
+        h5.setAttribute(StoreFormat.ATTR_META_SLOT_BYTES, MetaLayout.SLOT_BYTES);
+        try (Arena arena = Arena.ofConfined();
+             H5Dataset meta = h5.createDataset(StoreFormat.META_DATASET, H5Type.U8,
+                     new long[]{MetaLayout.SLOTS, MetaLayout.SLOT_BYTES},
+                     new long[]{MetaLayout.SLOTS, MetaLayout.SLOT_BYTES}, new long[]{1, MetaLayout.SLOT_BYTES});
+             H5Dataset pages = h5.createDataset(StoreFormat.PAGES_DATASET, H5Type.U8,
+                     new long[]{GROWTH_PAGES, options.pageSize()},
+                     new long[]{H5.H5S_UNLIMITED, options.pageSize()}, new long[]{1, options.pageSize()})) {
+            MemorySegment slot = arena.allocate(MetaLayout.SLOT_BYTES);
+            Meta first = Meta.initial(options);
+            // both slots valid from the start; the older one (epoch 0) is the fallback
+            first.withEpoch(0).encode(slot);
+            meta.writeChunk(0, slot);
+            first.encode(slot);
+            meta.writeChunk(first.slot(), slot);
+            pages.flush();
+        }
+    }
+
+    /** Validates the format in a read-only session; clears stale status flags first if needed. */
+    private static boolean checkFormat(Path file) {
+        boolean cleared = false;
+        H5File opened;
+        try {
+            opened = H5File.open(file, H5File.Mode.READ_ONLY);
+        } catch (Hdf5Exception e) {
+            if (!leftOpenForWrite(e)) {
+                throw new StoreException("cannot open " + file + ": " + e.getMessage(), e);
+            }
+            H5File.clearStatusFlags(file);
+            cleared = true;
+            opened = H5File.open(file, H5File.Mode.READ_ONLY);
+        }
+        try (H5File h5 = opened; Arena arena = Arena.ofConfined(); H5Dataset metaSlots = openMeta(h5, file)) {
+            Meta m = readCurrentMeta(file, metaSlots, arena.allocate(MetaLayout.SLOT_BYTES));
+            if (m.formatRead() > StoreFormat.READ_VERSION) {
+                throw new StoreException("store " + file + " needs a newer hashdir: format read version "
+                        + m.formatRead() + ", this build reads up to " + StoreFormat.READ_VERSION);
+            }
+            if (m.formatWrite() > StoreFormat.WRITE_VERSION) {
+                throw new StoreException("store " + file + " was written by a newer hashdir (format write version "
+                        + m.formatWrite() + ", this build writes " + StoreFormat.WRITE_VERSION
+                        + "); refusing to write it");
+            }
+        }
+        return cleared;
+    }
+
+    private static H5Dataset openMeta(H5File h5, Path file) {
+        if (!h5.hasAttribute(StoreFormat.ATTR_FORMAT)
+                || !StoreFormat.FORMAT_NAME.equals(h5.stringAttribute(StoreFormat.ATTR_FORMAT))
+                || !h5.exists(StoreFormat.META_DATASET)) {
+            throw new StoreException(file + " is an HDF5 file but not a hashdir store");
+        }
+        return h5.openDataset(StoreFormat.META_DATASET);
+    }
+
+    /** The HDF5 error of a file whose superblock still says a writer has it open. */
+    static boolean leftOpenForWrite(Hdf5Exception e) {
+        String stack = e.errorStack();
+        return stack.contains("h5clear") || stack.contains("already open for");
+    }
+
+    /** Reads both meta slots; the valid one with the highest epoch wins. */
+    static Meta readCurrentMeta(Path file, H5Dataset metaSlots, MemorySegment buffer) {
+        Meta best = null;
+        StringBuilder why = new StringBuilder();
+        for (int slot = 0; slot < MetaLayout.SLOTS; slot++) {
+            Optional<Meta> m;
+            try {
+                metaSlots.readChunk(slot, buffer);
+                StringBuilder reason = new StringBuilder();
+                m = Meta.decode(buffer, reason);
+                if (m.isEmpty()) {
+                    why.append(" slot ").append(slot).append(": ").append(reason).append(';');
+                }
+            } catch (Hdf5Exception e) {
+                why.append(" slot ").append(slot).append(": unreadable;");
+                m = Optional.empty();
+            }
+            if (m.isPresent() && (best == null || m.get().epoch() > best.epoch())) {
+                best = m.get();
+            }
+        }
+        if (best == null) {
+            throw new CorruptionException("no valid meta slot in " + file + ":" + why);
+        }
+        return best;
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+}
