@@ -1,0 +1,67 @@
+package dev.hashdir.server.cli;
+
+import dev.hashdir.engine.StoreException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * The {@code hashdir} command line. Exit codes: 0 success, 1 the operation failed (store error,
+ * I/O error), 2 bad usage or a bad option value.
+ */
+@Command(name = "hashdir", mixinStandardHelpOptions = true, versionProvider = HashdirCli.Version.class,
+        description = "Crash-safe multi-value hash directory on HDF5.",
+        subcommands = {InitCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+public final class HashdirCli implements Runnable {
+
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, shared by {@link #main} and tests. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new HashdirCli());
+        cli.setExecutionExceptionHandler(HashdirCli::handle);
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** One line naming the command and what went wrong; no stack trace for expected failures. */
+    private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        String command = cli.getCommandSpec().qualifiedName();
+        if (e instanceof IllegalArgumentException) {
+            err.println(command + ": " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        if (e instanceof StoreException || e instanceof IOException || e instanceof UncheckedIOException) {
+            err.println(command + ": " + e.getMessage());
+            return EXIT_FAILED;
+        }
+        err.println(command + ": unexpected error: " + e);
+        e.printStackTrace(err);
+        return EXIT_FAILED;
+    }
+
+    /** The version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = HashdirCli.class.getPackage().getImplementationVersion();
+            return new String[]{"hashdir " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
