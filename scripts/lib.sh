@@ -72,11 +72,12 @@ hashdir_jdk_major() {
     echo "${v:-}"
 }
 
-# Sets JAVA_HOME to a JDK 25: $JAVA_HOME if it is one, else the first under /usr/lib/jvm.
+# Sets JAVA_HOME to a JDK 25: $JAVA_HOME if it is one, else the first under $HASHDIR_JDK_ROOT
+# (default /usr/lib/jvm).
 hashdir_select_jdk() {
-    local candidates=() c
+    local candidates=() c root="${HASHDIR_JDK_ROOT:-/usr/lib/jvm}"
     [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
-    for c in /usr/lib/jvm/temurin-25* /usr/lib/jvm/java-25* /usr/lib/jvm/*25* /usr/lib/jvm/*; do
+    for c in "$root"/temurin-25* "$root"/java-25* "$root"/*25* "$root"/*; do
         [ -d "$c" ] && candidates+=("$c")
     done
     for c in "${candidates[@]}"; do
@@ -87,7 +88,7 @@ hashdir_select_jdk() {
         fi
     done
     hashdir_die "hashdir needs JDK 25 (java.lang.foreign, release 25) and found none.
-  looked at: JAVA_HOME=${JAVA_HOME:-<unset>} and /usr/lib/jvm/*
+  looked at: JAVA_HOME=${JAVA_HOME:-<unset>} and $root/*
   install a JDK 25 (e.g. Eclipse Temurin 25) and set JAVA_HOME to it"
 }
 
