@@ -52,6 +52,8 @@ public final class H5 {
     static final CType CONST_VOID_PTR = CType.pointer("const void *");
     static final CType VOID_PTR_PTR = CType.pointer("void **");
     static final CType FILE_PTR = CType.pointer("FILE *");
+    /** C {@code bool} in 1.10 (H5public.h includes stdbool.h). */
+    static final CType HBOOL = CType.scalar("hbool_t", ValueLayout.JAVA_BOOLEAN);
     static final CType LIBVER = CType.cEnum("H5F_libver_t");
     static final CType SCOPE = CType.cEnum("H5F_scope_t");
     static final CType SCLASS = CType.cEnum("H5S_class_t");
@@ -77,6 +79,9 @@ public final class H5 {
     public static final MethodHandle H5Pset = fn("H5Ppublic.h", "H5Pset", HERR, HID, CSTR, CONST_VOID_PTR);
     public static final MethodHandle H5Pset_libver_bounds = fn("H5Ppublic.h", "H5Pset_libver_bounds", HERR,
             HID, LIBVER, LIBVER);
+    /** Since 1.10.7. */
+    public static final MethodHandle H5Pset_file_locking = fn("H5Ppublic.h", "H5Pset_file_locking", HERR,
+            HID, HBOOL, HBOOL);
     public static final MethodHandle H5Pget_chunk = fn("H5Ppublic.h", "H5Pget_chunk", CType.INT,
             HID, CType.INT, HSIZE_PTR);
     public static final MethodHandle H5Pset_chunk = fn("H5Ppublic.h", "H5Pset_chunk", HERR,

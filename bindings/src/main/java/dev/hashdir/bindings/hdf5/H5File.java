@@ -24,7 +24,12 @@ public final class H5File implements AutoCloseable {
         READ_WRITE(H5.H5F_ACC_RDWR),
         /** Read-write, single writer with concurrent SWMR readers. */
         SWMR_WRITE(H5.H5F_ACC_RDWR | H5.H5F_ACC_SWMR_WRITE),
-        /** Read-only view of a file another process writes in SWMR mode. */
+        /**
+         * Read-only view of a file another process writes in SWMR mode. Opened without HDF5's file
+         * lock: 1.10 keeps a reader's shared {@code flock} for as long as the file is open, and that
+         * lock makes the writer's open (also its reopen after a crash) fail with EAGAIN. Writers must
+         * exclude each other by other means (hashdir: the writer lock file).
+         */
         SWMR_READ(H5.H5F_ACC_RDONLY | H5.H5F_ACC_SWMR_READ);
 
         final int flags;
@@ -46,7 +51,7 @@ public final class H5File implements AutoCloseable {
     /** Creates a new file; fails if it exists. */
     public static H5File create(Path path) {
         try (Arena arena = Arena.ofConfined()) {
-            long fapl = latestFormatAccess(false);
+            long fapl = latestFormatAccess(false, true);
             try {
                 long id = (long) H5.H5Fcreate.invokeExact(arena.allocateFrom(path.toString()), H5.H5F_ACC_EXCL,
                         H5.H5P_DEFAULT, fapl);
@@ -62,7 +67,7 @@ public final class H5File implements AutoCloseable {
     /** Opens an existing file. */
     public static H5File open(Path path, Mode mode) {
         try (Arena arena = Arena.ofConfined()) {
-            long fapl = latestFormatAccess(false);
+            long fapl = latestFormatAccess(false, mode != Mode.SWMR_READ);
             try {
                 long id = (long) H5.H5Fopen.invokeExact(arena.allocateFrom(path.toString()), mode.flags, fapl);
                 return new H5File(path, Hdf5.checkId(id, "H5Fopen(name=" + path + ", mode=" + mode + ")"));
@@ -80,7 +85,7 @@ public final class H5File implements AutoCloseable {
      */
     public static void clearStatusFlags(Path path) {
         try (Arena arena = Arena.ofConfined()) {
-            long fapl = latestFormatAccess(true);
+            long fapl = latestFormatAccess(true, true);
             try {
                 long id = (long) H5.H5Fopen.invokeExact(arena.allocateFrom(path.toString()), H5.H5F_ACC_RDWR, fapl);
                 Hdf5.checkId(id, "H5Fopen(name=" + path + ", flags=RDWR, clear_status_flags=true)");
@@ -217,11 +222,15 @@ public final class H5File implements AutoCloseable {
         }
     }
 
-    private static long latestFormatAccess(boolean clearStatusFlags) throws Throwable {
+    private static long latestFormatAccess(boolean clearStatusFlags, boolean fileLocking) throws Throwable {
         long fapl = Hdf5.checkId((long) H5.H5Pcreate.invokeExact(H5.H5P_CLS_FILE_ACCESS), "H5Pcreate(FILE_ACCESS)");
         try {
             Hdf5.check((int) H5.H5Pset_libver_bounds.invokeExact(fapl, H5.H5F_LIBVER_LATEST, H5.H5F_LIBVER_LATEST),
                     "H5Pset_libver_bounds(LATEST, LATEST)");
+            if (!fileLocking) {
+                Hdf5.check((int) H5.H5Pset_file_locking.invokeExact(fapl, false, true),
+                        "H5Pset_file_locking(use=false, ignore_when_disabled=true)");
+            }
             if (clearStatusFlags) {
                 try (Arena arena = Arena.ofConfined()) {
                     MemorySegment yes = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1); // hbool_t is C bool

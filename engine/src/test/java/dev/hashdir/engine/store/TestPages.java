@@ -4,7 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
-/** Deterministic test page images: the body is a pure function of (page id, version). */
+/**
+ * Deterministic test page images: the body is a pure function of (page id, version). Two fills:
+ * {@link #fill} (pseudo-random, Java only) and {@link #fillPattern} (a cheap byte formula that
+ * other languages can recompute, e.g. the h5py reader's tests).
+ */
 public final class TestPages {
 
     private TestPages() {
@@ -31,5 +35,35 @@ public final class TestPages {
             }
         }
         return PageLayout.storedCrc(page) == PageLayout.computedCrc(page);
+    }
+
+    /**
+     * Fills {@code page} with the pattern image of {@code id} at {@code version}: header as
+     * {@link #fill}, body byte at offset {@code off} = {@link #patternByte}.
+     */
+    public static void fillPattern(MemorySegment page, long id, long version) {
+        PageLayout.writeHeader(page, PageKind.TEST, id, version);
+        for (long off = PageLayout.HEADER_BYTES; off < page.byteSize(); off++) {
+            page.set(ValueLayout.JAVA_BYTE, off, patternByte(id, version, off));
+        }
+    }
+
+    /** Whether {@code page} is exactly the pattern image of {@code id} at the version its header names. */
+    public static boolean matchesPattern(MemorySegment page, long id) {
+        if (PageLayout.kind(page) != PageKind.TEST || PageLayout.pageId(page) != id) {
+            return false;
+        }
+        long version = PageLayout.epoch(page);
+        for (long off = PageLayout.HEADER_BYTES; off < page.byteSize(); off++) {
+            if (page.get(ValueLayout.JAVA_BYTE, off) != patternByte(id, version, off)) {
+                return false;
+            }
+        }
+        return PageLayout.storedCrc(page) == PageLayout.computedCrc(page);
+    }
+
+    /** {@code (off * 7 + id * 131 + version * 31) mod 256}; client/python/tests computes the same. */
+    static byte patternByte(long id, long version, long off) {
+        return (byte) (off * 7 + id * 131 + version * 31);
     }
 }

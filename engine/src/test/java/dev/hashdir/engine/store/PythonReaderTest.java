@@ -1,0 +1,110 @@
+package dev.hashdir.engine.store;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The h5py reader ({@code client/python/hashdir/h5reader.py}) in CI: its unit tests, and a
+ * {@code /usr/bin/python3} process following a Java writer through SWMR. Needs python3 with h5py
+ * and numpy (Debian: {@code apt-get install python3-h5py}); without them these tests fail.
+ */
+class PythonReaderTest {
+
+    /** Debian's interpreter, which has python3-h5py; the python3 on PATH may not. */
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private static Path pythonRoot;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void needsPythonWithH5py() throws Exception {
+        pythonRoot = findPythonRoot();
+        assertThat(Path.of(PYTHON)).as("%s is missing: install python3-h5py (apt-get install python3-h5py)", PYTHON)
+                .isExecutable();
+        try (ChildProcess probe = python(List.of("-c", "import h5py, numpy; print('h5py', h5py.version.version)"))) {
+            int status = probe.waitFor(TIMEOUT);
+            assertThat(status).as("%s cannot import h5py/numpy: install python3-h5py (apt-get install python3-h5py);"
+                    + " output: %s", PYTHON, probe.lines()).isZero();
+        }
+    }
+
+    @Test
+    void pythonUnitTestsPass() throws Exception {
+        try (ChildProcess tests = python(List.of("-m", "unittest", "discover", "-v", "-s",
+                pythonRoot.resolve("tests").toString()))) {
+            int status = tests.waitFor(TIMEOUT);
+            String output = String.join("\n", tests.lines());
+            assertThat(status).as(output).isZero();
+            assertThat(output).contains("test_known_vectors").contains("test_meta_dtype_is_meta_layout")
+                    .containsPattern("Ran \\d+ tests").endsWith("OK");
+        }
+    }
+
+    /**
+     * A Java writer (child JVM) publishes 80 epochs of pattern pages (crossing the initial extent
+     * of /pages) while a Python process follows
+     * it with h5reader: every page it reads must verify and carry the pattern of its id and epoch.
+     */
+    @Test
+    void h5pyReaderFollowsAJavaWriter() throws Exception {
+        int epochs = 80;
+        long pageCount = SnapshotReaderTest.epochOfEachPage(epochs).length;
+        PageStore.init(dir, StoreOptions.defaults());
+        Path file = dir.resolve(StoreFormat.FILE_NAME);
+        try (ChildProcess writer = ChildProcess.java(PublishingWriter.class, dir.toString(),
+                Integer.toString(epochs), "20", "pattern")) {
+            writer.awaitLine("ready", TIMEOUT);
+            try (ChildProcess reader = python(List.of(pythonRoot.resolve("tests/follow_store.py").toString(),
+                    file.toString(), Long.toString(1 + epochs), "45"))) {
+                reader.awaitLine("ready", TIMEOUT);
+                writer.send("go");
+                assertThat(writer.waitFor(TIMEOUT)).as("writer output: %s", writer.lines()).isZero();
+                int status = reader.waitFor(TIMEOUT);
+                String output = String.join("\n", reader.lines());
+                assertThat(status).as("python reader output:\n%s", output).isZero();
+                Matcher m = Pattern.compile("epochs_seen=(\\d+) pages_verified=(\\d+) final_epoch=(\\d+) page_count=(\\d+)")
+                        .matcher(output);
+                assertThat(m.find()).as(output).isTrue();
+                System.out.println(reader.lines().getLast());
+                assertThat(Long.parseLong(m.group(3))).isEqualTo(1 + epochs);
+                assertThat(Long.parseLong(m.group(4))).isEqualTo(pageCount).isGreaterThan(PageStore.GROWTH_PAGES);
+                assertThat(Long.parseLong(m.group(2))).as("every page at the end").isGreaterThanOrEqualTo(pageCount - 1);
+                assertThat(Integer.parseInt(m.group(1))).as("epochs seen while the writer ran: %s", output)
+                        .isGreaterThanOrEqualTo(3);
+            }
+        }
+    }
+
+    private static ChildProcess python(List<String> args) throws Exception {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(PYTHON);
+        command.addAll(args);
+        return ChildProcess.start("python", command,
+                Map.of("PYTHONPATH", pythonRoot.toString(), "PYTHONDONTWRITEBYTECODE", "1"), pythonRoot);
+    }
+
+    /** {@code client/python}, found from the working directory (surefire runs in {@code engine/}). */
+    private static Path findPythonRoot() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path candidate = p.resolve("client/python");
+            if (Files.isRegularFile(candidate.resolve("hashdir/h5reader.py"))) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("client/python/hashdir/h5reader.py not found above " + Path.of("").toAbsolutePath());
+    }
+}
