@@ -6,8 +6,8 @@
 # Each round runs the C benchmark (native/src/main/c/page_io_bench.c) once, then one JMH fork of
 # dev.hashdir.bench.PageIoBenchmark (WARMUP warmup iterations, one measured iteration) with the same
 # N and seed. C and Java alternate so that load from other users of the machine falls on both.
-# Prints every sample, then per phase the median (and the minimum) for C and Java and the ratio
-# Java/C.
+# Prints every sample, then per phase the medians (and minima) for C and Java and the ratio
+# Java/C, both of the medians and as the median of the per-round ratios.
 #
 # Needs JDK 25 (JAVA_HOME, else /usr/lib/jvm/temurin-25-jdk-amd64), Maven, gcc, libhdf5-dev.
 # Data files go to DATA_DIR (default: a fresh directory under ${TMPDIR:-/tmp}) and are deleted.
@@ -62,14 +62,14 @@ gcc -std=c11 -O2 -Wall -Werror -Wincompatible-pointer-types -I"$hdf5_include" \
 
 data="$(mktemp -d "$data_parent/hashdir-page-io.XXXXXX")"
 trap 'rm -rf "$data"' EXIT
-samples="$data/samples.txt"   # lines: "<impl> <phase> <ns_per_page>"
+samples="$data/samples.txt"   # lines: "<impl> <phase> <ns_per_page> <round>"
 : > "$samples"
 
 echo "N=$pages pages of 4096 B, $rounds rounds, JMH warmup=$warmup, seed=$seed, data in $data"
 for ((r = 1; r <= rounds; r++)); do
   rm -f "$data/c.h5"
   "$c_bench" "$data/c.h5" "$pages" "$seed" \
-    | awk '{ split($1, p, "="); split($3, v, "="); print "c", p[2], v[2] }' >> "$samples"
+    | awk -v r="$r" '{ split($1, p, "="); split($3, v, "="); print "c", p[2], v[2], r }' >> "$samples"
   rm -f "$data/c.h5"
   # the fork inherits the host's -D options (java.io.tmpdir: where the benchmark puts its file)
   "$java" --sun-misc-unsafe-memory-access=allow -Djava.io.tmpdir="$data" \
@@ -77,21 +77,25 @@ for ((r = 1; r <= rounds; r++)); do
       'dev.hashdir.bench.PageIoBenchmark' -p pages="$pages" -p seed="$seed" -opi "$pages" \
       -f 1 -wi "$warmup" -i 1 -foe true > "$data/jmh-$r.log" 2>&1 \
     || { cat "$data/jmh-$r.log" >&2; echo "page-io.sh: JMH failed in round $r" >&2; exit 1; }
-  awk '/^# Benchmark: / { n = split($3, b, "."); phase = b[n] }
-       /^Iteration +[0-9]+:/ { print "java", phase, $3 }' "$data/jmh-$r.log" >> "$samples"
-  echo "round $r: $(awk '{ printf "%s %s=%s  ", $1, $2, $3 }' <(tail -n 4 "$samples"))"
+  awk -v r="$r" '/^# Benchmark: / { n = split($3, b, "."); phase = b[n] }
+                 /^Iteration +[0-9]+:/ { print "java", phase, $3, r }' "$data/jmh-$r.log" >> "$samples"
+  echo "round $r: $(awk -v r="$r" '$4 == r { printf "%s %s=%s  ", $1, $2, $3 }' "$samples")"
 done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 minimum() { sort -g | head -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 echo
-printf '%-6s %12s %12s %8s   %12s %12s %8s\n' phase "C median" "Java median" "Java/C" "C min" "Java min" "Java/C"
+echo "ns per 4 KiB page; Java/C of the medians, and the median of each round's Java/C (C and Java ran"
+echo "back to back in a round, so the paired ratio is less exposed to load that changes between rounds)"
+printf '%-6s %10s %10s %7s %7s   %10s %10s\n' phase "C median" "J median" "J/C" "paired" "C min" "J min"
 for phase in write read; do
   c=$(awk -v p="$phase" '$1 == "c" && $2 == p { print $3 }' "$samples")
   j=$(awk -v p="$phase" '$1 == "java" && $2 == p { print $3 }' "$samples")
-  cm=$(median <<< "$c"); jm=$(median <<< "$j"); cl=$(minimum <<< "$c"); jl=$(minimum <<< "$j")
-  printf '%-6s %12.1f %12.1f %8s   %12.1f %12.1f %8s\n' "$phase" "$cm" "$jm" "$(ratio "$jm" "$cm")" \
-      "$cl" "$jl" "$(ratio "$jl" "$cl")"
+  paired=$(awk -v p="$phase" '$2 == p { v[$1, $4] = $3 } END { for (k in v) { split(k, x, SUBSEP);
+             if (x[1] == "java" && (("c", x[2]) in v)) print v[k] / v["c", x[2]] } }' "$samples" | median)
+  cm=$(median <<< "$c"); jm=$(median <<< "$j")
+  printf '%-6s %10.1f %10.1f %7s %7.3f   %10.1f %10.1f\n' "$phase" "$cm" "$jm" "$(ratio "$jm" "$cm")" "$paired" \
+      "$(minimum <<< "$c")" "$(minimum <<< "$j")"
 done
-echo "(ns per 4 KiB page over $rounds rounds; N=$pages; $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "($rounds rounds; N=$pages; $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg))"
