@@ -107,6 +107,7 @@ public final class H5 {
     public static final MethodHandle H5Dopen2 = fn("H5Dpublic.h", "H5Dopen2", HID, HID, CSTR, HID);
     public static final MethodHandle H5Dclose = fn("H5Dpublic.h", "H5Dclose", HERR, HID);
     public static final MethodHandle H5Dget_space = fn("H5Dpublic.h", "H5Dget_space", HID, HID);
+    public static final MethodHandle H5Dget_type = fn("H5Dpublic.h", "H5Dget_type", HID, HID);
     public static final MethodHandle H5Dget_create_plist = fn("H5Dpublic.h", "H5Dget_create_plist", HID, HID);
     public static final MethodHandle H5Dset_extent = fn("H5Dpublic.h", "H5Dset_extent", HERR, HID, CONST_HSIZE_PTR);
     public static final MethodHandle H5Dwrite_chunk = fn("H5Dpublic.h", "H5Dwrite_chunk", HERR,

@@ -72,8 +72,7 @@ public final class H5Dataset implements AutoCloseable {
                     MemorySegment chunk = tmp.allocate(ValueLayout.JAVA_LONG, 32);
                     int rank = Hdf5.check((int) H5.H5Pget_chunk.invokeExact(dcpl, 32, chunk), "H5Pget_chunk(" + name + ")");
                     long[] chunkDims = chunk.asSlice(0, rank * 8L).toArray(ValueLayout.JAVA_LONG);
-                    // element size from the dataset's type is fixed to what hashdir creates: see chunkBytes()
-                    return new H5Dataset(name, id, rank, chunkDims, -1);
+                    return new H5Dataset(name, id, rank, chunkDims, product(chunkDims) * elementBytes(id, name));
                 } finally {
                     int rc = (int) H5.H5Pclose.invokeExact(dcpl);
                     assert rc >= 0;
@@ -86,6 +85,26 @@ public final class H5Dataset implements AutoCloseable {
         } catch (Throwable t) {
             throw Hdf5.rethrow(t);
         }
+    }
+
+    /** Bytes of one element of the dataset's type. */
+    private static long elementBytes(long id, String name) throws Throwable {
+        long type = Hdf5.checkId((long) H5.H5Dget_type.invokeExact(id), "H5Dget_type(" + name + ")");
+        try {
+            long size = (long) H5.H5Tget_size.invokeExact(type);
+            if (size <= 0) {
+                throw Hdf5.failure("H5Tget_size(type of " + name + ")");
+            }
+            return size;
+        } finally {
+            int rc = (int) H5.H5Tclose.invokeExact(type);
+            assert rc >= 0;
+        }
+    }
+
+    /** Bytes of one whole chunk: what {@link #readChunk} writes into its buffer. */
+    public long chunkBytes() {
+        return chunkBytes;
     }
 
     public String name() {
@@ -148,7 +167,7 @@ public final class H5Dataset implements AutoCloseable {
      */
     public void readChunk(long first, MemorySegment dst) {
         ensureOpen();
-        if (chunkBytes > 0 && dst.byteSize() < chunkBytes) {
+        if (dst.byteSize() < chunkBytes) {
             throw new IllegalArgumentException("buffer of " + dst.byteSize() + " bytes is smaller than a chunk of "
                     + chunkBytes + " bytes in " + name);
         }

@@ -94,6 +94,21 @@ class H5FileTest {
     }
 
     @Test
+    void anOpenedDatasetRefusesABufferSmallerThanAChunk() {
+        Path file = dir.resolve("small.h5");
+        try (H5File f = H5File.create(file)) {
+            f.createDataset("wide", H5Type.U64, new long[]{4, 512}, new long[]{H5.H5S_UNLIMITED, 512},
+                    new long[]{1, 512}).close();
+        }
+        try (Arena arena = Arena.ofConfined(); H5File f = H5File.open(file, H5File.Mode.READ_ONLY);
+             H5Dataset ds = f.openDataset("wide")) {
+            assertThat(ds.chunkBytes()).isEqualTo(512 * 8);
+            assertThatThrownBy(() -> ds.readChunk(0, arena.allocate(4095))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("smaller than a chunk of 4096 bytes");
+        }
+    }
+
+    @Test
     void readingAChunkNeverWrittenFails() {
         try (Arena arena = Arena.ofConfined(); H5File f = H5File.create(dir.resolve("holes.h5"));
              H5Dataset ds = f.createDataset("pages", H5Type.U8, new long[]{4, PAGE},
