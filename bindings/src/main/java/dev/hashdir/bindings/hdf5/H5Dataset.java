@@ -201,21 +201,13 @@ public final class H5Dataset implements AutoCloseable {
     /** Flushes this dataset's buffers so SWMR readers can see them. */
     public void flush() {
         ensureOpen();
-        try {
-            Hdf5.check((int) H5.H5Dflush.invokeExact(id), "H5Dflush(" + name + ")");
-        } catch (Throwable t) {
-            throw Hdf5.rethrow(t);
-        }
+        Hdf5.call(H5.H5Dflush, id, "H5Dflush(" + name + ")");
     }
 
     /** SWMR reader: drops cached metadata so new extents and chunks become visible. */
     public void refresh() {
         ensureOpen();
-        try {
-            Hdf5.check((int) H5.H5Drefresh.invokeExact(id), "H5Drefresh(" + name + ")");
-        } catch (Throwable t) {
-            throw Hdf5.rethrow(t);
-        }
+        Hdf5.call(H5.H5Drefresh, id, "H5Drefresh(" + name + ")");
     }
 
     /** Creates a u64 attribute on this dataset (before SWMR starts). */

@@ -166,11 +166,7 @@ public final class H5File implements AutoCloseable {
     /** Switches an open read-write file to SWMR writing; no object or attribute may be created after. */
     public void startSwmrWrite() {
         ensureOpen();
-        try {
-            Hdf5.check((int) H5.H5Fstart_swmr_write.invokeExact(id), "H5Fstart_swmr_write(" + path + ")");
-        } catch (Throwable t) {
-            throw Hdf5.rethrow(t);
-        }
+        Hdf5.call(H5.H5Fstart_swmr_write, id, "H5Fstart_swmr_write(" + path + ")");
     }
 
     /** Hands HDF5's buffers to the operating system ({@code H5Fflush}); not durable by itself. */
@@ -209,11 +205,7 @@ public final class H5File implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            Hdf5.check((int) H5.H5Fclose.invokeExact(id), "H5Fclose(" + path + ")");
-        } catch (Throwable t) {
-            throw Hdf5.rethrow(t);
-        }
+        Hdf5.call(H5.H5Fclose, id, "H5Fclose(" + path + ")");
     }
 
     private void ensureOpen() {

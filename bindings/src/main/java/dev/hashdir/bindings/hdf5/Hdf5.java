@@ -28,6 +28,20 @@ public final class Hdf5 {
         }
     }
 
+    /**
+     * Calls a {@code herr_t f(hid_t)} function, throwing for a negative return. For cold paths: the
+     * handle is not a constant here, so this costs more than an inlined {@code invokeExact}.
+     */
+    static void call(java.lang.invoke.MethodHandle herrOfHid, long id, String call) {
+        int rc;
+        try {
+            rc = (int) herrOfHid.invokeExact(id);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(rc, call);
+    }
+
     /** Returns {@code rc} or throws when it is negative. */
     static int check(int rc, String call) {
         if (rc < 0) {

@@ -118,15 +118,7 @@ class SnapshotReaderTest {
 
         Files.delete(dir.resolve(StoreFormat.FILE_NAME));
         PageStore.init(dir, StoreOptions.defaults());
-        try (Arena arena = Arena.ofConfined();
-             H5File h5 = H5File.open(dir.resolve(StoreFormat.FILE_NAME), H5File.Mode.READ_WRITE);
-             H5Dataset meta = h5.openDataset(StoreFormat.META_DATASET)) {
-            MemorySegment slot = arena.allocate(MetaLayout.SLOT_BYTES);
-            Meta m = Meta.initial(StoreOptions.defaults());
-            new Meta(StoreFormat.READ_VERSION + 1, StoreFormat.WRITE_VERSION + 1, m.keyBytes(), m.pageSize(), 2, 0, 1,
-                    0, 0, 0, 0, 0, 0).encode(slot);
-            meta.writeChunk(0, slot);
-        }
+        TestStores.writeRawMeta(dir, 0, TestStores.fromANewerVersion());
         assertThatThrownBy(() -> SnapshotReader.open(dir)).isInstanceOf(StoreException.class)
                 .hasMessageContaining("needs a newer hashdir").hasMessageContaining("format read version 2");
     }
