@@ -28,10 +28,10 @@ import java.util.TreeMap;
  * then lands a random prefix), and flips bits of durable data (a media error). Every random
  * choice comes from a seeded {@link Random}.
  */
-final class FaultyWalDirectory implements WalDirectory {
+public final class FaultyWalDirectory implements WalDirectory {
 
     /** What a crash does to the writes and directory changes that were not synced. */
-    enum Fault {
+    public enum Fault {
         /** Process crash: everything written survives, still unsynced (a later power failure may take it). */
         KEEP_ALL,
         /** Only what was forced survives; unsynced creations vanish, unsynced deletions are undone. */
@@ -45,7 +45,7 @@ final class FaultyWalDirectory implements WalDirectory {
     }
 
     /** Thrown by an I/O call armed to crash. An Error, so that no {@code catch (RuntimeException)} stops it. */
-    static final class SimulatedCrash extends Error {
+    public static final class SimulatedCrash extends Error {
         private static final long serialVersionUID = 1L;
 
         SimulatedCrash(String where) {
@@ -72,30 +72,31 @@ final class FaultyWalDirectory implements WalDirectory {
     private long spaceLimit = Long.MAX_VALUE;
     private int failForces;
     private long crashCountdown;
-    int forces;
-    int directorySyncs;
-    int appends;
+    /** Successful forces, directory syncs and appends so far (for tests counting I/O). */
+    public int forces;
+    public int directorySyncs;
+    public int appends;
 
     /**
      * @param seed     for the bytes an armed crash lets through
      * @param pageSize granularity of {@link Fault#REORDER_PAGES}
      */
-    FaultyWalDirectory(long seed, int pageSize) {
-        this.random = new Random(seed);
+    public FaultyWalDirectory(long seed, int pageSize) {
+        this.random = WalTestRecords.seeded(seed);
         this.pageSize = pageSize;
     }
 
     /** Appends beyond {@code bytes} in all files together fail with ENOSPC after writing what fits. */
-    void setSpaceLimit(long bytes) {
+    public void setSpaceLimit(long bytes) {
         spaceLimit = bytes;
     }
 
-    void clearSpaceLimit() {
+    public void clearSpaceLimit() {
         spaceLimit = Long.MAX_VALUE;
     }
 
     /** Bytes in all files, unsynced included. */
-    long usedBytes() {
+    public long usedBytes() {
         long used = 0;
         for (Node n : files.values()) {
             used += n.data.length;
@@ -104,43 +105,43 @@ final class FaultyWalDirectory implements WalDirectory {
     }
 
     /** The next {@code count} forces fail with EIO (and make nothing durable). */
-    void failNextForces(int count) {
+    public void failNextForces(int count) {
         failForces = count;
     }
 
     /** The {@code n}-th I/O call from now (1 = the next) throws {@link SimulatedCrash}; 0 disarms. */
-    void armCrash(long n) {
+    public void armCrash(long n) {
         crashCountdown = n;
     }
 
-    boolean armed() {
+    public boolean armed() {
         return crashCountdown > 0;
     }
 
     /** Flips a bit of durable data, as a failing disk would. */
-    void flipDurableBit(String name, long offset, int bit) {
+    public void flipDurableBit(String name, long offset, int bit) {
         Node n = node(name);
         n.durable[(int) offset] ^= (byte) (1 << bit);
         n.data[(int) offset] ^= (byte) (1 << bit);
     }
 
     /** Replaces a file's content, durably (for tests that build damaged files). */
-    void setDurable(String name, byte[] content) {
+    public void setDurable(String name, byte[] content) {
         Node n = node(name);
         n.durable = content.clone();
         n.data = content.clone();
         n.unsynced.clear();
     }
 
-    byte[] content(String name) {
+    public byte[] content(String name) {
         return node(name).data.clone();
     }
 
-    long size(String name) {
+    public long size(String name) {
         return node(name).data.length;
     }
 
-    boolean exists(String name) {
+    public boolean exists(String name) {
         return files.containsKey(name);
     }
 
@@ -148,7 +149,7 @@ final class FaultyWalDirectory implements WalDirectory {
      * Simulates a crash with {@code fault}: every open file handle dies, and each file keeps what
      * the fault lets survive. Returns a description for failure messages.
      */
-    String crash(Random rnd, Fault fault) {
+    public String crash(Random rnd, Fault fault) {
         generation++;
         crashCountdown = 0;
         failForces = 0;

@@ -30,7 +30,7 @@ class WalFaultInjectionTest {
 
     private static final int KEY_BYTES = 16;
     private static final long BASE_SEED = Long.getLong("wal.faults.seed", 20_250_601L);
-    private static final int CASES = Integer.getInteger("wal.faults.cases", 3000);
+    private static final int CASES = Integer.getInteger("wal.faults.cases", 4000);
 
     private final Map<Fault, Integer> crashes = new EnumMap<>(Fault.class);
     private long tornTails;
@@ -76,9 +76,9 @@ class WalFaultInjectionTest {
         WalWriter writer;
 
         Case(long seed) {
-            rnd = new Random(seed);
+            rnd = WalTestRecords.seeded(seed);
             int pageSize = rnd.nextBoolean() ? 512 : 4096;
-            dir = new FaultyWalDirectory(seed * 31 + 7, pageSize);
+            dir = new FaultyWalDirectory(seed, pageSize);
             long segmentBytes = switch (rnd.nextInt(3)) {
                 case 0 -> 256 + rnd.nextInt(768);
                 case 1 -> 1024 + rnd.nextInt(8192);

@@ -14,6 +14,18 @@ final class WalTestRecords {
     private WalTestRecords() {
     }
 
+    /**
+     * A {@link Random} for a test seed, scrambled first (SplitMix64's finalizer): {@code new Random(s)}
+     * and {@code new Random(s + 1)} start with nearly the same draws, which would make consecutive
+     * seeded cases alike.
+     */
+    static Random seeded(long seed) {
+        long z = seed + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return new Random(z ^ (z >>> 31));
+    }
+
     /** A record as a plain value: type, key in hex ("" without key), values (epoch and LSN for a checkpoint mark). */
     record Rec(WalRecordType type, String key, List<Long> values) {
 
