@@ -309,6 +309,11 @@ public final class WalWriter implements AutoCloseable {
      * Group commit: writes everything appended since the last commit and, in SYNC mode, forces it
      * once (in ASYNC mode when the force interval has passed).
      *
+     * <p>After a failure the segment is cut back to the last position known good (the last forced
+     * one; in NONE the last written one) and {@link #writtenLsn()} goes back with it: records
+     * already acknowledged in ASYNC but not forced are still buffered and are written again by the
+     * next successful commit (a power failure before that loses them, as ASYNC allows).
+     *
      * @return the LSN acknowledged by this mode: durable in SYNC, written in ASYNC and NONE
      * @throws WalIoException when writing or forcing fails (e.g. disk full); the records stay
      *                        buffered and the next commit retries them
