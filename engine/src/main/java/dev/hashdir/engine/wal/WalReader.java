@@ -1,0 +1,348 @@
+package dev.hashdir.engine.wal;
+
+import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.StoreException;
+import dev.hashdir.engine.store.Checksums;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import static dev.hashdir.engine.wal.WalRecordLayout.U32;
+import static dev.hashdir.engine.wal.WalRecordLayout.U64;
+
+/**
+ * Replays a WAL: reads the segments in LSN order from the one holding {@code fromLsn}, validates
+ * every record (length bounds, CRC, LSN continuity, type, payload shape) and passes those with
+ * LSN &gt;= {@code fromLsn} to a consumer. Never writes.
+ *
+ * <h2>Torn tail or corruption</h2>
+ * Replay stops at the first invalid record. Whether that is the expected end of a crash or
+ * damage follows from what the writer guarantees:
+ * <ul>
+ *   <li>every segment but the last was forced whole before the next one was created, so an
+ *       invalid record or header in any segment but the last is <b>corruption</b>;</li>
+ *   <li>in the last segment, the header's sync slots attest a synced end: bytes below it were
+ *       forced, so an invalid record starting below it (or a segment shorter than it) is
+ *       <b>corruption</b>;</li>
+ *   <li>an invalid record at or past the synced end of the last segment is the <b>torn tail</b>:
+ *       replay stops there and reports the segment, offset, LSN and reason.</li>
+ * </ul>
+ * A slot is written with the batch after a force, so it lags by one commit: damage inside the very
+ * last batch forced before a crash reads as a torn tail ({@link WalWriter#sync()} attests it).
+ * A trailing segment without a complete header and no records is a roll a crash interrupted: it
+ * is reported as {@link WalReplayResult#incompleteSegment()} and otherwise ignored. Corruption is
+ * a {@link CorruptionException} saying file, offset, LSN and what was wrong.
+ *
+ * <p>Threading: one thread; an instance replays once.
+ */
+public final class WalReader {
+
+    /** Reads go in chunks of up to this many bytes (more only for a larger record). */
+    private static final long READ_CHUNK = 1 << 20;
+    private static final long MIN_BUFFER = 4096;
+
+    private final WalDirectory dir;
+    private final int keyBytes;
+    private final WalRecord record;
+    private final CRC32C crc = new CRC32C();
+    private final MemorySegment header = Arena.ofAuto().allocate(WalSegmentLayout.HEADER_BYTES);
+    private MemorySegment buffer;
+    private ByteBuffer view;
+    private long bufferStart;
+    private long bufferLength;
+
+    private WalReader(WalDirectory dir, int keyBytes) {
+        this.dir = dir;
+        this.keyBytes = keyBytes;
+        this.record = new WalRecord(keyBytes);
+        allocate(MIN_BUFFER);
+    }
+
+    /**
+     * Replays records with LSN &gt;= {@code fromLsn} into {@code consumer}.
+     *
+     * @throws CorruptionException when a segment is damaged where it was durable, or segments are
+     *                             missing (see the class comment)
+     * @throws WalIoException      when reading fails
+     */
+    public static WalReplayResult replay(WalDirectory dir, int keyBytes, long fromLsn, WalConsumer consumer) {
+        if (fromLsn < 1) {
+            throw new IllegalArgumentException("replay starts at LSN 1 or later: fromLsn=" + fromLsn);
+        }
+        return new WalReader(dir, keyBytes).run(fromLsn, consumer);
+    }
+
+    /** Segment file names with their first LSNs, sorted; other files are ignored. */
+    static List<Segment> listSegments(WalDirectory dir) {
+        List<Segment> segments = new ArrayList<>();
+        try {
+            for (String name : dir.list()) {
+                long first = WalSegmentLayout.parseFileName(name);
+                if (first > 0) {
+                    segments.add(new Segment(name, first));
+                }
+            }
+        } catch (IOException e) {
+            throw new WalIoException("list", dir.describe(""), 0, e);
+        }
+        segments.sort(Comparator.comparingLong(Segment::firstLsn));
+        return segments;
+    }
+
+    /** A segment file and the first LSN its name gives. */
+    record Segment(String name, long firstLsn) {
+    }
+
+    private WalReplayResult run(long fromLsn, WalConsumer consumer) {
+        List<Segment> segments = listSegments(dir);
+        String incomplete = null;
+        if (!segments.isEmpty() && isIncomplete(segments.getLast())) {
+            incomplete = segments.removeLast().name();
+        }
+        if (segments.isEmpty()) {
+            return new WalReplayResult(fromLsn, fromLsn - 1, 0, 0, null, 0, 0, 0, 0, incomplete, null);
+        }
+        int start = startSegment(segments, fromLsn);
+        Scan scan = new Scan(fromLsn, segments.get(start).firstLsn() - 1, consumer);
+        for (int i = start; i < segments.size() && scan.tail == null; i++) {
+            scanSegment(segments.get(i), i == segments.size() - 1, i > start, scan);
+        }
+        if (scan.lastLsn < fromLsn - 1) {
+            throw new CorruptionException("WAL ends before the replay start: last LSN=" + scan.lastLsn + ", fromLsn="
+                    + fromLsn + ", last segment=" + dir.describe(segments.getLast().name())
+                    + " (records the checkpoint needs are missing)");
+        }
+        Segment end = segments.getLast();
+        return new WalReplayResult(fromLsn, scan.lastLsn, scan.replayed, segments.size() - start, end.name(),
+                end.firstLsn(), scan.endOffset, scan.syncedEnd, scan.slotSequence, incomplete, scan.tail);
+    }
+
+    private int startSegment(List<Segment> segments, long fromLsn) {
+        int start = -1;
+        for (int i = 0; i < segments.size() && segments.get(i).firstLsn() <= fromLsn; i++) {
+            start = i;
+        }
+        if (start < 0) {
+            throw new CorruptionException("WAL begins after the replay start: first segment="
+                    + dir.describe(segments.getFirst().name()) + ", first LSN=" + segments.getFirst().firstLsn()
+                    + ", fromLsn=" + fromLsn + " (segments holding LSN " + fromLsn + " are missing)");
+        }
+        return start;
+    }
+
+    /** Replay state carried across segments. */
+    private static final class Scan {
+        final long fromLsn;
+        final WalConsumer consumer;
+        long lastLsn;
+        long replayed;
+        long endOffset;
+        long syncedEnd;
+        long slotSequence;
+        WalReplayResult.Tail tail;
+
+        Scan(long fromLsn, long lastLsn, WalConsumer consumer) {
+            this.fromLsn = fromLsn;
+            this.lastLsn = lastLsn;
+            this.consumer = consumer;
+        }
+    }
+
+    /** A trailing segment a crash left before its header was complete: shorter than a header, or exactly one and invalid. */
+    private boolean isIncomplete(Segment segment) {
+        try (WalFile file = dir.openForRead(segment.name())) {
+            long size = file.size();
+            if (size < WalSegmentLayout.HEADER_BYTES) {
+                return true;
+            }
+            return size == WalSegmentLayout.HEADER_BYTES && readHeader(file, segment) != null;
+        } catch (IOException e) {
+            throw new WalIoException("read header", dir.describe(segment.name()), 0, e);
+        }
+    }
+
+    private void scanSegment(Segment segment, boolean last, boolean continuing, Scan scan) {
+        String path = dir.describe(segment.name());
+        try (WalFile file = dir.openForRead(segment.name())) {
+            long size = file.size();
+            String bad = size < WalSegmentLayout.HEADER_BYTES
+                    ? "shorter than a header: size=" + size : readHeader(file, segment);
+            if (bad != null) {
+                throw new CorruptionException("corrupt WAL segment header: file=" + path + ", " + bad);
+            }
+            if (continuing && segment.firstLsn() != scan.lastLsn + 1) {
+                throw new CorruptionException("WAL segments are not continuous: file=" + path + ", expected first LSN="
+                        + (scan.lastLsn + 1) + ", actual=" + segment.firstLsn() + " (a segment is missing)");
+            }
+            readSlots(scan);
+            bufferLength = 0;
+            if (buffer.byteSize() < Math.min(size, READ_CHUNK)) {
+                allocate(Math.min(size, READ_CHUNK));
+            }
+            scanRecords(file, segment.name(), path, size, last, scan);
+        } catch (IOException e) {
+            throw new WalIoException("read", path, 0, e);
+        }
+    }
+
+    /** Reads and checks the fixed header; null when valid, else what is wrong. */
+    private String readHeader(WalFile file, Segment segment) throws IOException {
+        if (file.read(0, header) < WalSegmentLayout.HEADER_BYTES) {
+            return "short header";
+        }
+        long magic = header.get(U64, WalSegmentLayout.MAGIC_OFFSET);
+        if (magic != WalSegmentLayout.MAGIC) {
+            return "bad magic: expected=0x" + Long.toHexString(WalSegmentLayout.MAGIC) + ", actual=0x"
+                    + Long.toHexString(magic);
+        }
+        int stored = header.get(U32, WalSegmentLayout.CRC_OFFSET);
+        int actual = Checksums.crc32c(header, 0, WalSegmentLayout.CRC_OFFSET);
+        if (stored != actual) {
+            return "header checksum mismatch: expected=0x" + Integer.toHexString(stored) + ", actual=0x"
+                    + Integer.toHexString(actual);
+        }
+        int readVersion = header.get(U32, WalSegmentLayout.FORMAT_READ_OFFSET);
+        if (readVersion > WalSegmentLayout.READ_VERSION) {
+            throw new StoreException("WAL segment " + dir.describe(segment.name()) + " needs a newer hashdir: format "
+                    + "read version " + readVersion + ", this build reads up to " + WalSegmentLayout.READ_VERSION);
+        }
+        long first = header.get(U64, WalSegmentLayout.FIRST_LSN_OFFSET);
+        if (first != segment.firstLsn()) {
+            return "first LSN does not match the file name: expected=" + segment.firstLsn() + ", actual=" + first;
+        }
+        int segmentKeyBytes = header.get(U32, WalSegmentLayout.KEY_BYTES_OFFSET);
+        if (segmentKeyBytes != keyBytes) {
+            throw new StoreException("WAL segment " + dir.describe(segment.name()) + " holds keys of "
+                    + segmentKeyBytes + " bytes, the store's are " + keyBytes + " bytes");
+        }
+        return null;
+    }
+
+    /** The current valid sync slot of the header just read; none valid claims only the header. */
+    private void readSlots(Scan scan) {
+        scan.syncedEnd = WalSegmentLayout.HEADER_BYTES;
+        scan.slotSequence = 0;
+        for (int slot = 0; slot < 2; slot++) {
+            long offset = WalSegmentLayout.SLOT_0_OFFSET + (long) slot * WalSegmentLayout.SLOT_BYTES;
+            long sequence = header.get(U64, offset + WalSegmentLayout.SLOT_SEQUENCE_OFFSET);
+            if (WalSegmentLayout.slotValid(header, offset) && sequence >= scan.slotSequence) {
+                scan.slotSequence = sequence;
+                scan.syncedEnd = header.get(U64, offset + WalSegmentLayout.SLOT_SYNCED_END_OFFSET);
+            }
+        }
+    }
+
+    private void scanRecords(WalFile file, String name, String path, long size, boolean last, Scan scan) throws IOException {
+        long position = WalSegmentLayout.HEADER_BYTES;
+        while (position < size) {
+            long expected = scan.lastLsn + 1;
+            String bad = checkRecord(file, position, size, expected);
+            if (bad != null) {
+                torn(path, position, expected, bad, last, scan);
+                scan.tail = new WalReplayResult.Tail(name, position, expected, bad);
+                break;
+            }
+            long at = position - bufferStart;
+            long length = Integer.toUnsignedLong(buffer.get(U32, at + WalRecordLayout.LENGTH_OFFSET));
+            if (expected >= scan.fromLsn) {
+                record.wrap(buffer, at, length, expected,
+                        WalRecordType.fromCode(buffer.get(ValueLayout.JAVA_BYTE,
+                                at + WalRecordLayout.TYPE_OFFSET)));
+                scan.consumer.accept(record);
+                scan.replayed++;
+            }
+            scan.lastLsn = expected;
+            position += length;
+        }
+        if (last && position == size && size < scan.syncedEnd) {
+            throw new CorruptionException("WAL segment shorter than its attested synced end: file=" + path + ", size="
+                    + size + ", syncedEnd=" + scan.syncedEnd + ", last valid LSN=" + scan.lastLsn);
+        }
+        scan.endOffset = position;
+    }
+
+    /** Throws unless an invalid record at {@code position} may be the torn tail. */
+    private static void torn(String path, long position, long lsn, String bad, boolean last, Scan scan) {
+        if (!last) {
+            throw new CorruptionException("corrupt WAL record: file=" + path + ", offset=" + position + ", lsn=" + lsn
+                    + ", " + bad + " (in a segment before the last, which was forced whole)");
+        }
+        if (position < scan.syncedEnd) {
+            throw new CorruptionException("corrupt WAL record: file=" + path + ", offset=" + position + ", lsn=" + lsn
+                    + ", " + bad + " (below the synced end the segment header attests: syncedEnd=" + scan.syncedEnd
+                    + ")");
+        }
+    }
+
+    /** Checks the record at {@code position}, loading it into the buffer; null when valid, else why not. */
+    private String checkRecord(WalFile file, long position, long size, long expectedLsn) throws IOException {
+        long left = size - position;
+        if (left < WalRecordLayout.HEADER_BYTES) {
+            return "truncated record header: " + left + " bytes left in the segment";
+        }
+        long at = load(file, position, WalRecordLayout.HEADER_BYTES);
+        long length = Integer.toUnsignedLong(buffer.get(U32, at + WalRecordLayout.LENGTH_OFFSET));
+        if (length < WalRecordLayout.HEADER_BYTES || length > WalRecordLayout.MAX_RECORD_BYTES) {
+            return "record length out of bounds: length=" + length;
+        }
+        if (length > left) {
+            return "record runs past the end of the segment: length=" + length + ", bytes left=" + left;
+        }
+        at = load(file, position, length);
+        int stored = buffer.get(U32, at + WalRecordLayout.CRC_OFFSET);
+        int actual = crc32c(at + WalRecordLayout.CRC_FROM, length - WalRecordLayout.CRC_FROM);
+        if (stored != actual) {
+            return "checksum mismatch: expected=0x" + Integer.toHexString(stored) + ", actual=0x"
+                    + Integer.toHexString(actual);
+        }
+        long lsn = buffer.get(U64, at + WalRecordLayout.LSN_OFFSET);
+        if (lsn != expectedLsn) {
+            return "LSN out of sequence: expected=" + expectedLsn + ", actual=" + Long.toUnsignedString(lsn);
+        }
+        byte code = buffer.get(ValueLayout.JAVA_BYTE, at + WalRecordLayout.TYPE_OFFSET);
+        WalRecordType type = WalRecordType.fromCode(code);
+        if (type == null) {
+            return "unknown record type: code=" + (code & 0xff);
+        }
+        return WalRecordLayout.checkPayload(type, keyBytes, buffer, at + WalRecordLayout.HEADER_BYTES,
+                length - WalRecordLayout.HEADER_BYTES);
+    }
+
+    /** Makes file bytes [position, position + length) present in the buffer; returns their offset there. */
+    private long load(WalFile file, long position, long length) throws IOException {
+        if (position >= bufferStart && position + length <= bufferStart + bufferLength) {
+            return position - bufferStart;
+        }
+        if (length > buffer.byteSize()) {
+            allocate(Math.max(length, 2 * buffer.byteSize()));
+        }
+        bufferStart = position;
+        bufferLength = file.read(position, buffer);
+        if (bufferLength < length) {
+            throw new IOException("short read: position=" + position + ", wanted=" + length + ", got=" + bufferLength
+                    + " (file shrank while being read?)");
+        }
+        return 0;
+    }
+
+    private int crc32c(long offset, long length) {
+        crc.reset();
+        view.limit((int) (offset + length)).position((int) offset);
+        crc.update(view);
+        return (int) crc.getValue();
+    }
+
+    /** A new buffer (memory freed by the GC: the reader has no close to forget). */
+    private void allocate(long bytes) {
+        buffer = Arena.ofAuto().allocate(bytes, 8);
+        view = buffer.asByteBuffer();
+        bufferLength = 0;
+    }
+}

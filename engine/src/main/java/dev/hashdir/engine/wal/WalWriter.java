@@ -1,0 +1,561 @@
+package dev.hashdir.engine.wal;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+import static dev.hashdir.engine.wal.WalRecordLayout.U32;
+import static dev.hashdir.engine.wal.WalRecordLayout.U64;
+
+/**
+ * Appends records to the WAL and makes them durable by group commit: {@code append} encodes a
+ * record into a buffer and gives it the next LSN (gapless, strictly increasing); {@link #commit()}
+ * writes everything buffered with one write per segment and, in {@link Durability#SYNC}, one force
+ * for the whole batch. Opening replays the WAL and truncates its torn tail away.
+ *
+ * <p>Guarantees the reader's rules rest on ({@link WalReader}):
+ * <ul>
+ *   <li>a segment is forced whole before the next is created; a new segment's header is forced
+ *       and the directory synced before any record goes into it (all durability modes);</li>
+ *   <li>a header sync slot only claims bytes a completed force made durable;</li>
+ *   <li>after a failed write or force nothing of the failed commit counts as written or durable:
+ *       the records stay buffered, and the next commit truncates the segment back to the last
+ *       position it knows is good (the last forced one; in NONE the last written one) and writes
+ *       them again. So a full disk fails commits with a {@link WalIoException} and writing resumes
+ *       once there is space;</li>
+ *   <li>opening syncs the directory and forces the last segment, truncated to its valid records,
+ *       before anything new is written: what replay returned is durable (also after a mere
+ *       process crash, which leaves unsynced data in the page cache), and stale records of a
+ *       previous run never follow new ones.</li>
+ * </ul>
+ *
+ * <p>Threading: one owner thread (the journal thread) calls everything.
+ */
+public final class WalWriter implements AutoCloseable {
+
+    private static final long INITIAL_BUFFER = 8 << 10;
+
+    private final WalDirectory dir;
+    private final WalOptions options;
+    private final int keyBytes;
+    private final LongSupplier nanoClock;
+    private final WalReplayResult recovery;
+    private final WalBuffer buffer = new WalBuffer(INITIAL_BUFFER);
+    private final MemorySegment scratch = Arena.ofAuto().allocate(WalSegmentLayout.HEADER_BYTES, 8);
+
+    private WalFile segment;
+    private String segmentName;
+    /** Position in the segment of buffer byte 0 (before the first planned roll). */
+    private long bufferFilePos;
+    /** LSN of the first record in the buffer. */
+    private long bufferFirstLsn;
+    /** Buffer bytes already written to the segment. */
+    private long written;
+    /** Where the next appended record will start in its segment. */
+    private long tailPos;
+    private long nextLsn;
+    private long writtenLsn;
+    private long durableLsn;
+    /** Bytes [0, durablePos) of the current segment were forced. */
+    private long durablePos;
+    /** What the newest sync slot written to the current segment claims. */
+    private long attestedEnd;
+    private long slotSequence;
+    private long lastForceNanos;
+    private boolean damaged;
+    private boolean closed;
+    /** The file operation under way, for the error message if it fails. */
+    private String operation = "open";
+    private String operationFile = "";
+    private long operationPosition;
+
+    private WalWriter(WalDirectory dir, WalOptions options, LongSupplier nanoClock, WalReplayResult recovery) {
+        this.dir = dir;
+        this.options = options;
+        this.keyBytes = options.keyBytes();
+        this.nanoClock = nanoClock;
+        this.recovery = recovery;
+        this.lastForceNanos = nanoClock.getAsLong();
+    }
+
+    /**
+     * Opens the WAL for writing: replays records from {@code fromLsn} into {@code consumer},
+     * truncates the torn tail (durably), deletes a segment whose creation a crash interrupted, and
+     * continues at the LSN after the last valid record (at {@code fromLsn} in an empty WAL).
+     *
+     * @throws dev.hashdir.engine.CorruptionException when the WAL is damaged where it was durable
+     * @throws WalIoException                         when a file operation fails
+     */
+    public static WalWriter open(WalDirectory dir, WalOptions options, long fromLsn, WalConsumer consumer) {
+        return open(dir, options, fromLsn, consumer, System::nanoTime);
+    }
+
+    /** {@link #open(WalDirectory, WalOptions, long, WalConsumer)} with a clock for the async force interval. */
+    public static WalWriter open(WalDirectory dir, WalOptions options, long fromLsn, WalConsumer consumer,
+                                 LongSupplier nanoClock) {
+        WalReplayResult recovery = WalReader.replay(dir, options.keyBytes(), fromLsn, consumer);
+        WalWriter writer = new WalWriter(dir, options, nanoClock, recovery);
+        try {
+            writer.recover();
+        } catch (IOException e) {
+            WalIoException failure = writer.failure(e);
+            if (writer.segment != null) {
+                try {
+                    writer.segment.close();
+                } catch (IOException closing) {
+                    failure.addSuppressed(closing);
+                }
+            }
+            throw failure;
+        }
+        return writer;
+    }
+
+    private void recover() throws IOException {
+        if (recovery.incompleteSegment() != null) {
+            step("delete incomplete segment", recovery.incompleteSegment(), 0);
+            dir.delete(recovery.incompleteSegment());
+        }
+        // after a process crash the segments' entries may still be unsynced: make what we build on durable
+        step("sync directory", "", 0);
+        dir.syncDirectory();
+        nextLsn = recovery.lastLsn() + 1;
+        writtenLsn = recovery.lastLsn();
+        durableLsn = recovery.lastLsn();
+        bufferFirstLsn = nextLsn;
+        if (recovery.endSegment() == null) {
+            switchTo(createSegment(nextLsn), nextLsn);
+            tailPos = WalSegmentLayout.HEADER_BYTES;
+            return;
+        }
+        segmentName = recovery.endSegment();
+        long end = recovery.endOffset();
+        step("open", segmentName, end);
+        segment = dir.openForWrite(segmentName);
+        if (segment.size() != end) {
+            step("truncate torn tail", segmentName, end);
+            segment.truncate(end);
+        }
+        step("force", segmentName, end);
+        segment.force();
+        bufferFilePos = end;
+        tailPos = end;
+        durablePos = end;
+        attestedEnd = recovery.syncedEnd();
+        slotSequence = recovery.slotSequence();
+    }
+
+    /** What opening found: last valid LSN, torn tail, segments read. */
+    public WalReplayResult recovery() {
+        return recovery;
+    }
+
+    public WalOptions options() {
+        return options;
+    }
+
+    /** LSN the next appended record gets. */
+    public long nextLsn() {
+        return nextLsn;
+    }
+
+    /** LSN of the last record written to the file (handed to the OS; survives a process crash). */
+    public long writtenLsn() {
+        return writtenLsn;
+    }
+
+    /** LSN of the last record forced to disk (survives a power failure). */
+    public long durableLsn() {
+        return durableLsn;
+    }
+
+    /** Bytes appended but not yet written. */
+    public long pendingBytes() {
+        return buffer.length() - written;
+    }
+
+    /** Name of the segment records currently go to. */
+    public String currentSegment() {
+        return segmentName;
+    }
+
+    /** Appends {@code payload}, already encoded as {@code type}'s payload ({@link WalRecordLayout}); returns its LSN. */
+    public long append(WalRecordType type, MemorySegment payload) {
+        return append(type, payload, 0, payload.byteSize());
+    }
+
+    /**
+     * Appends the payload at {@code offset} of {@code source} (zero-allocation: the engine encodes
+     * payloads into its preallocated ring events); returns the record's LSN.
+     *
+     * @throws IllegalArgumentException when the payload does not have the shape the type requires
+     */
+    public long append(WalRecordType type, MemorySegment source, long offset, long length) {
+        String bad = WalRecordLayout.checkPayload(type, keyBytes, source, offset, length);
+        if (bad != null) {
+            throw new IllegalArgumentException(bad);
+        }
+        long at = begin(type, length);
+        MemorySegment.copy(source, offset, buffer.memory(), at + WalRecordLayout.HEADER_BYTES, length);
+        return seal(at);
+    }
+
+    /** Appends a PUT of one value; returns its LSN. */
+    public long appendPut(MemorySegment key, long value) {
+        return appendKeyValue(WalRecordType.PUT, key, value);
+    }
+
+    /** Appends a REMOVE of one value; returns its LSN. */
+    public long appendRemove(MemorySegment key, long value) {
+        return appendKeyValue(WalRecordType.REMOVE, key, value);
+    }
+
+    /** Appends a PUT_MANY of {@code values[from, from + count)}; returns its LSN. */
+    public long appendPutMany(MemorySegment key, long[] values, int from, int count) {
+        return appendKeyValues(WalRecordType.PUT_MANY, key, values, from, count);
+    }
+
+    /** Appends a REMOVE_MANY of {@code values[from, from + count)}; returns its LSN. */
+    public long appendRemoveMany(MemorySegment key, long[] values, int from, int count) {
+        return appendKeyValues(WalRecordType.REMOVE_MANY, key, values, from, count);
+    }
+
+    /** Appends a DELETE of a whole key; returns its LSN. */
+    public long appendDelete(MemorySegment key) {
+        checkKey(key);
+        long at = begin(WalRecordType.DELETE, keyBytes);
+        copyKey(key, at);
+        return seal(at);
+    }
+
+    /** Appends a CHECKPOINT_MARK; returns its LSN. */
+    public long appendCheckpointMark(long epoch, long checkpointLsn) {
+        long at = begin(WalRecordType.CHECKPOINT_MARK, WalRecordLayout.CHECKPOINT_PAYLOAD_BYTES);
+        long payload = at + WalRecordLayout.HEADER_BYTES;
+        buffer.memory().set(U64, payload + WalRecordLayout.CHECKPOINT_EPOCH_OFFSET, epoch);
+        buffer.memory().set(U64, payload + WalRecordLayout.CHECKPOINT_LSN_OFFSET, checkpointLsn);
+        return seal(at);
+    }
+
+    private long appendKeyValue(WalRecordType type, MemorySegment key, long value) {
+        checkKey(key);
+        long at = begin(type, keyBytes + WalRecordLayout.VALUE_BYTES);
+        copyKey(key, at);
+        buffer.memory().set(U64, at + WalRecordLayout.HEADER_BYTES + WalRecordLayout.valueOffset(keyBytes), value);
+        return seal(at);
+    }
+
+    private long appendKeyValues(WalRecordType type, MemorySegment key, long[] values, int from, int count) {
+        checkKey(key);
+        if (count < 1 || count > WalRecordLayout.maxValues(keyBytes) || from < 0 || from + count > values.length) {
+            throw new IllegalArgumentException("bad value range for " + type + ": from=" + from + ", count=" + count
+                    + ", values=" + values.length + ", max count=" + WalRecordLayout.maxValues(keyBytes));
+        }
+        long at = begin(type, WalRecordLayout.payloadBytes(type, keyBytes, count));
+        copyKey(key, at);
+        long payload = at + WalRecordLayout.HEADER_BYTES;
+        buffer.memory().set(U32, payload + WalRecordLayout.countOffset(keyBytes), count);
+        MemorySegment.copy(values, from, buffer.memory(), U64, payload + WalRecordLayout.valuesOffset(keyBytes, 0),
+                count);
+        return seal(at);
+    }
+
+    private void checkKey(MemorySegment key) {
+        if (key.byteSize() != keyBytes) {
+            throw new IllegalArgumentException("key must be " + keyBytes + " bytes: actual=" + key.byteSize());
+        }
+    }
+
+    private void copyKey(MemorySegment key, long at) {
+        MemorySegment.copy(key, 0, buffer.memory(), at + WalRecordLayout.HEADER_BYTES + WalRecordLayout.KEY_OFFSET,
+                keyBytes);
+    }
+
+    /** Reserves a record with the next LSN, planning a segment roll when it would not fit; returns its offset. */
+    private long begin(WalRecordType type, long payloadLength) {
+        if (closed) {
+            throw new IllegalStateException("WAL writer is closed");
+        }
+        long length = WalRecordLayout.HEADER_BYTES + payloadLength;
+        if (length > WalRecordLayout.MAX_RECORD_BYTES) {
+            throw new IllegalArgumentException("record too large: length=" + length + ", max="
+                    + WalRecordLayout.MAX_RECORD_BYTES);
+        }
+        if (tailPos > WalSegmentLayout.HEADER_BYTES && tailPos + length > options.segmentBytes()) {
+            buffer.planRoll(nextLsn);
+            tailPos = WalSegmentLayout.HEADER_BYTES;
+        }
+        tailPos += length;
+        long at = buffer.reserve(length);
+        MemorySegment memory = buffer.memory();
+        memory.set(U32, at + WalRecordLayout.LENGTH_OFFSET, (int) length);
+        memory.set(U64, at + WalRecordLayout.LSN_OFFSET, nextLsn);
+        memory.set(ValueLayout.JAVA_BYTE, at + WalRecordLayout.TYPE_OFFSET, type.code());
+        return at;
+    }
+
+    /** Fills in the CRC of the record at {@code at}; returns its LSN. */
+    private long seal(long at) {
+        long length = Integer.toUnsignedLong(buffer.memory().get(U32, at + WalRecordLayout.LENGTH_OFFSET));
+        buffer.memory().set(U32, at + WalRecordLayout.CRC_OFFSET,
+                buffer.crc32c(at + WalRecordLayout.CRC_FROM, length - WalRecordLayout.CRC_FROM));
+        return nextLsn++;
+    }
+
+    /**
+     * Group commit: writes everything appended since the last commit and, in SYNC mode, forces it
+     * once (in ASYNC mode when the force interval has passed).
+     *
+     * <p>After a failure the segment is cut back to the last position known good (the last forced
+     * one; in NONE the last written one) and {@link #writtenLsn()} goes back with it: records
+     * already acknowledged in ASYNC but not forced are still buffered and are written again by the
+     * next successful commit (a power failure before that loses them, as ASYNC allows).
+     *
+     * @return the LSN acknowledged by this mode: durable in SYNC, written in ASYNC and NONE
+     * @throws WalIoException when writing or forcing fails (e.g. disk full); the records stay
+     *                        buffered and the next commit retries them
+     */
+    public long commit() {
+        checkOpen();
+        try {
+            writePending();
+            boolean force = options.durability() == Durability.SYNC
+                    || options.durability() == Durability.ASYNC && forceDue();
+            if (force && unforced()) {
+                forceSegment();
+            } else if (options.durability() == Durability.NONE) {
+                dropWritten();
+            }
+        } catch (IOException e) {
+            damaged = true;
+            throw failure(e);
+        }
+        return options.durability() == Durability.SYNC ? durableLsn : writtenLsn;
+    }
+
+    /**
+     * Writes and forces everything appended, in any mode, and attests it in the segment header
+     * (so damage to it later reads as corruption, not as a torn tail). For ASYNC's interval, on
+     * demand, and for an idle journal thread.
+     *
+     * @return the durable LSN
+     */
+    public long sync() {
+        checkOpen();
+        try {
+            writePending();
+            if (unforced()) {
+                forceSegment();
+            }
+            if (durablePos > attestedEnd) {
+                writeSlot();
+                step("force", segmentName, durablePos);
+                segment.force();
+            }
+        } catch (IOException e) {
+            damaged = true;
+            throw failure(e);
+        }
+        return durableLsn;
+    }
+
+    /**
+     * Deletes the segments all of whose records have an LSN below {@code lsn} (never the current
+     * one), once a checkpoint covering them is durable; keeps every record at or above it.
+     *
+     * @return the number of segments deleted
+     */
+    public int deleteSegmentsBelow(long lsn) {
+        checkOpen();
+        if (lsn > nextLsn) {
+            throw new IllegalArgumentException("cannot delete the WAL beyond its end: lsn=" + lsn + ", next LSN="
+                    + nextLsn);
+        }
+        List<WalReader.Segment> segments = WalReader.listSegments(dir);
+        int deleted = 0;
+        try {
+            for (int i = 0; i + 1 < segments.size(); i++) {
+                WalReader.Segment s = segments.get(i);
+                if (s.name().equals(segmentName) || segments.get(i + 1).firstLsn() > lsn) {
+                    break;
+                }
+                step("delete", s.name(), 0);
+                dir.delete(s.name());
+                deleted++;
+            }
+            if (deleted > 0) {
+                step("sync directory", "", 0);
+                dir.syncDirectory();
+            }
+        } catch (IOException e) {
+            throw failure(e);
+        }
+        return deleted;
+    }
+
+    /** Writes, forces and attests everything appended, then closes the segment. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        RuntimeException failed = null;
+        try {
+            sync();
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        closed = true;
+        try {
+            step("close", segmentName, 0);
+            segment.close();
+        } catch (IOException e) {
+            WalIoException closing = failure(e);
+            if (failed == null) {
+                throw closing;
+            }
+            failed.addSuppressed(closing);
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private void writePending() throws IOException {
+        if (damaged) {
+            repair();
+        }
+        while (true) {
+            long chunkEnd = buffer.rolls() > 0 ? buffer.firstRollOffset() : buffer.length();
+            if (chunkEnd > written) {
+                if (durablePos > attestedEnd) {
+                    writeSlot();
+                }
+                step("append", segmentName, bufferFilePos + written);
+                segment.append(buffer.slice(written, chunkEnd - written));
+                written = chunkEnd;
+                writtenLsn = buffer.rolls() > 0 ? buffer.firstRollLsn() - 1 : nextLsn - 1;
+            }
+            if (buffer.rolls() == 0) {
+                return;
+            }
+            roll();
+        }
+    }
+
+    /** Forces the full segment, then starts the next with the first planned roll's LSN. */
+    private void roll() throws IOException {
+        forceSegment();
+        long first = buffer.firstRollLsn();
+        WalFile next = createSegment(first);
+        buffer.removeFirstRoll();
+        WalFile full = segment;
+        String fullName = segmentName;
+        switchTo(next, first);
+        step("close", fullName, 0);
+        full.close();
+    }
+
+    /** Creates a segment: header written and forced, then the directory synced; deleted again on failure. */
+    private WalFile createSegment(long firstLsn) throws IOException {
+        String name = WalSegmentLayout.fileName(firstLsn);
+        step("create", name, 0);
+        dir.delete(name);
+        WalFile file = dir.create(name);
+        try {
+            WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
+            step("append header", name, 0);
+            file.append(scratch);
+            step("force", name, WalSegmentLayout.HEADER_BYTES);
+            file.force();
+            step("sync directory", name, 0);
+            dir.syncDirectory();
+            return file;
+        } catch (IOException e) {
+            try {
+                file.close();
+                dir.delete(name);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    /** Makes a just created segment, whose first record will have LSN {@code firstLsn}, the current one. */
+    private void switchTo(WalFile file, long firstLsn) {
+        segment = file;
+        segmentName = WalSegmentLayout.fileName(firstLsn);
+        bufferFilePos = WalSegmentLayout.HEADER_BYTES;
+        bufferFirstLsn = firstLsn;
+        written = 0;
+        durablePos = WalSegmentLayout.HEADER_BYTES;
+        attestedEnd = WalSegmentLayout.HEADER_BYTES;
+        slotSequence = 0;
+    }
+
+    private void forceSegment() throws IOException {
+        step("force", segmentName, bufferFilePos + written);
+        segment.force();
+        durablePos = bufferFilePos + written;
+        durableLsn = writtenLsn;
+        lastForceNanos = nanoClock.getAsLong();
+        dropWritten();
+    }
+
+    /** Forgets the written prefix of the buffer (durable, or in NONE mode never to be rewritten). */
+    private void dropWritten() {
+        buffer.discard(written);
+        bufferFilePos += written;
+        bufferFirstLsn = writtenLsn + 1;
+        written = 0;
+    }
+
+    /** Attests the forced end in the header slot not holding the newest claim (made durable by the next force). */
+    private void writeSlot() throws IOException {
+        long sequence = slotSequence + 1;
+        MemorySegment slot = scratch.asSlice(0, WalSegmentLayout.SLOT_BYTES);
+        WalSegmentLayout.encodeSlot(slot, sequence, durablePos, durableLsn);
+        step("write sync slot", segmentName, WalSegmentLayout.slotOffset(sequence));
+        segment.write(WalSegmentLayout.slotOffset(sequence), slot);
+        slotSequence = sequence;
+        attestedEnd = durablePos;
+    }
+
+    /** After a failed write or force: cut the segment back to the last good position; the buffer is rewritten. */
+    private void repair() throws IOException {
+        step("truncate after failure", segmentName, bufferFilePos);
+        segment.truncate(bufferFilePos);
+        written = 0;
+        writtenLsn = bufferFirstLsn - 1;
+        damaged = false;
+    }
+
+    /** True when bytes were written to the current segment since its last force. */
+    private boolean unforced() {
+        return durablePos < bufferFilePos + written;
+    }
+
+    private boolean forceDue() {
+        return nanoClock.getAsLong() - lastForceNanos >= options.asyncForceInterval().toNanos();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("WAL writer is closed");
+        }
+    }
+
+    private void step(String what, String file, long position) {
+        operation = what;
+        operationFile = file;
+        operationPosition = position;
+    }
+
+    private WalIoException failure(IOException e) {
+        return new WalIoException(operation, dir.describe(operationFile), operationPosition, e);
+    }
+}

@@ -1,0 +1,466 @@
+package dev.hashdir.engine.wal;
+
+import dev.hashdir.bindings.libc.ErrnoException;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+/**
+ * An in-memory {@link WalDirectory} that knows what is durable and what is not, for crash tests
+ * (as Lucene's {@code MockDirectoryWrapper} and H2's {@code FilePathUnstable} do).
+ *
+ * <p>Each file keeps its durable content (as of its last force) and the writes and truncations
+ * since; each directory entry knows whether a directory sync made it durable. {@link #crash}
+ * turns that into what a power failure could leave, by a {@link Fault}, and that is then durable;
+ * {@link Fault#KEEP_ALL} is a process crash: the page cache survives, unsynced as it was.
+ *
+ * <p>It also fails like a full disk ({@link #setSpaceLimit}: an append writes what fits, then
+ * throws ENOSPC), fails forces with EIO, crashes at the n-th I/O call ({@link #armCrash}: a write
+ * then lands a random prefix), and flips bits of durable data (a media error). Every random
+ * choice comes from a seeded {@link Random}.
+ */
+public final class FaultyWalDirectory implements WalDirectory {
+
+    /** What a crash does to the writes and directory changes that were not synced. */
+    public enum Fault {
+        /** Process crash: everything written survives, still unsynced (a later power failure may take it). */
+        KEEP_ALL,
+        /** Only what was forced survives; unsynced creations vanish, unsynced deletions are undone. */
+        DROP_UNSYNCED,
+        /** A prefix of each file's unsynced operations survives, the last one torn at a random byte. */
+        TORN,
+        /** Each page of a file is old or new at random; the size anywhere between old and new. */
+        REORDER_PAGES,
+        /** Everything written survives, with one to three bits flipped in the unsynced bytes. */
+        FLIP_BITS
+    }
+
+    /** Thrown by an I/O call armed to crash. An Error, so that no {@code catch (RuntimeException)} stops it. */
+    public static final class SimulatedCrash extends Error {
+        private static final long serialVersionUID = 1L;
+
+        SimulatedCrash(String where) {
+            super("simulated crash in " + where);
+        }
+    }
+
+    /** A write ({@code bytes != null}) or a truncation to {@code size}. */
+    private record Op(long position, byte[] bytes, long size) {
+    }
+
+    private static final class Node {
+        byte[] durable = new byte[0];
+        byte[] data = new byte[0];
+        final List<Op> unsynced = new ArrayList<>();
+        boolean entryDurable;
+    }
+
+    private final Random random;
+    private final int pageSize;
+    private TreeMap<String, Node> files = new TreeMap<>();
+    private final TreeMap<String, Node> deletedUnsynced = new TreeMap<>();
+    private int generation;
+    private long spaceLimit = Long.MAX_VALUE;
+    private int failForces;
+    private long crashCountdown;
+    /** Successful forces, directory syncs and appends so far (for tests counting I/O). */
+    public int forces;
+    public int directorySyncs;
+    public int appends;
+
+    /**
+     * @param seed     for the bytes an armed crash lets through
+     * @param pageSize granularity of {@link Fault#REORDER_PAGES}
+     */
+    public FaultyWalDirectory(long seed, int pageSize) {
+        this.random = WalTestRecords.seeded(seed);
+        this.pageSize = pageSize;
+    }
+
+    /** Appends beyond {@code bytes} in all files together fail with ENOSPC after writing what fits. */
+    public void setSpaceLimit(long bytes) {
+        spaceLimit = bytes;
+    }
+
+    public void clearSpaceLimit() {
+        spaceLimit = Long.MAX_VALUE;
+    }
+
+    /** Bytes in all files, unsynced included. */
+    public long usedBytes() {
+        long used = 0;
+        for (Node n : files.values()) {
+            used += n.data.length;
+        }
+        return used;
+    }
+
+    /** The next {@code count} forces fail with EIO (and make nothing durable). */
+    public void failNextForces(int count) {
+        failForces = count;
+    }
+
+    /** The {@code n}-th I/O call from now (1 = the next) throws {@link SimulatedCrash}; 0 disarms. */
+    public void armCrash(long n) {
+        crashCountdown = n;
+    }
+
+    public boolean armed() {
+        return crashCountdown > 0;
+    }
+
+    /** Flips a bit of durable data, as a failing disk would. */
+    public void flipDurableBit(String name, long offset, int bit) {
+        Node n = node(name);
+        n.durable[(int) offset] ^= (byte) (1 << bit);
+        n.data[(int) offset] ^= (byte) (1 << bit);
+    }
+
+    /** Replaces a file's content, durably (for tests that build damaged files). */
+    public void setDurable(String name, byte[] content) {
+        Node n = node(name);
+        n.durable = content.clone();
+        n.data = content.clone();
+        n.unsynced.clear();
+    }
+
+    public byte[] content(String name) {
+        return node(name).data.clone();
+    }
+
+    public long size(String name) {
+        return node(name).data.length;
+    }
+
+    public boolean exists(String name) {
+        return files.containsKey(name);
+    }
+
+    /**
+     * Simulates a crash with {@code fault}: every open file handle dies, and each file keeps what
+     * the fault lets survive. Returns a description for failure messages.
+     */
+    public String crash(Random rnd, Fault fault) {
+        generation++;
+        crashCountdown = 0;
+        failForces = 0;
+        if (fault == Fault.KEEP_ALL) {
+            return "crash(KEEP_ALL): page cache survives, unsynced state kept";
+        }
+        StringBuilder log = new StringBuilder("crash(" + fault + "):");
+        TreeMap<String, Node> after = new TreeMap<>();
+        for (Map.Entry<String, Node> e : files.entrySet()) {
+            Node n = e.getValue();
+            if (n.entryDurable || keepUnsynced(rnd, fault)) {
+                after.put(e.getKey(), settled(settle(n, rnd, fault)));
+                log.append(' ').append(e.getKey()).append('=').append(after.get(e.getKey()).data.length)
+                        .append(n.entryDurable ? "" : "(new)");
+            } else {
+                log.append(' ').append(e.getKey()).append("=gone");
+            }
+        }
+        for (Map.Entry<String, Node> e : deletedUnsynced.entrySet()) {
+            boolean undo = fault == Fault.DROP_UNSYNCED || rnd.nextBoolean();
+            if (undo && !after.containsKey(e.getKey())) {
+                after.put(e.getKey(), settled(e.getValue().durable));
+                log.append(' ').append(e.getKey()).append("=undeleted");
+            }
+        }
+        files = after;
+        deletedUnsynced.clear();
+        return log.toString();
+    }
+
+    private static boolean keepUnsynced(Random rnd, Fault fault) {
+        return fault != Fault.DROP_UNSYNCED && rnd.nextBoolean();
+    }
+
+    private static Node settled(byte[] content) {
+        Node n = new Node();
+        n.durable = content;
+        n.data = content.clone();
+        n.entryDurable = true;
+        return n;
+    }
+
+    private byte[] settle(Node n, Random rnd, Fault fault) {
+        return switch (fault) {
+            case KEEP_ALL -> n.data.clone();
+            case DROP_UNSYNCED -> n.durable.clone();
+            case TORN -> torn(n, rnd);
+            case REORDER_PAGES -> reordered(n, rnd);
+            case FLIP_BITS -> flipped(n, rnd);
+        };
+    }
+
+    private static byte[] torn(Node n, Random rnd) {
+        int keep = rnd.nextInt(n.unsynced.size() + 1);
+        byte[] content = n.durable.clone();
+        for (int i = 0; i < keep; i++) {
+            content = apply(content, n.unsynced.get(i), Integer.MAX_VALUE);
+        }
+        if (keep < n.unsynced.size()) {
+            Op op = n.unsynced.get(keep);
+            if (op.bytes() != null) {
+                content = apply(content, op, rnd.nextInt(op.bytes().length + 1));
+            } else if (rnd.nextBoolean()) {
+                content = apply(content, op, 0);
+            }
+        }
+        return content;
+    }
+
+    private byte[] reordered(Node n, Random rnd) {
+        byte[] old = n.durable;
+        byte[] now = n.data;
+        int lo = Math.min(old.length, now.length);
+        int hi = Math.max(old.length, now.length);
+        int length = switch (rnd.nextInt(3)) {
+            case 0 -> old.length;
+            case 1 -> now.length;
+            default -> lo + rnd.nextInt(hi - lo + 1);
+        };
+        byte[] content = new byte[length];
+        for (int page = 0; page < length; page += pageSize) {
+            byte[] from = rnd.nextBoolean() ? old : now;
+            int n2 = Math.max(0, Math.min(Math.min(pageSize, length - page), from.length - page));
+            if (n2 > 0) {
+                System.arraycopy(from, page, content, page, n2);
+            }
+        }
+        return content;
+    }
+
+    private static byte[] flipped(Node n, Random rnd) {
+        byte[] content = n.data.clone();
+        List<long[]> ranges = new ArrayList<>();
+        long total = 0;
+        for (Op op : n.unsynced) {
+            if (op.bytes() != null) {
+                long end = Math.min(op.position() + op.bytes().length, content.length);
+                if (end > op.position()) {
+                    ranges.add(new long[] {op.position(), end});
+                    total += end - op.position();
+                }
+            }
+        }
+        int flips = total == 0 ? 0 : 1 + rnd.nextInt(3);
+        for (int f = 0; f < flips; f++) {
+            long pick = (long) (rnd.nextDouble() * total);
+            for (long[] r : ranges) {
+                if (pick < r[1] - r[0]) {
+                    content[(int) (r[0] + pick)] ^= (byte) (1 << rnd.nextInt(8));
+                    break;
+                }
+                pick -= r[1] - r[0];
+            }
+        }
+        return content;
+    }
+
+    /** Applies an operation to {@code content}, a write only up to {@code limit} of its bytes. */
+    private static byte[] apply(byte[] content, Op op, int limit) {
+        if (op.bytes() == null) {
+            return content.length > op.size() ? Arrays.copyOf(content, (int) op.size()) : content;
+        }
+        int n = Math.min(limit, op.bytes().length);
+        int end = (int) op.position() + n;
+        byte[] out = end > content.length ? Arrays.copyOf(content, end) : content;
+        System.arraycopy(op.bytes(), 0, out, (int) op.position(), n);
+        return out;
+    }
+
+    private Node node(String name) {
+        Node n = files.get(name);
+        if (n == null) {
+            throw new IllegalArgumentException("no file " + name + " in " + files.keySet());
+        }
+        return n;
+    }
+
+    /** True when this I/O call is the armed one. */
+    private boolean crashNow() {
+        return crashCountdown > 0 && --crashCountdown == 0;
+    }
+
+    private void maybeCrash(String where) {
+        if (crashNow()) {
+            throw new SimulatedCrash(where);
+        }
+    }
+
+    @Override
+    public List<String> list() {
+        return new ArrayList<>(files.keySet());
+    }
+
+    @Override
+    public WalFile create(String name) throws IOException {
+        maybeCrash("create " + name);
+        if (files.containsKey(name)) {
+            throw new FileAlreadyExistsException(name);
+        }
+        deletedUnsynced.remove(name);
+        Node n = new Node();
+        files.put(name, n);
+        return new Handle(name, n);
+    }
+
+    @Override
+    public WalFile openForWrite(String name) throws IOException {
+        return open(name);
+    }
+
+    @Override
+    public WalFile openForRead(String name) throws IOException {
+        return open(name);
+    }
+
+    private WalFile open(String name) throws IOException {
+        Node n = files.get(name);
+        if (n == null) {
+            throw new NoSuchFileException(name);
+        }
+        return new Handle(name, n);
+    }
+
+    @Override
+    public void delete(String name) {
+        maybeCrash("delete " + name);
+        Node n = files.remove(name);
+        if (n != null && n.entryDurable) {
+            deletedUnsynced.put(name, n);
+        }
+    }
+
+    @Override
+    public void syncDirectory() {
+        maybeCrash("sync directory");
+        for (Node n : files.values()) {
+            n.entryDurable = true;
+        }
+        deletedUnsynced.clear();
+        directorySyncs++;
+    }
+
+    @Override
+    public String describe(String name) {
+        return "mem:/wal/" + name;
+    }
+
+    /** An open file; dead after a crash. */
+    private final class Handle implements WalFile {
+
+        private final String name;
+        private final Node node;
+        private final int born = generation;
+        private boolean closed;
+
+        Handle(String name, Node node) {
+            this.name = name;
+            this.node = node;
+        }
+
+        private void check() throws IOException {
+            if (born != generation) {
+                throw new IllegalStateException(name + ": handle used after a simulated crash");
+            }
+            if (closed) {
+                throw new IOException(name + " is closed");
+            }
+        }
+
+        @Override
+        public void append(MemorySegment src) throws IOException {
+            check();
+            appends++;
+            writeAt(node.data.length, src.toArray(ValueLayout.JAVA_BYTE), "append");
+        }
+
+        @Override
+        public void write(long position, MemorySegment src) throws IOException {
+            check();
+            if (position < 0 || position + src.byteSize() > node.data.length) {
+                throw new IllegalArgumentException("write outside " + name + ": position=" + position);
+            }
+            writeAt(position, src.toArray(ValueLayout.JAVA_BYTE), "write");
+        }
+
+        private void writeAt(long position, byte[] bytes, String what) throws IOException {
+            if (crashNow()) {
+                record(position, Arrays.copyOf(bytes, random.nextInt(bytes.length + 1)));
+                throw new SimulatedCrash(what + " " + name + " at " + position);
+            }
+            long grow = Math.max(0, position + bytes.length - node.data.length);
+            long room = spaceLimit - usedBytes();
+            if (grow > room) {
+                int fits = (int) Math.max(0, bytes.length - (grow - room));
+                record(position, Arrays.copyOf(bytes, fits));
+                throw new ErrnoException(what + "(" + name + ", position=" + position + ", length=" + bytes.length + ")",
+                        ErrnoException.ENOSPC, "No space left on device");
+            }
+            record(position, bytes);
+        }
+
+        private void record(long position, byte[] bytes) {
+            if (bytes.length == 0) {
+                return;
+            }
+            Op op = new Op(position, bytes, -1);
+            node.data = apply(node.data, op, Integer.MAX_VALUE);
+            node.unsynced.add(op);
+        }
+
+        @Override
+        public long read(long position, MemorySegment dst) throws IOException {
+            check();
+            long n = Math.max(0, Math.min(dst.byteSize(), node.data.length - position));
+            MemorySegment.copy(node.data, (int) position, dst, ValueLayout.JAVA_BYTE, 0, (int) n);
+            return n;
+        }
+
+        @Override
+        public void force() throws IOException {
+            check();
+            maybeCrash("force " + name);
+            if (failForces > 0) {
+                failForces--;
+                throw new ErrnoException("fdatasync(" + name + ")", ErrnoException.EIO, "Input/output error");
+            }
+            node.durable = node.data.clone();
+            node.unsynced.clear();
+            forces++;
+        }
+
+        @Override
+        public long size() throws IOException {
+            check();
+            return node.data.length;
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            check();
+            maybeCrash("truncate " + name);
+            if (size < node.data.length) {
+                Op op = new Op(-1, null, size);
+                node.data = apply(node.data, op, 0);
+                node.unsynced.add(op);
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}

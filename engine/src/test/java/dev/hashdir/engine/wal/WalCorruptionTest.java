@@ -1,0 +1,209 @@
+package dev.hashdir.engine.wal;
+
+import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.wal.FaultyWalDirectory.Fault;
+import dev.hashdir.engine.wal.WalTestRecords.Collector;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The rule for an invalid record: corruption where the WAL was durable (any segment but the last;
+ * below the synced end the last segment's header attests), a torn tail past that, which opening
+ * truncates. Records here are PUTs of 32-byte keys: {@value #RECORD} bytes each, so record
+ * {@code n} of the first segment starts at {@code 128 + (n - 1) * 57}.
+ */
+class WalCorruptionTest {
+
+    private static final int KEY_BYTES = 32;
+    private static final int RECORD = WalRecordLayout.HEADER_BYTES + KEY_BYTES + 8;
+    private static final String FIRST = "00000000000000000001.wal";
+    private final MemorySegment key = MemorySegment.ofArray(new byte[KEY_BYTES]);
+    private final FaultyWalDirectory dir = new FaultyWalDirectory(11, 4096);
+
+    private static long offsetOf(long lsn) {
+        return WalSegmentLayout.HEADER_BYTES + (lsn - 1) * RECORD;
+    }
+
+    /** SYNC-mode commits of {@code perBatch} PUTs each, value = LSN; the writer is left open (crashed). */
+    private WalWriter commitBatches(int batches, int perBatch, long segmentBytes) {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(segmentBytes);
+        WalWriter writer = WalWriter.open(dir, options, 1, r -> { });
+        for (int b = 0; b < batches; b++) {
+            for (int i = 0; i < perBatch; i++) {
+                writer.appendPut(key, writer.nextLsn());
+            }
+            writer.commit();
+        }
+        return writer;
+    }
+
+    @Test
+    void aFlippedBitInAnAcknowledgedRecordIsCorruptionNotATornTail() {
+        commitBatches(10, 3, 1 << 20);
+        dir.crash(WalTestRecords.seeded(1), Fault.DROP_UNSYNCED);
+        dir.flipDurableBit(FIRST, offsetOf(14) + 40, 3);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("file=mem:/wal/" + FIRST)
+                .hasMessageContaining("offset=" + offsetOf(14))
+                .hasMessageContaining("lsn=14")
+                .hasMessageContaining("checksum mismatch")
+                .hasMessageContaining("below the synced end the segment header attests: syncedEnd=" + offsetOf(28));
+        assertThatThrownBy(() -> WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { }))
+                .as("opening refuses it too, and truncates nothing").isInstanceOf(CorruptionException.class);
+        assertThat(dir.size(FIRST)).isEqualTo(offsetOf(31));
+    }
+
+    @Test
+    void theLastBatchBeforeACrashIsAttestedByTheNextCommitOrBySync() {
+        commitBatches(10, 3, 1 << 20);
+        byte[] crashed = dir.content(FIRST);
+        dir.crash(WalTestRecords.seeded(2), Fault.DROP_UNSYNCED);
+        dir.flipDurableBit(FIRST, offsetOf(29) + 40, 0);
+        Collector replayed = new Collector();
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(r.lastLsn()).as("the limit: damage in the last, unattested batch reads as a torn tail")
+                .isEqualTo(28);
+        assertThat(r.tail()).isEqualTo(new WalReplayResult.Tail(FIRST, offsetOf(29), 29,
+                r.tail().reason()));
+        assertThat(r.tail().reason()).startsWith("checksum mismatch");
+
+        dir.setDurable(FIRST, crashed);
+        WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, x -> { });
+        writer.sync();
+        dir.crash(WalTestRecords.seeded(3), Fault.DROP_UNSYNCED);
+        dir.flipDurableBit(FIRST, offsetOf(29) + 40, 0);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, x -> { }))
+                .as("after sync() the same damage is corruption").isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("lsn=29");
+    }
+
+    @Test
+    void damageInASegmentBeforeTheLastIsCorruption() {
+        commitBatches(40, 2, 512);
+        dir.crash(WalTestRecords.seeded(4), Fault.DROP_UNSYNCED);
+        List<WalReader.Segment> segments = WalReader.listSegments(dir);
+        assertThat(segments).hasSizeGreaterThan(3);
+        String second = segments.get(1).name();
+        long size = dir.size(second);
+        dir.flipDurableBit(second, size - 1, 7);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("file=mem:/wal/" + second)
+                .hasMessageContaining("in a segment before the last, which was forced whole");
+        dir.flipDurableBit(second, size - 1, 7);
+        dir.setDurable(second, Arrays.copyOf(dir.content(second), (int) size - 10));
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .as("a cut short segment before the last").isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("runs past the end of the segment");
+        assertThat(WalReader.replay(dir, KEY_BYTES, segments.get(2).firstLsn(), r -> { }).torn())
+                .as("replay from a later segment does not read it").isFalse();
+    }
+
+    @Test
+    void aDamagedSegmentHeaderIsCorruption() {
+        commitBatches(3, 3, 1 << 20);
+        dir.crash(WalTestRecords.seeded(5), Fault.DROP_UNSYNCED);
+        dir.flipDurableBit(FIRST, WalSegmentLayout.FIRST_LSN_OFFSET, 1);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("corrupt WAL segment header: file=mem:/wal/" + FIRST)
+                .hasMessageContaining("header checksum mismatch");
+    }
+
+    @Test
+    void aMissingSegmentIsCorruption() throws Exception {
+        commitBatches(40, 2, 512);
+        dir.crash(WalTestRecords.seeded(6), Fault.DROP_UNSYNCED);
+        List<WalReader.Segment> segments = WalReader.listSegments(dir);
+        dir.delete(segments.get(2).name());
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("not continuous")
+                .hasMessageContaining("expected first LSN=" + segments.get(2).firstLsn());
+        dir.delete(segments.get(0).name());
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("WAL begins after the replay start");
+    }
+
+    @Test
+    void aValidRecordWithTheWrongLsnIsCorruption() {
+        commitBatches(5, 1, 1 << 20);
+        dir.crash(WalTestRecords.seeded(7), Fault.DROP_UNSYNCED);
+        byte[] content = dir.content(FIRST);
+        System.arraycopy(content, (int) offsetOf(2), content, (int) offsetOf(3), RECORD);
+        dir.setDurable(FIRST, content);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("LSN out of sequence: expected=3, actual=2");
+    }
+
+    @Test
+    void aTornTailIsReportedAndTruncatedAwayOnOpening() {
+        commitBatches(5, 1, 1 << 20);
+        dir.crash(WalTestRecords.seeded(8), Fault.DROP_UNSYNCED);
+        byte[] torn = Arrays.copyOf(dir.content(FIRST), (int) offsetOf(5) + 30);
+        dir.setDurable(FIRST, torn);
+        Collector replayed = new Collector();
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(r.lastLsn()).isEqualTo(4);
+        assertThat(r.tail()).isEqualTo(new WalReplayResult.Tail(FIRST, offsetOf(5), 5,
+                "record runs past the end of the segment: length=57, bytes left=30"));
+
+        try (WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, x -> { })) {
+            assertThat(dir.size(FIRST)).isEqualTo(offsetOf(5));
+            assertThat(writer.appendPut(key, 555)).isEqualTo(5);
+            writer.commit();
+        }
+        List<Long> values = new java.util.ArrayList<>();
+        WalReader.replay(dir, KEY_BYTES, 1, x -> values.add(x.value(0)));
+        assertThat(values).containsExactly(1L, 2L, 3L, 4L, 555L);
+    }
+
+    @Test
+    void zerosAfterTheLastRecordAreATornTail() {
+        commitBatches(3, 2, 1 << 20);
+        dir.crash(WalTestRecords.seeded(9), Fault.DROP_UNSYNCED);
+        dir.setDurable(FIRST, Arrays.copyOf(dir.content(FIRST), (int) offsetOf(7) + 4096));
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 1, x -> { });
+        assertThat(r.lastLsn()).isEqualTo(6);
+        assertThat(r.tail().reason()).isEqualTo("record length out of bounds: length=0");
+    }
+
+    @Test
+    void aSegmentWhoseCreationACrashInterruptedIsIgnoredAndDeleted() throws Exception {
+        commitBatches(7, 7, 1 << 20);
+        dir.crash(WalTestRecords.seeded(10), Fault.DROP_UNSYNCED);
+        String next = WalSegmentLayout.fileName(50);
+        try (WalFile f = dir.create(next)) {
+            f.append(MemorySegment.ofArray(new byte[60]));
+            f.force();
+        }
+        dir.syncDirectory();
+        Collector replayed = new Collector();
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(r.incompleteSegment()).isEqualTo(next);
+        assertThat(r.lastLsn()).isEqualTo(49);
+        assertThat(replayed.lsns).isEqualTo(LongStream.rangeClosed(1, 49).boxed().toList());
+        try (WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, x -> { })) {
+            assertThat(dir.exists(next)).isFalse();
+            assertThat(writer.currentSegment()).isEqualTo(FIRST);
+            assertThat(writer.nextLsn()).isEqualTo(50);
+        }
+
+        try (WalFile f = dir.create(WalSegmentLayout.fileName(50))) {
+            f.append(MemorySegment.ofArray(new byte[200]));
+        }
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, x -> { }))
+                .as("a longer file without a header had records: not a creation cut short")
+                .isInstanceOf(CorruptionException.class).hasMessageContaining("bad magic");
+    }
+}

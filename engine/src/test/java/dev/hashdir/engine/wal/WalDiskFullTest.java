@@ -1,0 +1,116 @@
+package dev.hashdir.engine.wal;
+
+import dev.hashdir.bindings.libc.ErrnoException;
+import dev.hashdir.engine.wal.FaultyWalDirectory.Fault;
+import dev.hashdir.engine.wal.WalTestRecords.Collector;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/** A full disk and failing forces: clear errors, nothing acknowledged lost, writing resumes. */
+class WalDiskFullTest {
+
+    private static final int KEY_BYTES = 32;
+    private static final String FIRST = "00000000000000000001.wal";
+    private final MemorySegment key = MemorySegment.ofArray(new byte[KEY_BYTES]);
+    private final FaultyWalDirectory dir = new FaultyWalDirectory(21, 4096);
+
+    @Test
+    void aFullDiskFailsTheCommitClearlyLosesNothingAndWritingResumes() {
+        WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
+        for (int i = 1; i <= 10; i++) {
+            writer.appendPut(key, i);
+        }
+        assertThat(writer.commit()).isEqualTo(10);
+        long goodEnd = dir.size(FIRST);
+        dir.setSpaceLimit(dir.usedBytes() + 100);
+        for (int i = 11; i <= 20; i++) {
+            writer.appendPut(key, i);
+        }
+        WalIoException full = catchThrowableOfType(WalIoException.class, writer::commit);
+        assertThat(full.isDiskFull()).isTrue();
+        assertThat(full.errno()).isEqualTo(ErrnoException.ENOSPC);
+        assertThat(full).hasMessageStartingWith("WAL disk full: operation=append, file=mem:/wal/" + FIRST
+                + ", position=" + goodEnd + ", errno=28");
+        assertThat(dir.size(FIRST)).as("the failed write left a partial batch").isGreaterThan(goodEnd);
+        assertThat(writer.durableLsn()).isEqualTo(10);
+        assertThat(writer.writtenLsn()).isEqualTo(10);
+
+        writer.appendPut(key, 21);
+        assertThatThrownBy(writer::commit).isInstanceOf(WalIoException.class).hasMessageContaining("errno=28");
+
+        dir.clearSpaceLimit();
+        assertThat(writer.commit()).isEqualTo(21);
+        assertThat(dir.size(FIRST)).as("the partial batch was cut away before the retry")
+                .isEqualTo(goodEnd + 11L * (WalRecordLayout.HEADER_BYTES + KEY_BYTES + 8));
+        dir.crash(WalTestRecords.seeded(1), Fault.DROP_UNSYNCED);
+        Collector replayed = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(replayed.records).extracting(r -> r.values().getFirst())
+                .isEqualTo(LongStream.rangeClosed(1, 21).boxed().toList());
+    }
+
+    @Test
+    void aFullDiskWhileRollingLeavesNoHalfSegmentAndTheRollIsRetried() {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(1024);
+        WalWriter writer = WalWriter.open(dir, options, 1, r -> { });
+        for (int i = 1; i <= 15; i++) {
+            writer.appendPut(key, i);
+        }
+        writer.commit();
+        dir.setSpaceLimit(dir.usedBytes() + 100);
+        writer.appendPut(key, 16);
+        String next = WalSegmentLayout.fileName(16);
+        assertThatThrownBy(writer::commit).isInstanceOf(WalIoException.class)
+                .hasMessageStartingWith("WAL disk full: operation=append header, file=mem:/wal/" + next);
+        assertThat(dir.exists(next)).as("the half-created segment is deleted").isFalse();
+        assertThat(writer.currentSegment()).isEqualTo(FIRST);
+
+        dir.clearSpaceLimit();
+        assertThat(writer.commit()).isEqualTo(16);
+        assertThat(writer.currentSegment()).isEqualTo(next);
+        dir.crash(WalTestRecords.seeded(2), Fault.DROP_UNSYNCED);
+        Collector replayed = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(replayed.lsns).isEqualTo(LongStream.rangeClosed(1, 16).boxed().toList());
+    }
+
+    @Test
+    void aFailedForceCountsNothingAsDurableAndTheRetryRewritesTheBatch() {
+        WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
+        writer.appendPut(key, 1);
+        writer.commit();
+        writer.appendPut(key, 2);
+        writer.appendPut(key, 3);
+        dir.failNextForces(1);
+        WalIoException eio = catchThrowableOfType(WalIoException.class, writer::commit);
+        assertThat(eio.errno()).isEqualTo(ErrnoException.EIO);
+        assertThat(eio.isDiskFull()).isFalse();
+        assertThat(eio).hasMessageStartingWith("WAL I/O failed: operation=force, file=mem:/wal/" + FIRST);
+        assertThat(writer.durableLsn()).isEqualTo(1);
+        assertThat(writer.commit()).isEqualTo(3);
+        dir.crash(WalTestRecords.seeded(3), Fault.DROP_UNSYNCED);
+        Collector replayed = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(replayed.records).extracting(r -> r.values().getFirst()).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void theJdksDiskFullMessageIsRecognized() {
+        assertThat(WalIoException.errnoOf(new IOException("No space left on device"))).isEqualTo(ErrnoException.ENOSPC);
+        assertThat(WalIoException.errnoOf(new IOException("Disk quota exceeded"))).isEqualTo(ErrnoException.ENOSPC);
+        assertThat(WalIoException.errnoOf(new IOException("Input/output error"))).isEqualTo(ErrnoException.EIO);
+        assertThat(WalIoException.errnoOf(new IOException("Stale file handle"))).isEqualTo(WalIoException.UNKNOWN_ERRNO);
+        WalIoException e = new WalIoException("append", "/data/wal/x.wal", 4096,
+                new IOException("No space left on device"));
+        assertThat(e).hasMessage("WAL disk full: operation=append, file=/data/wal/x.wal, position=4096, errno=28, "
+                + "cause=No space left on device");
+        assertThat(e.isDiskFull()).isTrue();
+    }
+}
