@@ -24,6 +24,7 @@ import java.util.List;
  *       operation to other memory and poisons the old ({@value #STALE_BYTE}): a structure that keeps
  *       a segment past {@code endOperation()} reads garbage, as it would after an eviction.</li>
  * </ul>
+ * {@code read} and {@code modify} allocate nothing, so tests can measure what a structure allocates.
  * It counts live pages (so a test can assert everything was freed) and page accesses
  * ({@code read}, {@code modify}, {@code allocate}) since the last {@code endOperation()} (so a test
  * can assert an operation touches O(log n) pages).
@@ -43,6 +44,8 @@ public final class HeapPageSpace implements PageSpace, AutoCloseable {
     private final int pageSize;
     private final boolean relocateOnEndOperation;
     private final List<MemorySegment> pagesById = new ArrayList<>();
+    /** A read-only view of each page, made once: read allocates nothing. */
+    private final List<MemorySegment> readViews = new ArrayList<>();
     private final BitSet live = new BitSet();
     private final BitSet touched = new BitSet();
     /** Memory for pages: FIFO, so the memory of a page relocated last is reused last. */
@@ -67,6 +70,7 @@ public final class HeapPageSpace implements PageSpace, AutoCloseable {
         this.pageSize = pageSize;
         this.relocateOnEndOperation = relocateOnEndOperation;
         pagesById.add(null); // id 0 is NULL_PAGE, never allocated
+        readViews.add(null);
     }
 
     @Override
@@ -76,7 +80,8 @@ public final class HeapPageSpace implements PageSpace, AutoCloseable {
 
     @Override
     public MemorySegment read(long id) {
-        return touch(id, "read").asReadOnly();
+        touch(id, "read");
+        return readViews.get((int) id);
     }
 
     @Override
@@ -167,7 +172,9 @@ public final class HeapPageSpace implements PageSpace, AutoCloseable {
         if (id > Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("too many pages for a test space: id=" + id);
         }
-        pagesById.add(freshMemory());
+        MemorySegment page = freshMemory();
+        pagesById.add(page);
+        readViews.add(page.asReadOnly());
         return id;
     }
 
@@ -178,6 +185,7 @@ public final class HeapPageSpace implements PageSpace, AutoCloseable {
         old.fill(STALE_BYTE);
         spare.addLast(old);
         pagesById.set(id, moved);
+        readViews.set(id, moved.asReadOnly());
     }
 
     private MemorySegment freshMemory() {
