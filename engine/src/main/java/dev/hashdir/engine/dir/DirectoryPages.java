@@ -74,7 +74,11 @@ public final class DirectoryPages {
         long buckets = first.get(LONG, DirectoryLayout.BUCKETS_OFFSET);
         Counters counters = new Counters(first.get(LONG, DirectoryLayout.OVERFLOW_PAGES_OFFSET),
                 first.get(LONG, DirectoryLayout.VALUE_LISTS_OFFSET), first.get(LONG, DirectoryLayout.USED_SLOTS_OFFSET));
-        if (buckets < 1 || buckets > 1L << depth) {
+        if (depth > dir.maxDepth()) {
+            throw new IllegalArgumentException("the store's directory has global depth " + depth
+                    + ", deeper than the configured bound: maxGlobalDepth=" + dir.maxDepth());
+        }
+        if (depth < 0 || buckets < 1 || buckets > 1L << depth) {
             throw new CorruptionException(root, DirectoryLayout.BUCKETS_OFFSET, "directory bucket count",
                     "1.." + (1L << depth), Long.toString(buckets));
         }

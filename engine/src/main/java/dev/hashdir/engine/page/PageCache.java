@@ -71,9 +71,17 @@ public final class PageCache implements PageSpace, AutoCloseable {
      * start after the store's {@code Meta.pageCount}; pages allocated get epoch {@code meta.epoch + 1}.
      */
     public PageCache(PageStore store, long cacheBytes) {
+        this(store, (int) Math.max(MIN_FRAMES, Math.min(Integer.MAX_VALUE / 2, cacheBytes / store.pageSize())));
+    }
+
+    /** A cache of exactly {@code frameBound} frames (at least 8): tests use a few to evict all the time. */
+    public PageCache(PageStore store, int frameBound) {
+        if (frameBound < 8) {
+            throw new IllegalArgumentException("a page cache needs at least 8 frames: frames=" + frameBound);
+        }
         this.store = store;
         this.pageSize = store.pageSize();
-        this.baseFrames = (int) Math.max(MIN_FRAMES, Math.min(Integer.MAX_VALUE / 2, cacheBytes / pageSize));
+        this.baseFrames = frameBound;
         this.frameOf = new PageIdMap(baseFrames);
         this.frames = new MemorySegment[baseFrames];
         this.pageIn = new long[baseFrames];
@@ -99,7 +107,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     @Override
     public MemorySegment read(long id) {
-        return frames[touch(frameFor(id))];
+        int f = touch(frameFor(id)); // before reading the field: finding a frame may grow the arrays
+        return frames[f];
     }
 
     @Override
