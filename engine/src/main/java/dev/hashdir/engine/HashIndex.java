@@ -505,11 +505,15 @@ final class HashIndex {
         afterShrink(id);
     }
 
-    /** After page {@code id} of the located bucket lost slots: free it if it is an empty overflow page, then try merging. */
+    /**
+     * After page {@code id} of the located bucket lost slots: free it if it is an empty overflow
+     * page, pull the first overflow page back into the primary if it fits, then try merging.
+     */
     private void afterShrink(long id) {
         if (id != primary) {
             chain.dropIfEmpty(primary, id);
         }
+        chain.absorbFirstOverflow(primary);
         merger.mergeAround(index);
     }
 
