@@ -388,6 +388,20 @@ public final class HashDir implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases the file, its writer lock and all memory without a checkpoint: the file stays at
+     * its last durable checkpoint (after a write failure, or to simulate a crash in tests).
+     */
+    void abandon() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try (store; arena; cache) {
+            // nothing written
+        }
+    }
+
     // ---- for tests -------------------------------------------------------------------------
 
     PageCache cache() {
