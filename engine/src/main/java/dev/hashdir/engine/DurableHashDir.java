@@ -301,6 +301,13 @@ public final class DurableHashDir implements AutoCloseable {
         closeQuietly(null);
     }
 
+    /** Tests: stops as a crash would, without committing or checkpointing (the WAL keeps what it forced). */
+    void crash() throws IOException {
+        phase = Phase.CLOSED;
+        applier.close();
+        closeQuietly(null);
+    }
+
     // ---- inside ----------------------------------------------------------------------------
 
     private void closeQuietly(Throwable failure) throws IOException {

@@ -404,6 +404,10 @@ public final class HashDir implements AutoCloseable {
 
     // ---- for tests -------------------------------------------------------------------------
 
+    PageStore store() {
+        return store;
+    }
+
     PageCache cache() {
         return cache;
     }

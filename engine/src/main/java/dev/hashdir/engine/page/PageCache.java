@@ -315,6 +315,16 @@ public final class PageCache implements PageSpace, AutoCloseable {
         return map.frozenRows();
     }
 
+    /** Tests: remember the rows each published checkpoint references ({@link #publishedRows()}). */
+    public void trackPublishedRows(boolean on) {
+        map.trackPublished(on);
+    }
+
+    /** Pairs (row, id its header names) of every page the last published checkpoint references, when tracked. */
+    public long[] publishedRows() {
+        return map.publishedRows();
+    }
+
     /**
      * What a checkpoint's meta needs from the page space.
      *

@@ -65,6 +65,8 @@ final class PageMap {
     private long frozenPages;
     private int leafCursor;
     private final Map<Long, Long> undo = new HashMap<>();
+    private boolean trackPublished;
+    private long[] publishedRows = new long[0];
 
     PageMap(PageStore store, Arena arena) {
         this.store = store;
@@ -216,6 +218,23 @@ final class PageMap {
 
     /** The frozen epoch's checkpoint is durable: rows retired long enough ago become reusable. */
     void published(long epoch) {
+        if (trackPublished) {
+            long[] logical = frozenRows();
+            long[] ids = frozenIds();
+            int n = logical.length + leafRow.length + indexRows.length + logRows.length;
+            publishedRows = new long[2 * n];
+            int k = 0;
+            for (int i = 0; i < logical.length; i++, k += 2) {
+                publishedRows[k] = logical[i];
+                publishedRows[k + 1] = ids[i];
+            }
+            for (long[] rows : new long[][]{leafRow, indexRows, logRows}) {
+                for (int i = 0; i < rows.length; i++, k += 2) {
+                    publishedRows[k] = rows[i];
+                    publishedRows[k + 1] = i;
+                }
+            }
+        }
         frozen = false;
         undo.clear();
         reclaim(epoch);
@@ -232,6 +251,27 @@ final class PageMap {
             }
         }
         return Arrays.copyOf(rows, n);
+    }
+
+    private long[] frozenIds() {
+        long[] ids = new long[(int) frozenPages];
+        int n = 0;
+        for (int i = 1; i < frozenPages; i++) {
+            if (frozenRow(i) != 0) {
+                ids[n++] = i;
+            }
+        }
+        return Arrays.copyOf(ids, n);
+    }
+
+    /** Tests: remember the rows of each published checkpoint. */
+    void trackPublished(boolean on) {
+        trackPublished = on;
+    }
+
+    /** Pairs (row, id its header names) of the last published checkpoint, when tracked. */
+    long[] publishedRows() {
+        return publishedRows;
     }
 
     // ---- inside ----------------------------------------------------------------------------
