@@ -23,10 +23,12 @@ import java.nio.file.Path;
  * HDF5 file ({@link PageStore}) behind a bounded page cache ({@link PageCache}).
  *
  * <h2>Durability</h2>
- * There is no write-ahead log yet: changes are durable only after {@link #flush()} or
- * {@link #close()}, which write every dirty page, the directory, the free list and a new meta slot,
- * with {@code fdatasync}. A crash in between loses the changes since the last one, and may leave
- * the file inconsistent (pages are updated in place).
+ * Checkpoints are copy-on-write (shadow paging, see {@link PageCache}): a page of the last
+ * durable checkpoint is never overwritten, so a crash leaves the file at its last checkpoint,
+ * consistent. HashDir alone is durable only at checkpoints ({@link #flush()}, {@link #close()});
+ * {@link DurableHashDir} adds the write-ahead log. A checkpoint can run incrementally
+ * ({@link #beginCheckpoint}, {@link #checkpointStep}) between mutations: it writes the state as of
+ * its begin.
  *
  * <h2>Input</h2>
  * A key must be exactly {@code keyBytes} long; a limit must be 1..{@value #MAX_LIMIT} and fit the
@@ -55,6 +57,8 @@ public final class HashDir implements AutoCloseable {
     private final MemorySegment keyBuffer;
     private final int keyBytes;
     private boolean closed;
+    private Meta pendingMeta;
+    private long checkpointLsn = -1;
 
     /**
      * Internals tests turn to make rare paths common: directory chunks of 2^chunkBits entries, and
@@ -72,6 +76,7 @@ public final class HashDir implements AutoCloseable {
         this.dir = new Directory(config.maxGlobalDepth(), tuning.chunkBits(), Directory.DEFAULT_CHUNKS_PER_STEP);
         this.dirPages = new DirectoryPages(cache);
         this.keyBuffer = arena.allocate(keyBytes, 8);
+        cache.graceCheckpoints(config.graceCheckpoints());
         this.index = new HashIndex(cache, new BucketLayout(keyBytes, store.pageSize()), dir, config, arena);
     }
 
@@ -117,7 +122,6 @@ public final class HashDir implements AutoCloseable {
 
     private void load() {
         Meta meta = store.meta();
-        cache.loadFreeList(meta.freeListRoot());
         if (meta.directoryRoot() == 0) {
             index.init();
         } else {
@@ -286,26 +290,89 @@ public final class HashDir implements AutoCloseable {
     // ---- durability ------------------------------------------------------------------------
 
     /**
-     * Makes everything so far durable: finishes a running directory resize, saves the directory
-     * and the free list, writes every dirty page, syncs, writes the next meta slot, syncs.
+     * Makes everything so far durable: a full checkpoint (finishing a running one first), keeping
+     * the current checkpoint LSN.
      */
     public void flush() throws IOException {
+        checkpoint(checkpointLsn == -1 ? store.meta().checkpointLsn() : checkpointLsn);
+    }
+
+    /** A full checkpoint of everything so far, recording that the WAL is applied up to {@code lsn}. */
+    public void checkpoint(long lsn) throws IOException {
         checkOpen();
+        if (cache.checkpointRunning()) {
+            while (!checkpointStep(Integer.MAX_VALUE)) {
+                // finish the running one first
+            }
+        }
+        beginCheckpoint(lsn);
+        while (!checkpointStep(Integer.MAX_VALUE)) {
+            // one step writes everything
+        }
+    }
+
+    /**
+     * Begins an incremental checkpoint of the state now, which includes the WAL up to {@code lsn}
+     * (replay will start after it): saves the directory, freezes the epoch. Mutations may go on;
+     * {@link #checkpointStep} writes the frozen state.
+     *
+     * @throws IllegalStateException when a checkpoint is running
+     */
+    public void beginCheckpoint(long lsn) {
+        checkOpen();
+        if (cache.checkpointRunning()) {
+            throw new IllegalStateException("a checkpoint is already running");
+        }
         try {
             long dirRoot = dirPages.save(dir, index.counters());
-            long freeRoot = cache.saveFreeList();
-            cache.flush();
-            store.sync();
             Meta m = store.meta();
-            Meta next = new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), m.epoch() + 1,
-                    m.checkpointLsn(), cache.pageCount(), dirRoot, freeRoot, m.deletionLogRoot(), index.keys(),
-                    index.values(), dir.globalDepth());
-            store.writeMeta(next);
-            store.sync();
-            cache.epoch(next.epoch() + 1);
+            long epoch = cache.beginCheckpoint();
+            pendingMeta = new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch, lsn, 0,
+                    dirRoot, 0, 0, index.keys(), index.values(), dir.globalDepth(), 0);
+            checkpointLsn = lsn;
         } finally {
             cache.endOperation();
         }
+    }
+
+    /**
+     * Writes up to {@code budgetPages} pages of the running checkpoint; when all are written, also
+     * the map's roots, then sync, the next meta slot, sync. Returns true when the checkpoint is
+     * durable (or none is running); WAL segments below its LSN may then go.
+     */
+    public boolean checkpointStep(int budgetPages) throws IOException {
+        checkOpen();
+        if (!cache.checkpointRunning()) {
+            return true;
+        }
+        try {
+            if (!cache.checkpointStep(budgetPages)) {
+                return false;
+            }
+            PageCache.Checkpoint c = cache.finishCheckpoint();
+            Meta p = pendingMeta;
+            Meta next = new Meta(p.formatRead(), p.formatWrite(), p.keyBytes(), p.pageSize(), c.epoch(),
+                    p.checkpointLsn(), c.pageCount(), p.directoryRoot(), c.pageMapRoot(), c.deletionLogRoot(), p.keys(),
+                    p.values(), p.globalDepth(), c.rowCount());
+            store.sync();
+            store.writeMeta(next);
+            store.sync();
+            cache.checkpointPublished();
+            pendingMeta = null;
+            return true;
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    /** Whether a checkpoint is running. */
+    public boolean checkpointRunning() {
+        return cache.checkpointRunning();
+    }
+
+    /** The last durable checkpoint's meta. */
+    public Meta durableMeta() {
+        return store.meta();
     }
 
     /** {@link #flush()}, then releases the file, its writer lock and all memory. */
@@ -321,7 +388,25 @@ public final class HashDir implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases the file, its writer lock and all memory without a checkpoint: the file stays at
+     * its last durable checkpoint (after a write failure, or to simulate a crash in tests).
+     */
+    void abandon() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try (store; arena; cache) {
+            // nothing written
+        }
+    }
+
     // ---- for tests -------------------------------------------------------------------------
+
+    PageStore store() {
+        return store;
+    }
 
     PageCache cache() {
         return cache;

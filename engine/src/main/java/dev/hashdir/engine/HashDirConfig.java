@@ -16,9 +16,12 @@ import dev.hashdir.engine.dir.Directory;
  *                       (1..{@value #MAX_INLINE_VALUES}); past it, it is promoted to a value list
  * @param demoteValues   a value list shrinking to this many values (0..inlineValues-1) goes back
  *                       inline: the gap is the hysteresis that keeps a key on the border from flapping
+ * @param graceCheckpoints a file row a checkpoint made obsolete (epoch E) is reused only once
+ *                       checkpoint E + graceCheckpoints is durable (at least 1): the reader grace
+ *                       period, counted in checkpoints
  */
 public record HashDirConfig(long cacheBytes, int maxGlobalDepth, double mergeThreshold, int inlineValues,
-                            int demoteValues) {
+                            int demoteValues, int graceCheckpoints) {
 
     public static final long MIN_CACHE_BYTES = 1L << 20;
     public static final int MAX_INLINE_VALUES = 64;
@@ -39,6 +42,10 @@ public record HashDirConfig(long cacheBytes, int maxGlobalDepth, double mergeThr
             throw new IllegalArgumentException("inline values must be 1.." + MAX_INLINE_VALUES + ": inlineValues="
                     + inlineValues);
         }
+        if (graceCheckpoints < 1) {
+            throw new IllegalArgumentException("grace checkpoints must be at least 1: graceCheckpoints="
+                    + graceCheckpoints);
+        }
         if (demoteValues < 0 || demoteValues >= inlineValues) {
             throw new IllegalArgumentException("demote values must be 0..inlineValues-1 (" + (inlineValues - 1)
                     + "): demoteValues=" + demoteValues);
@@ -47,23 +54,27 @@ public record HashDirConfig(long cacheBytes, int maxGlobalDepth, double mergeThr
 
     /** 64 MiB cache, G at most 24, merge below 40% of a page, up to 9 values inline, demote at 4. */
     public static HashDirConfig defaults() {
-        return new HashDirConfig(64L << 20, 24, 0.4, 9, 4);
+        return new HashDirConfig(64L << 20, 24, 0.4, 9, 4, 1);
     }
 
     public HashDirConfig withCacheBytes(long bytes) {
-        return new HashDirConfig(bytes, maxGlobalDepth, mergeThreshold, inlineValues, demoteValues);
+        return new HashDirConfig(bytes, maxGlobalDepth, mergeThreshold, inlineValues, demoteValues, graceCheckpoints);
     }
 
     public HashDirConfig withMaxGlobalDepth(int depth) {
-        return new HashDirConfig(cacheBytes, depth, mergeThreshold, inlineValues, demoteValues);
+        return new HashDirConfig(cacheBytes, depth, mergeThreshold, inlineValues, demoteValues, graceCheckpoints);
     }
 
     public HashDirConfig withMergeThreshold(double threshold) {
-        return new HashDirConfig(cacheBytes, maxGlobalDepth, threshold, inlineValues, demoteValues);
+        return new HashDirConfig(cacheBytes, maxGlobalDepth, threshold, inlineValues, demoteValues, graceCheckpoints);
+    }
+
+    public HashDirConfig withGraceCheckpoints(int checkpoints) {
+        return new HashDirConfig(cacheBytes, maxGlobalDepth, mergeThreshold, inlineValues, demoteValues, checkpoints);
     }
 
     /** Inline budget and demotion point together (they are validated against each other). */
     public HashDirConfig withInline(int inline, int demote) {
-        return new HashDirConfig(cacheBytes, maxGlobalDepth, mergeThreshold, inline, demote);
+        return new HashDirConfig(cacheBytes, maxGlobalDepth, mergeThreshold, inline, demote, graceCheckpoints);
     }
 }

@@ -17,14 +17,19 @@ import java.util.function.LongConsumer;
  * eviction of pages not touched in the current operation, dirty pages written back when their
  * frame is needed or on {@link #flush()}.
  *
- * <p>Page ids come from a free list (ids given back by {@link #free}) or else from the high-water
- * mark ({@code Meta.pageCount}). The free list is saved into FREE_LIST pages at a checkpoint
- * ({@link #saveFreeList()}) and loaded at open ({@link #loadFreeList}).
+ * <p>Page ids are logical: the {@link PageMap} maps each to a row of the file, so that a page of
+ * the last durable checkpoint is never overwritten (its first write in a new epoch goes to a fresh
+ * row) while the structures above keep stable ids. Ids come from the ids the map has no row for
+ * (free at the last checkpoint, or given back by {@link #free}) or else from the high-water mark
+ * ({@code Meta.pageCount}).
  *
- * <p>Design note: the page cache is the only place that maps a page id to a row of the file
- * ({@link #rowOf}): today the identity. Copy-on-write checkpoints will put a mapping table there
- * without the structures above noticing. {@link #forEachDirty} enumerates the pages a checkpoint
- * has to write.
+ * <h2>Checkpoints</h2>
+ * {@link #beginCheckpoint()} freezes epoch E: its dirty frames become <em>pending</em> and new
+ * changes belong to E+1. {@link #checkpointStep} writes pending images and then the map's leaves,
+ * a bounded number per call; a pending frame that E+1 modifies, frees or evicts first has its E
+ * image written (copy-on-write at frame level, so E's images stay those of the moment it froze).
+ * {@link #finishCheckpoint()} writes the map's index and deletion log and returns the roots; the
+ * caller syncs, writes the meta, syncs, then calls {@link #checkpointPublished}.
  *
  * <p>Pinning: a frame returned in the current operation is never evicted. An operation that holds
  * more pages than there are frames does not fail: the cache grows by spill frames for the rest of
@@ -57,9 +62,17 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     private long[] freeIds = new long[64];
     private int freeCount;
-    private long[] listPages = new long[0];
+    private final PageMap map;
+    /** Per frame: holds the image of the frozen epoch, not yet written. */
+    private boolean[] pending;
+    private long[] checkpointIds = new long[0];
+    private int checkpointCount;
+    private int checkpointCursor;
+    private boolean checkpointing;
+    private long checkpointEpoch;
     private long highWater;
     private long epoch;
+    private long frozenPageCount;
 
     private long hits;
     private long misses;
@@ -91,6 +104,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.pageIn = new long[baseFrames];
         this.touchedIn = new long[baseFrames];
         this.dirty = new boolean[baseFrames];
+        this.pending = new boolean[baseFrames];
         this.referenced = new boolean[baseFrames];
         this.emptyFrames = new int[baseFrames];
         MemorySegment memory = arena.allocate((long) baseFrames * pageSize, 4096);
@@ -102,6 +116,12 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.emptyCount = baseFrames;
         this.highWater = Math.max(1, store.meta().pageCount());
         this.epoch = store.meta().epoch() + 1;
+        this.map = new PageMap(store, arena);
+        for (long id = highWater - 1; id >= 1; id--) {
+            if (map.row(id) == 0) {
+                pushFree(id);
+            }
+        }
     }
 
     @Override
@@ -118,6 +138,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
     @Override
     public MemorySegment modify(long id) {
         int f = touch(frameFor(id));
+        if (pending[f]) {
+            writeCheckpointImage(f);
+        }
         dirty[f] = true;
         return frames[f];
     }
@@ -134,8 +157,12 @@ public final class PageCache implements PageSpace, AutoCloseable {
         checkId(id);
         int f = frameOf.get(id);
         if (f >= 0) {
+            if (pending[f]) {
+                writeCheckpointImage(f);
+            }
             drop(f);
         }
+        map.free(id, epoch);
         pushFree(id);
     }
 
@@ -188,60 +215,126 @@ public final class PageCache implements PageSpace, AutoCloseable {
         return n;
     }
 
+    // ---- checkpoints ---------------------------------------------------------------------
+
     /**
-     * Saves the free list into FREE_LIST pages taken from the free list itself (the previous list's
-     * pages are given back first) and returns the root page id, or 0 for an empty list. The pages
-     * are dirty in the cache: {@link #flush()} writes them. Until the next save, the list's own
-     * pages stay out of the free list, so the saved image stays intact.
+     * Freezes the current epoch E for a checkpoint: its dirty pages become pending, later changes
+     * belong to E+1. Returns E.
+     *
+     * @throws IllegalStateException when a checkpoint is already running
      */
-    public long saveFreeList() {
-        for (long id : listPages) {
-            pushFree(id);
+    public long beginCheckpoint() {
+        if (checkpointing) {
+            throw new IllegalStateException("a checkpoint of epoch " + checkpointEpoch + " is already running");
         }
-        int perPage = FreeListLayout.idsPerPage(pageSize);
-        int pages = 0;
-        while ((long) pages * perPage < freeCount - pages) {
-            pages++;
+        if (checkpointIds.length < frameCount) {
+            checkpointIds = new long[frameCount];
         }
-        listPages = new long[pages];
-        for (int i = 0; i < pages; i++) {
-            listPages[i] = freeIds[--freeCount];
-        }
-        int next = 0;
-        for (int i = 0; i < pages; i++) {
-            MemorySegment page = frames[install(listPages[i], PageKind.FREE_LIST)];
-            int n = Math.min(perPage, freeCount - next);
-            FreeListLayout.next(page, i + 1 < pages ? listPages[i + 1] : StoreFormat.NULL_PAGE);
-            FreeListLayout.count(page, n);
-            for (int k = 0; k < n; k++) {
-                FreeListLayout.id(page, k, freeIds[next++]);
+        int n = 0;
+        for (int f = 0; f < frameCount; f++) {
+            if (dirty[f]) {
+                dirty[f] = false;
+                pending[f] = true;
+                checkpointIds[n++] = pageIn[f];
             }
         }
-        return pages == 0 ? StoreFormat.NULL_PAGE : listPages[0];
+        Arrays.sort(checkpointIds, 0, n);
+        checkpointCount = n;
+        checkpointCursor = 0;
+        checkpointEpoch = epoch;
+        checkpointing = true;
+        map.freeze(epoch, highWater);
+        frozenPageCount = highWater;
+        epoch++;
+        return checkpointEpoch;
     }
 
     /**
-     * Loads the free list saved at {@code root} (a store opened has none yet). The list's own pages
-     * are kept out of the free list until the next {@link #saveFreeList()}.
+     * Writes up to {@code budget} pages of the running checkpoint (page images, then map leaves);
+     * returns true when all are written and {@link #finishCheckpoint()} may follow.
      */
-    public void loadFreeList(long root) {
-        long[] chain = new long[0];
-        for (long id = root; id != StoreFormat.NULL_PAGE; ) {
-            MemorySegment page = read(id);
-            if (PageLayout.kind(page) != PageKind.FREE_LIST) {
-                throw new CorruptionException(store.file(), id, PageLayout.KIND_OFFSET, "free list page kind",
-                        PageKind.FREE_LIST.name(), String.valueOf(PageLayout.kind(page)));
-            }
-            chain = Arrays.copyOf(chain, chain.length + 1);
-            chain[chain.length - 1] = id;
-            int n = FreeListLayout.count(page);
-            for (int k = 0; k < n; k++) {
-                pushFree(FreeListLayout.id(page, k));
-            }
-            id = FreeListLayout.next(page);
+    public boolean checkpointStep(int budget) {
+        if (!checkpointing) {
+            throw new IllegalStateException("no checkpoint is running");
         }
-        listPages = chain;
-        endOperation();
+        int written = 0;
+        while (written < budget && checkpointCursor < checkpointCount) {
+            int f = frameOf.get(checkpointIds[checkpointCursor++]);
+            if (f >= 0 && pending[f]) {
+                writeCheckpointImage(f);
+                written++;
+            }
+        }
+        if (written < budget && checkpointCursor >= checkpointCount) {
+            map.writeLeaves(budget - written);
+        }
+        return checkpointCursor >= checkpointCount && map.leavesDone();
+    }
+
+    /** The checkpointed epoch's map roots, after every page is written; next: sync, meta, sync. */
+    public Checkpoint finishCheckpoint() {
+        if (!checkpointing || !checkpointStep(0)) {
+            throw new IllegalStateException("the checkpoint's pages are not all written yet");
+        }
+        PageMap.Roots roots = map.writeRoots();
+        return new Checkpoint(checkpointEpoch, frozenPageCount, roots.pageMapRoot(), roots.deletionLogRoot(),
+                roots.rowCount());
+    }
+
+    /** The checkpoint's meta is durable: rows it made obsolete start their grace period. */
+    public void checkpointPublished() {
+        checkpointing = false;
+        map.published(checkpointEpoch);
+    }
+
+    /** Whether a checkpoint is running (between begin and published). */
+    public boolean checkpointRunning() {
+        return checkpointing;
+    }
+
+    /**
+     * Checkpoints a row is reused after: a row a checkpoint made obsolete (superseded or freed in
+     * epoch E) is reused once checkpoint E + grace is durable. At least 1 (the other meta slot).
+     */
+    public void graceCheckpoints(int checkpoints) {
+        map.graceCheckpoints(checkpoints);
+    }
+
+    /** Rows of /pages handed out so far (high-water). */
+    public long rowCount() {
+        return map.rowCount();
+    }
+
+    /** Rows waiting for their grace period (the deletion log). */
+    public int retiredRows() {
+        return map.retiredRows();
+    }
+
+    /** Rows the running (or last) checkpoint references for its logical pages (for checks and tests). */
+    public long[] checkpointRows() {
+        return map.frozenRows();
+    }
+
+    /** Tests: remember the rows each published checkpoint references ({@link #publishedRows()}). */
+    public void trackPublishedRows(boolean on) {
+        map.trackPublished(on);
+    }
+
+    /** Pairs (row, id its header names) of every page the last published checkpoint references, when tracked. */
+    public long[] publishedRows() {
+        return map.publishedRows();
+    }
+
+    /**
+     * What a checkpoint's meta needs from the page space.
+     *
+     * @param epoch           the epoch written
+     * @param pageCount       logical id high-water mark of that epoch
+     * @param pageMapRoot     row of the first page map index page
+     * @param deletionLogRoot row of the first deletion log page (0: empty)
+     * @param rowCount        row high-water mark
+     */
+    public record Checkpoint(long epoch, long pageCount, long pageMapRoot, long deletionLogRoot, long rowCount) {
     }
 
     /** High-water mark: page ids below it have been handed out (0 excepted). */
@@ -298,9 +391,22 @@ public final class PageCache implements PageSpace, AutoCloseable {
         arena.close();
     }
 
-    /** The row of the store's page dataset that holds page {@code id}. */
-    private static long rowOf(long id) {
-        return id;
+    /** The row of the store's page dataset that holds page {@code id}, or 0 if none yet. */
+    public long rowOf(long id) {
+        return map.row(id);
+    }
+
+    private void writeCheckpointImage(int f) {
+        pending[f] = false;
+        writeImage(f, checkpointEpoch, true);
+    }
+
+    private void writeImage(int f, long imageEpoch, boolean checkpointWrite) {
+        long id = pageIn[f];
+        long row = map.rowForWrite(id, imageEpoch, checkpointWrite);
+        PageLayout.epoch(frames[f], imageEpoch);
+        store.writeRow(row, frames[f]);
+        writes++;
     }
 
     private int touch(int f) {
@@ -319,7 +425,11 @@ public final class PageCache implements PageSpace, AutoCloseable {
         misses++;
         f = takeFrame();
         try {
-            store.readPage(rowOf(id), frames[f]);
+            long row = map.row(id);
+            if (row == 0) {
+                throw new CorruptionException(store.file(), id, 0, "page map entry", "a row for a live page", "none");
+            }
+            store.readRow(row, frames[f], id);
         } catch (RuntimeException e) {
             emptyFrames[emptyCount++] = f;
             throw e;
@@ -345,12 +455,13 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private void occupy(int f, long id) {
         pageIn[f] = id;
         dirty[f] = false;
+        pending[f] = false;
         frameOf.put(id, f);
     }
 
     private long newId() {
         long id = highWater++;
-        store.ensureCapacity(highWater);
+        map.ensure(highWater);
         return id;
     }
 
@@ -397,6 +508,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
     }
 
     private void evict(int f) {
+        if (pending[f]) {
+            writeCheckpointImage(f);
+        }
         if (dirty[f]) {
             writeBack(f);
         }
@@ -408,15 +522,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
         frameOf.remove(pageIn[f]);
         pageIn[f] = 0;
         dirty[f] = false;
+        pending[f] = false;
         touchedIn[f] = 0;
         referenced[f] = false;
         emptyFrames[emptyCount++] = f;
     }
 
     private void writeBack(int f) {
-        store.writePage(rowOf(pageIn[f]), frames[f]);
+        writeImage(f, epoch, false);
         dirty[f] = false;
-        writes++;
     }
 
     /** Adds a frame beyond the bound for the rest of this operation. */
@@ -427,6 +541,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             pageIn = Arrays.copyOf(pageIn, n);
             touchedIn = Arrays.copyOf(touchedIn, n);
             dirty = Arrays.copyOf(dirty, n);
+            pending = Arrays.copyOf(pending, n);
             referenced = Arrays.copyOf(referenced, n);
             emptyFrames = Arrays.copyOf(emptyFrames, n);
         }
@@ -445,6 +560,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             }
             frames[f] = null;
             dirty[f] = false;
+            pending[f] = false;
             referenced[f] = false;
         }
         int kept = 0;

@@ -17,15 +17,16 @@ import static dev.hashdir.engine.store.MetaLayout.*;
  * @param checkpointLsn   WAL replay starts at this LSN
  * @param pageCount       high-water mark of allocated page ids
  * @param directoryRoot   root page of the directory, or 0
- * @param freeListRoot    root page of the free list, or 0
- * @param deletionLogRoot root page of the deletion log, or 0
+ * @param pageMapRoot     row of the page map's first index page, or 0
+ * @param deletionLogRoot row of the deletion log's first page, or 0
  * @param keys            number of keys
  * @param values          number of (key, value) pairs
  * @param globalDepth     directory global depth
+ * @param rowCount        high-water mark of rows of /pages (0 or 1: none used)
  */
 public record Meta(int formatRead, int formatWrite, int keyBytes, int pageSize, long epoch, long checkpointLsn,
-                   long pageCount, long directoryRoot, long freeListRoot, long deletionLogRoot, long keys,
-                   long values, int globalDepth) {
+                   long pageCount, long directoryRoot, long pageMapRoot, long deletionLogRoot, long keys,
+                   long values, int globalDepth, long rowCount) {
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -33,7 +34,7 @@ public record Meta(int formatRead, int formatWrite, int keyBytes, int pageSize, 
     /** The meta of a new, empty store. */
     public static Meta initial(StoreOptions options) {
         return new Meta(StoreFormat.WRITE_VERSION, StoreFormat.WRITE_VERSION, options.keyBytes(), options.pageSize(),
-                1, 0, 1, StoreFormat.NULL_PAGE, StoreFormat.NULL_PAGE, StoreFormat.NULL_PAGE, 0, 0, 0);
+                1, 0, 1, StoreFormat.NULL_PAGE, StoreFormat.NULL_PAGE, StoreFormat.NULL_PAGE, 0, 0, 0, 1);
     }
 
     /** The slot this meta is written to. */
@@ -44,7 +45,7 @@ public record Meta(int formatRead, int formatWrite, int keyBytes, int pageSize, 
     /** A copy for the next checkpoint. */
     public Meta withEpoch(long newEpoch) {
         return new Meta(formatRead, formatWrite, keyBytes, pageSize, newEpoch, checkpointLsn, pageCount, directoryRoot,
-                freeListRoot, deletionLogRoot, keys, values, globalDepth);
+                pageMapRoot, deletionLogRoot, keys, values, globalDepth, rowCount);
     }
 
     /** Writes this meta, checksummed, into {@code slot} ({@link MetaLayout#SLOT_BYTES} bytes). */
@@ -59,11 +60,12 @@ public record Meta(int formatRead, int formatWrite, int keyBytes, int pageSize, 
         slot.set(LONG, CHECKPOINT_LSN_OFFSET, checkpointLsn);
         slot.set(LONG, PAGE_COUNT_OFFSET, pageCount);
         slot.set(LONG, DIRECTORY_ROOT_OFFSET, directoryRoot);
-        slot.set(LONG, FREE_LIST_ROOT_OFFSET, freeListRoot);
+        slot.set(LONG, PAGE_MAP_ROOT_OFFSET, pageMapRoot);
         slot.set(LONG, DELETION_LOG_ROOT_OFFSET, deletionLogRoot);
         slot.set(LONG, KEYS_OFFSET, keys);
         slot.set(LONG, VALUES_OFFSET, values);
         slot.set(INT, GLOBAL_DEPTH_OFFSET, globalDepth);
+        slot.set(LONG, ROW_COUNT_OFFSET, rowCount);
         slot.set(INT, CRC_OFFSET, Checksums.crc32c(slot, 0, CRC_OFFSET));
     }
 
@@ -85,9 +87,9 @@ public record Meta(int formatRead, int formatWrite, int keyBytes, int pageSize, 
         return Optional.of(new Meta(slot.get(INT, FORMAT_READ_OFFSET), slot.get(INT, FORMAT_WRITE_OFFSET),
                 slot.get(INT, KEY_BYTES_OFFSET), slot.get(INT, PAGE_SIZE_OFFSET), slot.get(LONG, EPOCH_OFFSET),
                 slot.get(LONG, CHECKPOINT_LSN_OFFSET), slot.get(LONG, PAGE_COUNT_OFFSET),
-                slot.get(LONG, DIRECTORY_ROOT_OFFSET), slot.get(LONG, FREE_LIST_ROOT_OFFSET),
+                slot.get(LONG, DIRECTORY_ROOT_OFFSET), slot.get(LONG, PAGE_MAP_ROOT_OFFSET),
                 slot.get(LONG, DELETION_LOG_ROOT_OFFSET), slot.get(LONG, KEYS_OFFSET), slot.get(LONG, VALUES_OFFSET),
-                slot.get(INT, GLOBAL_DEPTH_OFFSET)));
+                slot.get(INT, GLOBAL_DEPTH_OFFSET), slot.get(LONG, ROW_COUNT_OFFSET)));
     }
 
     private static Optional<Meta> invalid(StringBuilder why, String reason) {

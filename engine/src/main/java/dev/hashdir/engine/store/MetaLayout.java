@@ -16,13 +16,14 @@ package dev.hashdir.engine.store;
  *       32    8 checkpoint LSN (WAL replay starts here)
  *       40    8 page count (page ids 1..count-1 may be in use; 0 is null)
  *       48    8 directory root page id
- *       56    8 free list root page id
- *       64    8 deletion log root page id
+ *       56    8 page map root: row of the first PAGE_MAP_INDEX page, or 0 (no pages)
+ *       64    8 deletion log root: row of the first DELETION_LOG page, or 0
  *       72    8 keys
  *       80    8 values
  *       88    4 global depth
  *       92    4 flags (reserved, 0)
- *       96  412 reserved (0)
+ *       96    8 row count (rows 1..count-1 of /pages may be in use)
+ *      104  404 reserved (0)
  *      508    4 CRC32C of bytes [0, 508)
  * </pre>
  */
@@ -42,12 +43,13 @@ public final class MetaLayout {
     public static final int CHECKPOINT_LSN_OFFSET = 32;
     public static final int PAGE_COUNT_OFFSET = 40;
     public static final int DIRECTORY_ROOT_OFFSET = 48;
-    public static final int FREE_LIST_ROOT_OFFSET = 56;
+    public static final int PAGE_MAP_ROOT_OFFSET = 56;
     public static final int DELETION_LOG_ROOT_OFFSET = 64;
     public static final int KEYS_OFFSET = 72;
     public static final int VALUES_OFFSET = 80;
     public static final int GLOBAL_DEPTH_OFFSET = 88;
     public static final int FLAGS_OFFSET = 92;
+    public static final int ROW_COUNT_OFFSET = 96;
     public static final int CRC_OFFSET = SLOT_BYTES - 4;
 
     private MetaLayout() {

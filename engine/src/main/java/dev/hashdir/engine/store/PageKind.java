@@ -11,6 +11,10 @@ public enum PageKind {
     OVERFLOW(5),
     FREE_LIST(6),
     DELETION_LOG(7),
+    /** A leaf of the page map: the rows of a range of logical page ids. */
+    PAGE_MAP(8),
+    /** A link of the chain listing the page map's leaf rows. */
+    PAGE_MAP_INDEX(9),
     /** Test pages written by tests and benchmarks of the page store. */
     TEST(127);
 

@@ -15,7 +15,9 @@ import java.lang.foreign.ValueLayout;
  *        4    1 kind ({@link PageKind})
  *        5    1 page format version ({@value #PAGE_VERSION})
  *        6    2 reserved (0)
- *        8    8 page id (the row of /pages it belongs in)
+ *        8    8 page id: the logical id of an index page (its row comes from the page map),
+ *               the position in its chain or map of a PAGE_MAP, PAGE_MAP_INDEX or DELETION_LOG
+ *               page; pages written by PageStore#writePage carry their row
  *       16    8 epoch (checkpoint epoch that wrote it)
  *       24    . kind-specific body
  * </pre>
@@ -68,6 +70,11 @@ public final class PageLayout {
 
     public static long pageId(MemorySegment page) {
         return page.get(LONG, PAGE_ID_OFFSET);
+    }
+
+    /** Stamps the epoch a page image belongs to (before {@link #seal}). */
+    public static void epoch(MemorySegment page, long epoch) {
+        page.set(LONG, EPOCH_OFFSET, epoch);
     }
 
     public static long epoch(MemorySegment page) {

@@ -199,6 +199,52 @@ public final class PageStore implements AutoCloseable {
         verify(file, id, dst);
     }
 
+    /**
+     * Seals (checksums) and writes a page image to {@code row}, whatever id its header names: the
+     * page map decides rows (copy-on-write), the header carries the logical id.
+     */
+    public void writeRow(long row, MemorySegment page) {
+        checkId(row);
+        checkSize(page);
+        PageLayout.seal(page);
+        pages.writeChunk(row, page);
+    }
+
+    /**
+     * Reads {@code row} into {@code dst} and verifies its checksum and that its header names
+     * {@code expectedId}.
+     *
+     * @throws CorruptionException when the page fails either check or was never written
+     */
+    public void readRow(long row, MemorySegment dst, long expectedId) {
+        checkId(row);
+        checkSize(dst);
+        try {
+            pages.readChunk(row, dst);
+        } catch (Hdf5Exception e) {
+            CorruptionException c = new CorruptionException(file, row, 0, "page row", "a written page",
+                    "unreadable chunk (expected id " + expectedId + ")");
+            c.initCause(e);
+            throw c;
+        }
+        verify(file, row, expectedId, dst);
+    }
+
+    /** Checks a page image read from {@code row}: checksum first, then that it claims {@code expectedId}. */
+    public static void verify(Path file, long row, long expectedId, MemorySegment page) {
+        int stored = PageLayout.storedCrc(page);
+        int computed = PageLayout.computedCrc(page);
+        if (stored != computed) {
+            throw new CorruptionException(file, row, PageLayout.CRC_OFFSET, "page checksum",
+                    "0x" + Integer.toHexString(stored), "0x" + Integer.toHexString(computed));
+        }
+        long claimed = PageLayout.pageId(page);
+        if (claimed != expectedId) {
+            throw new CorruptionException(file, row, PageLayout.PAGE_ID_OFFSET, "page id", Long.toString(expectedId),
+                    Long.toString(claimed));
+        }
+    }
+
     /** Checks a page image read from {@code file}: checksum first, then the id it claims. */
     public static void verify(Path file, long id, MemorySegment page) {
         int stored = PageLayout.storedCrc(page);

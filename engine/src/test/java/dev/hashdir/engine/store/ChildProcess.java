@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * A child process spoken to by lines: stdout and stderr (merged) collected by a daemon thread,
  * lines sent to stdin. Closing it kills the process if it is still alive.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
@@ -38,7 +38,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Starts {@code main} in a child JVM with this JVM's class path and native access. */
-    static ChildProcess java(Class<?> main, String... args) throws IOException {
+    public static ChildProcess java(Class<?> main, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
@@ -60,7 +60,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Waits for the next line starting with {@code prefix}; fails with all output so far otherwise. */
-    String awaitLine(String prefix, Duration timeout) throws InterruptedException {
+    public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (long left = timeout.toNanos(); left > 0; left = deadline - System.nanoTime()) {
             String line = pending.poll(left, TimeUnit.NANOSECONDS);
@@ -95,10 +95,17 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** All output lines so far. */
-    List<String> lines() {
+    public List<String> lines() {
         synchronized (lines) {
             return List.copyOf(lines);
         }
+    }
+
+    /** SIGKILL ({@code destroyForcibly}), then waits for the process and its last output. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+        drain.join(TimeUnit.SECONDS.toMillis(10));
     }
 
     @Override

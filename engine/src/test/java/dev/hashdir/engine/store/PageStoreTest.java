@@ -84,7 +84,7 @@ class PageStoreTest {
         try (PageStore store = PageStore.create(dir, StoreOptions.defaults())) {
             Meta m = store.meta();
             store.writeMeta(new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), 2, 77, 5, 3, 0, 0,
-                    10, 20, 1));
+                    10, 20, 1, 1));
             store.sync();
             assertThatThrownBy(() -> store.writeMeta(store.meta().withEpoch(2)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("epoch must grow");

@@ -64,8 +64,8 @@ public final class PublishingWriter {
                 }
                 store.flush(); // pages visible before the meta that refers to them
                 store.writeMeta(new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch,
-                        m.checkpointLsn(), end, m.directoryRoot(), m.freeListRoot(), m.deletionLogRoot(),
-                        m.keys(), m.values(), m.globalDepth()));
+                        m.checkpointLsn(), end, m.directoryRoot(), m.pageMapRoot(), m.deletionLogRoot(),
+                        m.keys(), m.values(), m.globalDepth(), m.rowCount()));
                 store.flush();
                 next = end;
                 System.out.println("published epoch=" + epoch + " pageCount=" + end + " rows=" + store.capacity());

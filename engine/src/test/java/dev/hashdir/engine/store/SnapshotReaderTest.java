@@ -223,8 +223,8 @@ class SnapshotReaderTest {
     private static void publish(PageStore store, long epoch, long pageCount) {
         Meta m = store.meta();
         store.writeMeta(new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch,
-                m.checkpointLsn(), pageCount, m.directoryRoot(), m.freeListRoot(), m.deletionLogRoot(), m.keys(),
-                m.values(), m.globalDepth()));
+                m.checkpointLsn(), pageCount, m.directoryRoot(), m.pageMapRoot(), m.deletionLogRoot(), m.keys(),
+                m.values(), m.globalDepth(), m.rowCount()));
     }
 
     private interface StoreWork {

@@ -28,6 +28,6 @@ final class TestStores {
     static Meta fromANewerVersion() {
         Meta m = Meta.initial(StoreOptions.defaults());
         return new Meta(StoreFormat.READ_VERSION + 1, StoreFormat.WRITE_VERSION + 1, m.keyBytes(), m.pageSize(), 2, 0,
-                1, 0, 0, 0, 0, 0, 0);
+                1, 0, 0, 0, 0, 0, 0, 1);
     }
 }
