@@ -1,8 +1,6 @@
 package dev.hashdir.engine.store;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +14,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child process spoken to by lines: stdout and stderr (merged) collected by a daemon thread,
- * lines sent to stdin. Closing it kills the process if it is still alive.
+ * A child process spoken to by lines: stdout and stderr (merged) go to a file, which a daemon
+ * thread follows line by line; lines are sent to stdin. Closing it kills the process if it is still
+ * alive.
+ *
+ * <p>Why a file and not the pipe: when a child is killed, the JDK's process reaper may close the
+ * pipe under a reader still draining it ("Stream closed"), losing the last lines — exactly the
+ * acknowledgements a crash test needs. What the child wrote to a file is in the kernel before it
+ * dies and is read to the end after it exits.
  */
 public final class ChildProcess implements AutoCloseable {
 
@@ -28,9 +32,12 @@ public final class ChildProcess implements AutoCloseable {
     private final List<String> lines = new ArrayList<>();
     private final Thread drain;
 
-    private ChildProcess(String name, Process process) {
+    private final Path output;
+
+    private ChildProcess(String name, Process process, Path output) {
         this.name = name;
         this.process = process;
+        this.output = output;
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         this.drain = new Thread(this::drain, name + "-output");
         drain.setDaemon(true);
@@ -51,12 +58,15 @@ public final class ChildProcess implements AutoCloseable {
 
     static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir)
             throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        Path output = java.nio.file.Files.createTempFile("hashdir-child-" + name, ".out");
+        output.toFile().deleteOnExit();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(output.toFile()));
         pb.environment().putAll(env);
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }
-        return new ChildProcess(name, pb.start());
+        return new ChildProcess(name, pb.start(), output);
     }
 
     /** Waits for the next line starting with {@code prefix}; fails with all output so far otherwise. */
@@ -115,17 +125,44 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** Follows the output file: whole lines as they appear, then the rest once the process is gone. */
     private void drain() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                synchronized (lines) {
-                    lines.add(line);
+        StringBuilder partial = new StringBuilder();
+        byte[] buffer = new byte[8192];
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(output)) {
+            while (true) {
+                boolean exited = !process.isAlive();
+                int n = in.read(buffer);
+                if (n > 0) {
+                    partial.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                    emitWholeLines(partial);
+                } else if (exited) {
+                    break;
+                } else {
+                    Thread.sleep(5);
                 }
-                pending.add(line);
+            }
+            if (!partial.isEmpty()) {
+                emit(partial.toString());
             }
         } catch (IOException e) {
             pending.add("<output lost: " + e + ">");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    private void emitWholeLines(StringBuilder partial) {
+        for (int nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
+            emit(partial.substring(0, nl));
+            partial.delete(0, nl + 1);
+        }
+    }
+
+    private void emit(String line) {
+        synchronized (lines) {
+            lines.add(line);
+        }
+        pending.add(line);
     }
 }

@@ -3,16 +3,13 @@ package dev.hashdir.engine.wal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.hashdir.engine.store.ChildProcess;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -63,55 +60,21 @@ class WalKillTest {
 
     /** Starts the child, lets it commit for {@code delayMs}, kills it; returns the last LSN it printed. */
     private static long runAndKill(Path wal, long expectedNext, long delayMs) throws Exception {
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                WalCrashingWriter.class.getName(), wal.toString());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        List<String> lines = new ArrayList<>();
-        Thread drain = Thread.ofPlatform().daemon().start(() -> drain(child, lines));
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (firstLine(lines) == null && System.nanoTime() < deadline && child.isAlive()) {
-                Thread.sleep(10);
-            }
-            assertThat(firstLine(lines)).as("child output: %s", lines).isEqualTo("ready " + expectedNext);
+        List<String> lines;
+        try (ChildProcess child = ChildProcess.java(WalCrashingWriter.class, wal.toString())) {
+            assertThat(child.awaitLine("ready ", Duration.ofSeconds(20))).isEqualTo("ready " + expectedNext);
             Thread.sleep(delayMs);
-        } finally {
-            child.destroyForcibly();
+            child.kill();
+            lines = child.lines();
         }
-        assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
-        drain.join(TimeUnit.SECONDS.toMillis(10));
         long acked = 0;
-        synchronized (lines) {
-            for (String line : lines) {
-                if (line.startsWith("acked ")) {
-                    acked = Math.max(acked, Long.parseLong(line.substring(6)));
-                } else if (!line.startsWith("ready ")) {
-                    throw new AssertionError("unexpected child output: " + line + "\nall: " + lines);
-                }
+        for (String line : lines) {
+            if (line.startsWith("acked ")) {
+                acked = Math.max(acked, Long.parseLong(line.substring(6)));
+            } else if (!line.startsWith("ready ")) {
+                throw new AssertionError("unexpected child output: " + line + "\nall: " + lines);
             }
         }
         return acked;
-    }
-
-    private static String firstLine(List<String> lines) {
-        synchronized (lines) {
-            return lines.isEmpty() ? null : lines.getFirst();
-        }
-    }
-
-    private static void drain(Process child, List<String> lines) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                synchronized (lines) {
-                    lines.add(line);
-                }
-            }
-        } catch (IOException e) {
-            synchronized (lines) {
-                lines.add("<output lost: " + e + ">");
-            }
-        }
     }
 }
