@@ -234,14 +234,28 @@ final class MsgpackReader {
                 continue;
             }
             pending[depth]--;
+            int at = pos;
             long children = skipOne();
             if (children > 0) {
                 if (level + depth > Protocol.MAX_NESTING) {
                     throw new DecodeException(Status.BAD_REQUEST, context.path() + ": nested deeper than "
-                            + Protocol.MAX_NESTING + " levels at offset " + offset());
+                            + Protocol.MAX_NESTING + " levels at offset " + offsetOf(at));
                 }
                 pending[++depth] = children;
             }
+        }
+    }
+
+    /**
+     * Skips one value of any kind and any depth, counting the values still to skip instead of
+     * keeping a stack: for the lenient pass that looks for the id after an error, which should
+     * get past nesting the strict pass refused. The count never exceeds the bytes left.
+     */
+    void skipValueAnyDepth() {
+        long todo = 1;
+        while (todo > 0) {
+            todo--;
+            todo += skipOne();
         }
     }
 

@@ -191,6 +191,15 @@ public final class RequestDecoder {
         return f;
     }
 
+    /** As {@link #readFieldName}, for the lenient pass: a non-str key of any depth is skipped. */
+    private RequestField readFieldNameAnyDepth() {
+        if (!reader.nextIsStr()) {
+            reader.skipValueAnyDepth();
+            return null;
+        }
+        return readFieldName(1);
+    }
+
     private void readField(Request r, RequestField f, int level) {
         switch (f) {
             case V -> readVersion(r);
@@ -350,7 +359,7 @@ public final class RequestDecoder {
             int entries = reader.readMapHeader();
             for (int i = 0; i < entries; i++) {
                 field = null;
-                RequestField f = readFieldName(1);
+                RequestField f = readFieldNameAnyDepth();
                 if (f == RequestField.ID && !into.hasId() && isUintNext()) {
                     into.id(reader.readUint64());
                 } else if (f == RequestField.V && version && isUintNext()) {
@@ -360,7 +369,7 @@ public final class RequestDecoder {
                         version = false;
                     }
                 } else {
-                    reader.skipValue(2);
+                    reader.skipValueAnyDepth();
                 }
             }
         } catch (DecodeException e) {
