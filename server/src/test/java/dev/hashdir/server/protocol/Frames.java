@@ -128,6 +128,10 @@ final class Frames {
         }
     }
 
+    static Map<String, Value> reply(byte[] frame) {
+        return reply(frame, frame.length);
+    }
+
     /** The reply {@code encoder} holds, decoded. */
     static Map<String, Value> reply(ReplyEncoder encoder) {
         return reply(encoder.buffer(), encoder.length());
