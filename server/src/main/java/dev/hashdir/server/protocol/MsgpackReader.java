@@ -94,6 +94,19 @@ final class MsgpackReader {
 
     /** Reads a map header; the count is checked against the bytes left (two per entry). */
     int readMapHeader() {
+        return declared(readMapCount(), 2, "map", "entries");
+    }
+
+    /**
+     * Reads a map header without checking its count against the bytes left: for the lenient pass
+     * that looks for the id in a truncated frame. A caller that loops over the count ends at the
+     * frame's end anyway (each entry consumes bytes or fails).
+     */
+    long readMapHeaderUnchecked() {
+        return readMapCount();
+    }
+
+    private long readMapCount() {
         int b = peek();
         long n;
         if (isFixMap(b)) {
@@ -110,7 +123,7 @@ final class MsgpackReader {
         } else {
             throw wrongType("map");
         }
-        return declared(n, 2, "map", "entries");
+        return n;
     }
 
     /** Reads an array header; the count is checked against the bytes left (one per element). */

@@ -356,8 +356,8 @@ public final class RequestDecoder {
         try {
             reader.reset(buf, offset, length);
             at(-1, null);
-            int entries = reader.readMapHeader();
-            for (int i = 0; i < entries; i++) {
+            long entries = reader.readMapHeaderUnchecked();
+            for (long i = 0; i < entries; i++) {
                 field = null;
                 RequestField f = readFieldNameAnyDepth();
                 if (f == RequestField.ID && !into.hasId() && isUintNext()) {
