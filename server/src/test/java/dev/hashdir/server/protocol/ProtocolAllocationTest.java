@@ -63,6 +63,30 @@ class ProtocolAllocationTest {
         assertThat(allocated).as("bytes allocated by %,d decodes and encodes", MESSAGES).isLessThan(BOUND);
     }
 
+    /** The error path allocates (its message): shows the measurement above sees allocation at all. */
+    @Test
+    void shouldSeeTheAllocationOfTheErrorPath() {
+        byte[] bad = map("v", 1, "id", 1, "op", "get", "key", new byte[3]);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sink = 0;
+        for (int i = 0; i < WARM_UP; i++) {
+            decoder.decode(bad, 0, bad.length, request);
+            sink += encoder.encode(reply.answer(request));
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 10_000; i++) {
+            decoder.decode(bad, 0, bad.length, request);
+            sink += encoder.encode(reply.answer(request));
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        System.out.printf("protocol allocation, bad_request path: %.0f bytes per decode+encode%n",
+                allocated / 10_000.0);
+        assertThat(sink).isPositive();
+        assertThat(request.status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(allocated).isGreaterThan(10_000L * 64);
+    }
+
     private long run(byte[][] frames, int n) {
         long sink = 0;
         for (int i = 0; i < n; i++) {
