@@ -64,6 +64,10 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
         return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, bounds, retryInterval);
     }
 
+    public PipelineConfig withWaitStrategy(Wait w) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, w, batch, retryInterval);
+    }
+
     public PipelineConfig withRetryInterval(Duration interval) {
         return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, interval);
     }
