@@ -6,8 +6,9 @@ package dev.hashdir.engine.pipeline;
  * take ({@link #maxBatch()}) and how long the journal may wait for more events before it commits
  * ({@link #waitNanos()}).
  *
- * <p>Design note. Let r be the arrival rate (EWMA of events per second between commits) and F the
- * commit latency (EWMA). Then a = r * F is how many requests arrive while one commit runs.
+ * <p>Design note. Let r be the arrival rate (EWMA of events per commit over EWMA of the time
+ * between commits: a ratio of averages, since an average of per-commit rates overstates the rate of
+ * a lone closed-loop client) and F the commit latency (EWMA). Then a = r * F is how many requests arrive while one commit runs.
  * <ul>
  *   <li>a &lt; 1 (low load): waiting would only add latency, nobody else is coming: wait 0, and
  *       the journal commits as soon as the ring is empty.</li>
@@ -81,6 +82,7 @@ public final class BatchController {
     private volatile double meanBatch;
     private volatile long queueDepth;
     private volatile long commits;
+    private double meanInterval;
     private long lastCommitAt;
 
     public BatchController(Bounds bounds) {
@@ -107,9 +109,10 @@ public final class BatchController {
             meanBatch = events;
         } else {
             long interval = Math.max(1, nowNanos - lastCommitAt);
-            rate = ewma(rate, events * 1e9 / interval, n == 1);
+            meanInterval = ewma(meanInterval, interval, n == 1);
             commitNanos = ewma(commitNanos, latency, false);
             meanBatch = ewma(meanBatch, events, false);
+            rate = meanBatch * 1e9 / meanInterval;
         }
         lastCommitAt = nowNanos;
         queueDepth = depth;
