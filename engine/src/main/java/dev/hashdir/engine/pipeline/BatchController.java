@@ -1,0 +1,155 @@
+package dev.hashdir.engine.pipeline;
+
+/**
+ * The adaptive batch controller: after every group commit it looks at the arrival rate, the batch
+ * size, the commit (fsync) latency and the queue depth, and sets how many events one commit may
+ * take ({@link #maxBatch()}) and how long the journal may wait for more events before it commits
+ * ({@link #waitNanos()}).
+ *
+ * <p>Design note. Let r be the arrival rate (EWMA of events per commit over EWMA of the time
+ * between commits: a ratio of averages, since an average of per-commit rates overstates the rate of
+ * a lone closed-loop client) and F the commit latency (EWMA). Then a = r * F is how many requests arrive while one commit runs.
+ * <ul>
+ *   <li>a &lt; 1 (low load): waiting would only add latency, nobody else is coming: wait 0, and
+ *       the journal commits as soon as the ring is empty.</li>
+ *   <li>a &gt;= 1: a short wait gathers the requests that are about to arrive into this commit
+ *       instead of paying another fsync for them: wait min(F / 2, maxBatch / r), within
+ *       {@code [0, maxWait]}. The journal stops waiting early when the batch is full.</li>
+ *   <li>max batch: twice what arrives during one commit cycle, 2 r (F + wait), and at least the
+ *       queue depth seen at the last commit (so a backlog is drained in large commits), within
+ *       {@code [minBatch, maxBatch]}. It bounds how long the first request of a batch waits for
+ *       the last one's write.</li>
+ * </ul>
+ * Time is passed in, never read here, so tests drive it with a fake clock.
+ *
+ * <p>Threading: {@link #onCommit} only on the journal thread; the getters and {@link #snapshot()}
+ * from any thread (fields are volatile; a snapshot may mix two neighbouring updates).
+ */
+public final class BatchController {
+
+    /** Weight of the newest sample in the moving averages. */
+    static final double ALPHA = 0.25;
+    /** Arrivals per commit at or above which waiting pays. */
+    static final double BUSY_ARRIVALS = 1.0;
+    /** Share of the commit latency the journal may wait. */
+    static final double WAIT_SHARE = 0.5;
+
+    /**
+     * Bounds of the controller, from configuration.
+     *
+     * @param minBatch     smallest max batch (events per commit), at least 1
+     * @param maxBatch     largest max batch, at least minBatch
+     * @param maxWaitNanos longest wait before a commit, 0 or more (0: never wait)
+     */
+    public record Bounds(int minBatch, int maxBatch, long maxWaitNanos) {
+
+        public Bounds {
+            if (minBatch < 1 || maxBatch < minBatch) {
+                throw new IllegalArgumentException("batch bounds must be 1 <= minBatch <= maxBatch: minBatch="
+                        + minBatch + ", maxBatch=" + maxBatch);
+            }
+            if (maxWaitNanos < 0) {
+                throw new IllegalArgumentException("max wait must be zero or more: maxWaitNanos=" + maxWaitNanos);
+            }
+        }
+
+        /** 1..4096 events per commit, waits up to 2 ms. */
+        public static Bounds defaults() {
+            return new Bounds(1, 4096, 2_000_000);
+        }
+    }
+
+    /**
+     * The controller's state: its decisions and what it measured.
+     *
+     * @param maxBatch        events one commit may take
+     * @param waitNanos       longest wait for more events before a commit
+     * @param arrivalsPerSec  EWMA of the arrival rate
+     * @param commitNanos     EWMA of the commit (write + fsync) latency
+     * @param meanBatch       EWMA of events per commit
+     * @param queueDepth      events waiting in the ring at the last commit
+     * @param commits         commits seen
+     */
+    public record Snapshot(int maxBatch, long waitNanos, double arrivalsPerSec, double commitNanos, double meanBatch,
+                           long queueDepth, long commits) {
+    }
+
+    private final Bounds bounds;
+    private volatile int maxBatch;
+    private volatile long waitNanos;
+    private volatile double rate;
+    private volatile double commitNanos;
+    private volatile double meanBatch;
+    private volatile long queueDepth;
+    private volatile long commits;
+    private double meanInterval;
+    private long lastCommitAt;
+
+    public BatchController(Bounds bounds) {
+        this.bounds = bounds;
+        this.maxBatch = bounds.maxBatch();
+    }
+
+    public Bounds bounds() {
+        return bounds;
+    }
+
+    /**
+     * Takes the measurements of one commit and updates the decisions.
+     *
+     * @param nowNanos    when the commit ended
+     * @param events      events it made durable (reads included: they are arrivals too)
+     * @param latency     how long the commit took (write + fsync)
+     * @param depth       events published but not yet taken by the journal
+     */
+    public void onCommit(long nowNanos, int events, long latency, long depth) {
+        long n = commits;
+        if (n == 0) {
+            commitNanos = latency;
+            meanBatch = events;
+        } else {
+            long interval = Math.max(1, nowNanos - lastCommitAt);
+            meanInterval = ewma(meanInterval, interval, n == 1);
+            commitNanos = ewma(commitNanos, latency, false);
+            meanBatch = ewma(meanBatch, events, false);
+            rate = meanBatch * 1e9 / meanInterval;
+        }
+        lastCommitAt = nowNanos;
+        queueDepth = depth;
+        commits = n + 1;
+        decide();
+    }
+
+    private void decide() {
+        double r = rate;
+        double f = commitNanos;
+        double arrivals = r * f / 1e9;
+        long wait = 0;
+        if (arrivals >= BUSY_ARRIVALS) {
+            double fill = r > 0 ? bounds.maxBatch() * 1e9 / r : Double.MAX_VALUE;
+            wait = (long) Math.min(Math.min(f * WAIT_SHARE, fill), bounds.maxWaitNanos());
+        }
+        double cycle = 2 * r * (f + wait) / 1e9;
+        long batch = Math.max((long) Math.ceil(cycle), queueDepth);
+        maxBatch = Math.clamp(batch, bounds.minBatch(), bounds.maxBatch());
+        waitNanos = Math.clamp(wait, 0, bounds.maxWaitNanos());
+    }
+
+    private static double ewma(double old, double sample, boolean first) {
+        return first ? sample : old + ALPHA * (sample - old);
+    }
+
+    /** Events one commit may take. */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** Longest wait for more events before a commit; 0 at low load. */
+    public long waitNanos() {
+        return waitNanos;
+    }
+
+    public Snapshot snapshot() {
+        return new Snapshot(maxBatch, waitNanos, rate, commitNanos, meanBatch, queueDepth, commits);
+    }
+}

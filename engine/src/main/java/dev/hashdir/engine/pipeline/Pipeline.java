@@ -1,0 +1,384 @@
+package dev.hashdir.engine.pipeline;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.SleepingWaitStrategy;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.WalWriter;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The single-writer pipeline (DESIGN.md section 7): a Disruptor ring of preallocated
+ * {@link RequestEvent}s and three handlers in a chain, each on its own thread:
+ * <pre>
+ *   producers --tryPublish--&gt; [ring] --&gt; engine --&gt; journal --&gt; reply --&gt; ReplySink
+ *                                  applies,       appends,      releases answers
+ *                                  encodes WAL    group-commits  once acknowledged
+ * </pre>
+ * The zero-allocation way in is {@link #tryPublish} with a {@link RequestFiller} and a
+ * {@link ReplySink}; the {@code CompletableFuture} methods ({@link #put}, {@link #get}, ...) are
+ * for embedded users and allocate.
+ *
+ * <p>Acknowledgement: a mutation is answered once its record is acknowledged by the WAL's
+ * durability mode (SYNC: forced; ASYNC, NONE: written); an answer that may reveal a write is held
+ * until that write is (no dirty reads, see {@link EngineHandler}). If a commit fails, nothing of
+ * it is acknowledged: those answers are read_only, the pipeline refuses mutations until a retry
+ * succeeds, reads go on (see {@link JournalHandler}). An unexpected exception in a handler is
+ * logged, answers its event {@code internal}, and makes the pipeline read-only until restart.
+ *
+ * <p>Ownership: the pipeline owns the {@link HashDir} and the {@link WalWriter} from
+ * {@link #start} to {@link #close}; nothing else may touch them meanwhile.
+ *
+ * <p>Threading: {@link #tryPublish} and the future methods from any number of threads;
+ * {@link #close} from one.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Pipeline.class.getName());
+    private static final String[] THREAD_NAMES = {"hashdir-engine", "hashdir-journal", "hashdir-reply"};
+    private static final long DRAIN_PARK_NANOS = 100_000;
+
+    private final HashDir hd;
+    private final WalWriter wal;
+    private final PipelineConfig config;
+    private final Arena arena = Arena.ofShared();
+    private final Disruptor<RequestEvent> disruptor;
+    private final RingBuffer<RequestEvent> ring;
+    private final PipelineState state;
+    private final BatchController controller;
+    private final EngineHandler engine;
+    private final JournalHandler journal;
+    private final ReplyHandler reply;
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicInteger publishing = new AtomicInteger();
+    private final LongAdder busy = new LongAdder();
+    private final Thread timer;
+    private volatile boolean accepting;
+    private boolean closed;
+
+    private Pipeline(HashDir hd, WalWriter wal, PipelineConfig config, EngineHook hook) {
+        this.hd = hd;
+        this.wal = wal;
+        this.config = config;
+        this.state = new PipelineState(wal.durableLsn());
+        this.controller = new BatchController(config.batch());
+        int keyBytes = hd.keyBytes();
+        if (wal.options().keyBytes() != keyBytes) {
+            throw new IllegalArgumentException("WAL and store key lengths differ: wal=" + wal.options().keyBytes()
+                    + ", store=" + keyBytes);
+        }
+        long slot = RequestEvent.payloadBytes(keyBytes, config.maxValues());
+        slot = (slot + 7) & ~7L;
+        MemorySegment payloads = arena.allocate(slot * config.ringSize(), 8);
+        long stride = slot;
+        int[] next = {0};
+        this.disruptor = new Disruptor<>(
+                () -> new RequestEvent(keyBytes, config.maxValues(), config.maxGetValues(),
+                        payloads.asSlice(stride * next[0]++, stride)),
+                config.ringSize(), threadFactory(), ProducerType.MULTI, waitStrategy(config.waitStrategy()));
+        this.ring = disruptor.getRingBuffer();
+        this.engine = new EngineHandler(hd, state, hook, wal.nextLsn());
+        this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime,
+                config.retryInterval().toNanos());
+        this.reply = new ReplyHandler(state);
+        disruptor.handleEventsWith(engine).then(journal).then(reply);
+        disruptor.handleExceptionsFor(engine).with(failing("engine"));
+        disruptor.handleExceptionsFor(journal).with(failing("journal"));
+        disruptor.handleExceptionsFor(reply).with(failing("reply"));
+        this.timer = Thread.ofPlatform().daemon().name("hashdir-pipeline-timer").unstarted(this::tick);
+    }
+
+    /**
+     * Starts the pipeline over an open store and its open WAL (recovered: the store holds what
+     * the WAL holds), taking ownership of both.
+     *
+     * @param hook called on the engine thread at the end of every batch (checkpoints)
+     */
+    public static Pipeline start(HashDir hd, WalWriter wal, PipelineConfig config, EngineHook hook) {
+        Pipeline p = new Pipeline(hd, wal, config, hook);
+        p.disruptor.start();
+        p.accepting = true;
+        p.timer.start();
+        return p;
+    }
+
+    // ---- the zero-allocation path --------------------------------------------------------------
+
+    /**
+     * Claims a ring slot, lets {@code filler} fill it and publishes it. The answer goes to the
+     * sink the filler set ({@link RequestEvent#replyTo}).
+     *
+     * @return false when the ring is full (answer busy) or the pipeline is not accepting requests
+     *         ({@link #accepting()} false: answer not_ready); nothing was published then
+     * @throws RuntimeException what the filler threw; the slot is published empty (no answer)
+     */
+    public <A> boolean tryPublish(RequestFiller<A> filler, A arg) {
+        publishing.incrementAndGet();
+        try {
+            if (!accepting) {
+                return false;
+            }
+            long seq;
+            try {
+                seq = ring.tryNext();
+            } catch (InsufficientCapacityException full) {
+                busy.increment();
+                return false;
+            }
+            RequestEvent e = ring.get(seq);
+            try {
+                e.clear();
+                filler.fill(e, arg);
+            } catch (RuntimeException | Error ex) {
+                e.clear();
+                throw ex;
+            } finally {
+                ring.publish(seq);
+            }
+            return true;
+        } finally {
+            publishing.decrementAndGet();
+        }
+    }
+
+    /** True while requests are taken (after start, before close). */
+    public boolean accepting() {
+        return accepting;
+    }
+
+    // ---- the CompletableFuture API (allocates) -------------------------------------------------
+
+    private static final class ReplyFuture extends CompletableFuture<Reply> {
+    }
+
+    private record Request(Op op, byte[] key, long value, long[] values, boolean hasAfter, long after, int limit,
+                           ReplyFuture future) {
+    }
+
+    private static final ReplySink FUTURE_SINK = e -> ((ReplyFuture) e.attachment()).complete(Reply.of(e));
+
+    private static final RequestFiller<Request> FUTURE_FILLER = (e, r) -> {
+        e.op(r.op()).replyTo(FUTURE_SINK, 0, r.future());
+        if (r.key() != null) {
+            e.key(r.key());
+        }
+        e.value(r.value()).limit(r.limit());
+        if (r.values() != null) {
+            e.values(r.values(), 0, r.values().length);
+        }
+        if (r.hasAfter()) {
+            e.after(r.after());
+        }
+    };
+
+    private CompletableFuture<Reply> submit(Op op, byte[] key, long value, long[] values, boolean hasAfter,
+                                            long after, int limit) {
+        ReplyFuture f = new ReplyFuture();
+        if (!tryPublish(FUTURE_FILLER, new Request(op, key, value, values, hasAfter, after, limit, f))) {
+            f.complete(accepting ? Reply.refused(op, Status.BUSY, "ring full")
+                    : Reply.refused(op, Status.NOT_READY, "pipeline not accepting requests"));
+        }
+        return f;
+    }
+
+    /**
+     * Adds a value; completes (on the reply thread: chain with the async methods for real work)
+     * once acknowledged. A full ring completes it with busy at once.
+     */
+    public CompletableFuture<Reply> put(byte[] key, long value) {
+        return submit(Op.PUT, key, value, null, false, 0, 1);
+    }
+
+    public CompletableFuture<Reply> putAll(byte[] key, long[] values) {
+        return submit(Op.PUT_MANY, key, 0, values, false, 0, 1);
+    }
+
+    public CompletableFuture<Reply> remove(byte[] key, long value) {
+        return submit(Op.REMOVE, key, value, null, false, 0, 1);
+    }
+
+    public CompletableFuture<Reply> delete(byte[] key) {
+        return submit(Op.DELETE, key, 0, null, false, 0, 1);
+    }
+
+    /** The first page of values (up to {@code limit}, capped at maxGetValues). */
+    public CompletableFuture<Reply> get(byte[] key, int limit) {
+        return submit(Op.GET, key, 0, null, false, 0, limit);
+    }
+
+    /** A page of values strictly after {@code after} (unsigned). */
+    public CompletableFuture<Reply> get(byte[] key, long after, int limit) {
+        return submit(Op.GET, key, 0, null, true, after, limit);
+    }
+
+    public CompletableFuture<Reply> contains(byte[] key, long value) {
+        return submit(Op.CONTAINS, key, value, null, false, 0, 1);
+    }
+
+    public CompletableFuture<Reply> count(byte[] key) {
+        return submit(Op.COUNT, key, 0, null, false, 0, 1);
+    }
+
+    /** Completes once everything published before it is forced to disk, in any durability mode. */
+    public CompletableFuture<Reply> sync() {
+        return submit(Op.SYNC, null, 0, null, false, 0, 1);
+    }
+
+    // ---- state -----------------------------------------------------------------------------------
+
+    public Durability durability() {
+        return wal.options().durability();
+    }
+
+    public PipelineConfig config() {
+        return config;
+    }
+
+    /** Why mutations are refused, or null while writable. */
+    public String readOnlyReason() {
+        return state.readOnlyReason();
+    }
+
+    public PipelineStats stats() {
+        long commits = journal.commits();
+        return new PipelineStats(durability(), ring.getCursor() + 1, busy.sum(), engine.applied(), commits,
+                commits == 0 ? 0 : (double) journal.committedEvents() / commits, journal.lastBatch(),
+                journal.failedCommits(), engine.lastAppliedLsn(), state.ackedLsn(), reply.replies(),
+                reply.sinkErrors(), ring.remainingCapacity(), state.readOnlyReason(), controller.snapshot());
+    }
+
+    // ---- stop --------------------------------------------------------------------------------
+
+    /**
+     * Drains and stops: takes no new requests, processes and answers everything published,
+     * stops the threads, then closes the WAL (a final sync) and the store.
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        accepting = false;
+        while (publishing.get() > 0) {
+            Thread.onSpinWait();
+        }
+        timer.interrupt();
+        while (disruptor.getSequenceValueFor(reply) < ring.getCursor()) {
+            LockSupport.parkNanos(DRAIN_PARK_NANOS);
+        }
+        disruptor.halt();
+        joinAll();
+        try {
+            wal.close();
+        } finally {
+            try {
+                hd.close();
+            } finally {
+                arena.close();
+            }
+        }
+    }
+
+    private void joinAll() {
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        try {
+            timer.join();
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- internals ---------------------------------------------------------------------------
+
+    private static final RequestFiller<Void> TICK = (e, unused) -> e.op(Op.SYNC);
+
+    /** Timer thread: forces the WAL at the ASYNC interval and drives retries after a WAL failure. */
+    private void tick() {
+        long retry = config.retryInterval().toNanos();
+        long async = wal.options().asyncForceInterval().toNanos();
+        boolean isAsync = durability() == Durability.ASYNC && async > 0;
+        long period = isAsync ? Math.min(async, retry) : retry;
+        while (accepting && !Thread.currentThread().isInterrupted()) {
+            LockSupport.parkNanos(this, period);
+            if (accepting && (isAsync || state.walFailed())) {
+                tryPublish(TICK, null);
+            }
+        }
+    }
+
+    private ThreadFactory threadFactory() {
+        return r -> {
+            Thread t = Thread.ofPlatform().name(THREAD_NAMES[Math.min(threads.size(), THREAD_NAMES.length - 1)])
+                    .unstarted(r);
+            threads.add(t);
+            return t;
+        };
+    }
+
+    private static WaitStrategy waitStrategy(PipelineConfig.Wait wait) {
+        return switch (wait) {
+            case BLOCKING -> new BlockingWaitStrategy();
+            case SLEEPING -> new SleepingWaitStrategy();
+            case YIELDING -> new YieldingWaitStrategy();
+        };
+    }
+
+    /** Fails loudly: logs, answers the event internal, and makes the pipeline read-only until restart. */
+    private ExceptionHandler<RequestEvent> failing(String handler) {
+        return new ExceptionHandler<>() {
+            @Override
+            public void handleEventException(Throwable ex, long sequence, RequestEvent event) {
+                String reason = handler + " handler failed at sequence " + sequence + "; read-only until restart: "
+                        + ex;
+                LOG.log(Level.ERROR, reason, ex);
+                state.fatal(reason);
+                if (event != null) {
+                    event.result(Status.INTERNAL, reason);
+                }
+            }
+
+            @Override
+            public void handleOnStartException(Throwable ex) {
+                LOG.log(Level.ERROR, handler + " handler failed to start", ex);
+                state.fatal(handler + " handler failed to start: " + ex);
+            }
+
+            @Override
+            public void handleOnShutdownException(Throwable ex) {
+                LOG.log(Level.ERROR, handler + " handler failed to shut down", ex);
+            }
+        };
+    }
+}

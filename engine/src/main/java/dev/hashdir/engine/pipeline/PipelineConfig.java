@@ -1,0 +1,79 @@
+package dev.hashdir.engine.pipeline;
+
+import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.wal.WalRecordLayout;
+
+import java.time.Duration;
+
+/**
+ * How the pipeline is sized and tuned. Validated once, here, naming the bad value.
+ *
+ * @param ringSize      events in the ring, a power of two (a full ring answers busy)
+ * @param maxValues     most values one PUT_MANY event carries (more is too_large)
+ * @param maxGetValues  most values one GET answer carries (larger limits are capped; the answer says more)
+ * @param waitStrategy  how idle pipeline threads wait for work
+ * @param batch         bounds of the adaptive batch controller
+ * @param retryInterval after a WAL failure, the least time between commit retries; also the timer
+ *                      tick that drives them when no requests arrive
+ */
+public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait waitStrategy, BatchController.Bounds batch,
+                             Duration retryInterval) {
+
+    /**
+     * How handler threads wait. Note: Disruptor's blocking strategies block only on the ring's
+     * cursor; a handler waiting for the one before it (the reply for the journal's fsync) spins.
+     * On 2 shared cores SLEEPING measured about 4x the SYNC put rate of BLOCKING (1 to 256
+     * requests in flight), so it is the default.
+     */
+    public enum Wait {
+        /** Lock and condition on the cursor, spinning on the handler before: least idle CPU. */
+        BLOCKING,
+        /** Spin briefly, then yield, then park ~50-100 us: no long spins; wakes while idle. */
+        SLEEPING,
+        /** Spin, then yield: lowest latency, a core per thread while idle. */
+        YIELDING
+    }
+
+    public PipelineConfig {
+        if (ringSize < 2 || Integer.bitCount(ringSize) != 1) {
+            throw new IllegalArgumentException("ring size must be a power of two, at least 2: ringSize=" + ringSize);
+        }
+        // a PUT_MANY record of maxValues values must fit the WAL's record limit with any key length
+        int most = WalRecordLayout.maxValues(64);
+        if (maxValues < 1 || maxValues > most) {
+            throw new IllegalArgumentException("max values must be 1.." + most + ": maxValues=" + maxValues);
+        }
+        if (maxGetValues < 1 || maxGetValues > HashDir.MAX_LIMIT) {
+            throw new IllegalArgumentException("max get values must be 1.." + HashDir.MAX_LIMIT + ": maxGetValues="
+                    + maxGetValues);
+        }
+        if (waitStrategy == null || batch == null) {
+            throw new IllegalArgumentException("wait strategy and batch must be given: waitStrategy=" + waitStrategy + ", batch=" + batch);
+        }
+        if (retryInterval == null || retryInterval.isNegative() || retryInterval.isZero()) {
+            throw new IllegalArgumentException("retry interval must be positive: retryInterval=" + retryInterval);
+        }
+    }
+
+    /** 4096 events, 1024 values per put, 1024 per get page, sleeping wait, default controller, 100 ms retry. */
+    public static PipelineConfig defaults() {
+        return new PipelineConfig(4096, 1024, 1024, Wait.SLEEPING, BatchController.Bounds.defaults(),
+                Duration.ofMillis(100));
+    }
+
+    public PipelineConfig withRingSize(int size) {
+        return new PipelineConfig(size, maxValues, maxGetValues, waitStrategy, batch, retryInterval);
+    }
+
+    public PipelineConfig withBatch(BatchController.Bounds bounds) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, bounds, retryInterval);
+    }
+
+    public PipelineConfig withWaitStrategy(Wait w) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, w, batch, retryInterval);
+    }
+
+    public PipelineConfig withRetryInterval(Duration interval) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, interval);
+    }
+}

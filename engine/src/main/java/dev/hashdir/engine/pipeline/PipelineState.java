@@ -1,0 +1,105 @@
+package dev.hashdir.engine.pipeline;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * What the pipeline threads share: the acknowledged LSN, the LSNs a failed commit left not
+ * durable, and the read-only state with its reason.
+ *
+ * <p>Threading: the journal thread moves the LSNs; any pipeline thread may make the pipeline
+ * read-only; the reply thread waits here for LSNs to be acknowledged.
+ */
+final class PipelineState {
+
+    /** The reply thread re-checks at least this often even without a wake-up. */
+    private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private volatile long ackedLsn;
+    private volatile long failedThroughLsn;
+    private volatile String readOnlyReason;
+    private volatile boolean walFailed;
+    private volatile boolean fatal;
+    private volatile Thread waiter;
+
+    PipelineState(long ackedLsn) {
+        this.ackedLsn = ackedLsn;
+    }
+
+    /** The newest LSN acknowledged by the durability mode (durable in SYNC, written otherwise). */
+    long ackedLsn() {
+        return ackedLsn;
+    }
+
+    /** Journal: LSNs up to {@code lsn} are acknowledged. */
+    void acked(long lsn) {
+        ackedLsn = lsn;
+        if (walFailed && !fatal) {
+            walFailed = false;
+            readOnlyReason = null;
+        }
+        wake();
+    }
+
+    /**
+     * Journal: a commit failed; the records up to {@code lsn} are applied in memory but not
+     * acknowledged, and whoever waits for them is answered read_only.
+     */
+    void walFailed(long lsn, String reason) {
+        failedThroughLsn = lsn;
+        if (!fatal) {
+            readOnlyReason = reason;
+            walFailed = true;
+        }
+        wake();
+    }
+
+    /** Any thread: an unexpected failure; read-only until restart. */
+    void fatal(String reason) {
+        readOnlyReason = reason;
+        fatal = true;
+        failedThroughLsn = Long.MAX_VALUE;
+        wake();
+    }
+
+    /** Why mutations are refused, or null while writable. */
+    String readOnlyReason() {
+        return readOnlyReason;
+    }
+
+    boolean walFailed() {
+        return walFailed;
+    }
+
+    boolean fatal() {
+        return fatal;
+    }
+
+    /**
+     * Reply thread: waits until {@code lsn} is acknowledged (true) or known not to be (false).
+     * Everything appended is either committed or failed by the journal before long, so this ends.
+     */
+    boolean awaitAcked(long lsn) {
+        while (true) {
+            if (lsn <= ackedLsn) {
+                return true;
+            }
+            if (lsn <= failedThroughLsn) {
+                return false;
+            }
+            LockSupport.parkNanos(this, PARK_NANOS);
+        }
+    }
+
+    /** Reply thread: registers itself to be woken when LSNs move. */
+    void waitingThread(Thread t) {
+        waiter = t;
+    }
+
+    private void wake() {
+        Thread t = waiter;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.hashdir.engine.pipeline;
+
+import dev.hashdir.engine.wal.Durability;
+
+/**
+ * The pipeline's counters at one moment (each read on its own, so neighbouring values may be a
+ * moment apart).
+ *
+ * @param durability     when mutations are acknowledged
+ * @param published      requests that entered the ring (ticks included)
+ * @param busy           requests refused because the ring was full
+ * @param applied        requests the engine applied successfully
+ * @param commits        group commits
+ * @param meanBatch      events per commit, over all commits
+ * @param lastBatch      events in the last commit
+ * @param failedCommits  commits that failed (e.g. disk full)
+ * @param lastAppliedLsn newest LSN applied in memory (as of the engine's last batch end)
+ * @param ackedLsn       newest LSN acknowledged (durable in SYNC)
+ * @param replies        answers handed to sinks
+ * @param sinkErrors     sinks that threw
+ * @param ringFree       free ring slots
+ * @param readOnlyReason why mutations are refused, null while writable
+ * @param controller     the batch controller's state
+ */
+public record PipelineStats(Durability durability, long published, long busy, long applied, long commits,
+                            double meanBatch, int lastBatch, long failedCommits, long lastAppliedLsn, long ackedLsn,
+                            long replies, long sinkErrors, long ringFree, String readOnlyReason,
+                            BatchController.Snapshot controller) {
+}

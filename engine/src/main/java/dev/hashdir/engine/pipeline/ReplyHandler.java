@@ -1,0 +1,63 @@
+package dev.hashdir.engine.pipeline;
+
+import com.lmax.disruptor.EventHandler;
+
+import java.lang.System.Logger.Level;
+
+/**
+ * Releases answers in ring order, each once what it depends on is acknowledged: a mutation's own
+ * record, or the newest record a read (or a no-op mutation) may have seen. An answer whose LSN a
+ * failed commit left not durable goes out as read_only instead; a read that saw nothing
+ * unacknowledged goes out at once.
+ *
+ * <p>Threading: runs only on the reply thread; calls each event's {@link ReplySink} there.
+ */
+final class ReplyHandler implements EventHandler<RequestEvent> {
+
+    private static final System.Logger LOG = System.getLogger(ReplyHandler.class.getName());
+
+    private final PipelineState state;
+    private volatile long replies;
+    private volatile long sinkErrors;
+
+    ReplyHandler(PipelineState state) {
+        this.state = state;
+    }
+
+    @Override
+    public void onStart() {
+        state.waitingThread(Thread.currentThread());
+    }
+
+    @Override
+    public void onEvent(RequestEvent e, long sequence, boolean endOfBatch) {
+        long required = e.requiredLsn();
+        if (e.status == Status.OK && required > 0 && !state.awaitAcked(required)) {
+            e.result(Status.READ_ONLY, notDurable(e));
+        }
+        ReplySink sink = e.sink;
+        if (sink == null) {
+            return;
+        }
+        try {
+            sink.onReply(e);
+        } catch (RuntimeException ex) {
+            sinkErrors++;
+            LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
+        }
+        replies++;
+    }
+
+    private String notDurable(RequestEvent e) {
+        String reason = state.readOnlyReason();
+        return e.lsn > 0 ? "not durable: " + reason : "depends on a write that is not durable: " + reason;
+    }
+
+    long replies() {
+        return replies;
+    }
+
+    long sinkErrors() {
+        return sinkErrors;
+    }
+}

@@ -1,0 +1,283 @@
+package dev.hashdir.engine.pipeline;
+
+import dev.hashdir.engine.GetResult;
+import dev.hashdir.engine.wal.WalRecordLayout;
+import dev.hashdir.engine.wal.WalRecordType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One preallocated slot of the request ring: the request, its result and its WAL record, reused
+ * for every request that passes through the slot (nothing is allocated per request).
+ *
+ * <pre>
+ *   part     field                 written by   meaning
+ *   -------- --------------------- ------------ ---------------------------------------------
+ *   request  op                    producer     what to do ({@link Op})
+ *            key                   producer     keyBytes bytes, stored where the WAL payload
+ *                                               begins (so the record needs no key copy)
+ *            value                 producer     PUT, REMOVE, CONTAINS
+ *            values[0, valueCount) producer     PUT_MANY (at most maxValues)
+ *            hasAfter, after,      producer     GET page: values after {@code after}, at most
+ *            limit                              {@code limit} (capped at maxGetValues)
+ *            sink, token,          producer     where the reply goes, and for whom
+ *            attachment
+ *   result   status, error         engine,      {@link Status}; error text when not OK
+ *                                  journal
+ *            number                engine       PUT/PUT_MANY added, DELETE removed, COUNT
+ *            flag                  engine       REMOVE removed, CONTAINS found
+ *            values()              engine       GET page, total, more
+ *   WAL      walType, walPayload   engine       the record of an applied mutation (null type:
+ *            [0, walLength)                     no record: a read, a no-op, a rejection)
+ *            lsn                   engine       the record's LSN (0: none)
+ *            dependsLsn            engine       the newest LSN whose effect this answer may
+ *                                               reveal: the reply waits until it is durable
+ * </pre>
+ *
+ * <p>Threading: filled by one producer between claim and publish, then owned by each handler in
+ * turn (engine, journal, reply); the ring's sequences order the hand-offs. The payload memory is
+ * shared-arena memory, readable from every pipeline thread.
+ */
+public final class RequestEvent {
+
+    private final int keyBytes;
+    private final MemorySegment walPayload;
+    private final MemorySegment key;
+    private final long[] values;
+    private final GetResult get;
+
+    // request
+    Op op;
+    long value;
+    int valueCount;
+    boolean keyOk;
+    boolean tooMany;
+    boolean hasAfter;
+    long after;
+    int limit;
+    ReplySink sink;
+    long token;
+    Object attachment;
+
+    // result
+    Status status;
+    String error;
+    long number;
+    boolean flag;
+
+    // WAL
+    WalRecordType walType;
+    int walLength;
+    long lsn;
+    long dependsLsn;
+    /** Set by the journal when the record (or what the answer depends on) could not be made durable. */
+    boolean failed;
+
+    RequestEvent(int keyBytes, int maxValues, int maxGetValues, MemorySegment walPayload) {
+        this.keyBytes = keyBytes;
+        this.walPayload = walPayload;
+        this.key = walPayload.asSlice(WalRecordLayout.KEY_OFFSET, keyBytes);
+        this.values = new long[maxValues];
+        this.get = new GetResult(maxGetValues);
+    }
+
+    /** Bytes of payload memory one event needs for {@code maxValues} values. */
+    static long payloadBytes(int keyBytes, int maxValues) {
+        return WalRecordLayout.payloadBytes(WalRecordType.PUT_MANY, keyBytes, maxValues);
+    }
+
+    /** Clears the previous request and result; the pipeline calls it before a producer fills the event. */
+    void clear() {
+        op = null;
+        value = 0;
+        valueCount = 0;
+        keyOk = false;
+        tooMany = false;
+        hasAfter = false;
+        after = 0;
+        limit = get.capacity();
+        sink = null;
+        token = 0;
+        attachment = null;
+        status = null;
+        error = null;
+        number = 0;
+        flag = false;
+        walType = null;
+        walLength = 0;
+        lsn = 0;
+        dependsLsn = 0;
+        failed = false;
+    }
+
+    // ---- filling a request (producer) -------------------------------------------------------
+
+    /** Sets the operation. */
+    public RequestEvent op(Op op) {
+        this.op = op;
+        return this;
+    }
+
+    /** Copies the key; a key that is not keyBytes long is answered {@code bad_request}. */
+    public RequestEvent key(byte[] k) {
+        keyOk = k != null && k.length == keyBytes;
+        if (keyOk) {
+            MemorySegment.copy(k, 0, key, ValueLayout.JAVA_BYTE, 0, keyBytes);
+        }
+        return this;
+    }
+
+    /** Copies {@code length} key bytes from {@code src} at {@code offset} (e.g. a decoder's buffer). */
+    public RequestEvent key(MemorySegment src, long offset, long length) {
+        keyOk = length == keyBytes;
+        if (keyOk) {
+            MemorySegment.copy(src, offset, key, 0, keyBytes);
+        }
+        return this;
+    }
+
+    public RequestEvent value(long v) {
+        this.value = v;
+        return this;
+    }
+
+    /** Copies {@code count} values; more than the event holds is answered {@code too_large}. */
+    public RequestEvent values(long[] src, int from, int count) {
+        tooMany = count > values.length;
+        valueCount = tooMany ? 0 : count;
+        if (!tooMany) {
+            System.arraycopy(src, from, values, 0, count);
+        }
+        return this;
+    }
+
+    /** Adds one value to the list (for decoders that read values one by one). */
+    public RequestEvent addValue(long v) {
+        if (valueCount == values.length) {
+            tooMany = true;
+        } else {
+            values[valueCount++] = v;
+        }
+        return this;
+    }
+
+    /** GET only: values strictly after {@code a} (unsigned). */
+    public RequestEvent after(long a) {
+        this.hasAfter = true;
+        this.after = a;
+        return this;
+    }
+
+    /** GET only: at most {@code n} values; more than maxGetValues is capped (the page says {@code more}). */
+    public RequestEvent limit(int n) {
+        this.limit = n;
+        return this;
+    }
+
+    /** Where the reply goes; {@code token} and {@code attachment} are handed back untouched. */
+    public RequestEvent replyTo(ReplySink s, long t, Object a) {
+        this.sink = s;
+        this.token = t;
+        this.attachment = a;
+        return this;
+    }
+
+    // ---- reading a reply (sink) --------------------------------------------------------------
+
+    public Op op() {
+        return op;
+    }
+
+    public long token() {
+        return token;
+    }
+
+    public Object attachment() {
+        return attachment;
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    /** Why the status is not OK (null when OK). */
+    public String error() {
+        return error;
+    }
+
+    /** PUT / PUT_MANY: values added; DELETE: values removed; COUNT: values held. */
+    public long number() {
+        return number;
+    }
+
+    /** REMOVE: whether the value was removed; CONTAINS: whether it is there. */
+    public boolean flag() {
+        return flag;
+    }
+
+    /** GET: the page of values, the key's total and whether more follow. */
+    public GetResult values() {
+        return get;
+    }
+
+    /** LSN of this request's WAL record, 0 when it wrote none. */
+    public long lsn() {
+        return lsn;
+    }
+
+    // ---- engine side -------------------------------------------------------------------------
+
+    int keyBytes() {
+        return keyBytes;
+    }
+
+    MemorySegment key() {
+        return key;
+    }
+
+    long[] valueArray() {
+        return values;
+    }
+
+    GetResult getResult() {
+        return get;
+    }
+
+    MemorySegment walPayload() {
+        return walPayload;
+    }
+
+    void result(Status s, String why) {
+        this.status = s;
+        this.error = why;
+    }
+
+    /** Encodes the record of an applied mutation into the payload (the key is already there). */
+    void encodeRecord(WalRecordType type, long recordLsn) {
+        walType = type;
+        lsn = recordLsn;
+        switch (type) {
+            case PUT, REMOVE -> walPayload.set(WalRecordLayout.U64, WalRecordLayout.valueOffset(keyBytes), value);
+            case PUT_MANY -> {
+                walPayload.set(WalRecordLayout.U32, WalRecordLayout.countOffset(keyBytes), valueCount);
+                MemorySegment.copy(values, 0, walPayload, WalRecordLayout.U64,
+                        WalRecordLayout.valuesOffset(keyBytes, 0), valueCount);
+            }
+            case DELETE -> { }
+            default -> throw new IllegalArgumentException("not a request record: " + type);
+        }
+        walLength = (int) WalRecordLayout.payloadBytes(type, keyBytes, valueCount);
+    }
+
+    /** The LSN that must be acknowledged before this answer may go out (0: none). */
+    long requiredLsn() {
+        return Math.max(lsn, dependsLsn);
+    }
+
+    @Override
+    public String toString() {
+        return "RequestEvent[op=" + op + ", status=" + status + ", lsn=" + lsn + ", dependsLsn=" + dependsLsn
+                + (error != null ? ", error=" + error : "") + "]";
+    }
+}

@@ -1,0 +1,312 @@
+package dev.hashdir.engine.pipeline;
+
+import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.HashDirConfig;
+import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.WalOptions;
+import dev.hashdir.engine.wal.WalReader;
+import dev.hashdir.engine.wal.WalWriter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The pipeline end to end over a real store and an in-memory, fault-injecting WAL directory. */
+class PipelineTest {
+
+    private static final int KEY_BYTES = 32;
+    private static final long TIMEOUT_S = 30;
+
+    @TempDir
+    Path tmp;
+
+    private final GatedWalDirectory walDir = new GatedWalDirectory(7);
+    private Pipeline pipeline;
+
+    @AfterEach
+    void tearDown() throws IOException {
+        walDir.open();
+        if (pipeline != null) {
+            pipeline.close();
+        }
+    }
+
+    private Pipeline start(Durability durability, PipelineConfig config, EngineHook hook) throws IOException {
+        HashDir hd = HashDir.create(tmp.resolve("data"), StoreOptions.defaults(), HashDirConfig.defaults());
+        WalWriter wal = WalWriter.open(walDir, WalOptions.of(KEY_BYTES, durability), 1, r -> { });
+        pipeline = Pipeline.start(hd, wal, config, hook);
+        return pipeline;
+    }
+
+    private Pipeline start(Durability durability) throws IOException {
+        return start(durability, PipelineConfig.defaults().withRingSize(1024), EngineHook.NONE);
+    }
+
+    static byte[] key(int i) {
+        byte[] k = new byte[KEY_BYTES];
+        SplittableRandom r = new SplittableRandom(i * 0x9E3779B97F4A7C15L + 1);
+        for (int j = 0; j < KEY_BYTES; j++) {
+            k[j] = (byte) r.nextInt(256);
+        }
+        return k;
+    }
+
+    static Reply done(CompletableFuture<Reply> f) {
+        try {
+            return f.get(TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("no reply: " + e, e);
+        }
+    }
+
+    /** Some threads, each on its own keys, against a model of unsigned sorted sets. */
+    @Test
+    void shouldAnswerAsTheModelWithSeveralProducers() throws Exception {
+        start(Durability.SYNC);
+        int threads = 4;
+        int steps = 750;
+        List<Thread> workers = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int t = 0; t < threads; t++) {
+            long seed = 1000 + t;
+            int base = t * 1000;
+            workers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    runModel(seed, base, steps);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("model run failed", failure.get());
+        }
+        PipelineStats stats = pipeline.stats();
+        assertThat(stats.applied()).isEqualTo((long) threads * steps);
+        assertThat(stats.ackedLsn()).isEqualTo(stats.lastAppliedLsn());
+        long records = stats.lastAppliedLsn();
+        pipeline.close();
+        pipeline = null;
+        long[] replayed = {0};
+        WalReader.replay(walDir, KEY_BYTES, 1, r -> replayed[0]++);
+        assertThat(replayed[0]).isEqualTo(records);
+    }
+
+    private void runModel(long seed, int base, int steps) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        java.util.Map<Integer, TreeSet<Long>> model = new java.util.HashMap<>();
+        for (int step = 0; step < steps; step++) {
+            int k = base + rnd.nextInt(20);
+            byte[] key = key(k);
+            TreeSet<Long> set = model.computeIfAbsent(k, x -> new TreeSet<>(Long::compareUnsigned));
+            long v = rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(40);
+            String at = "seed=" + seed + ", step=" + step;
+            switch (rnd.nextInt(8)) {
+                case 0, 1 -> assertThat(done(pipeline.put(key, v)).number()).as(at).isEqualTo(set.add(v) ? 1 : 0);
+                case 2 -> {
+                    long[] vs = rnd.longs(1 + rnd.nextInt(5), 0, 60).toArray();
+                    int added = 0;
+                    for (long x : vs) {
+                        added += set.add(x) ? 1 : 0;
+                    }
+                    assertThat(done(pipeline.putAll(key, vs)).number()).as(at).isEqualTo(added);
+                }
+                case 3 -> assertThat(done(pipeline.remove(key, v)).flag()).as(at).isEqualTo(set.remove(v));
+                case 4 -> {
+                    if (rnd.nextInt(4) == 0) {
+                        assertThat(done(pipeline.delete(key)).number()).as(at).isEqualTo(set.size());
+                        set.clear();
+                    } else {
+                        assertThat(done(pipeline.contains(key, v)).flag()).as(at).isEqualTo(set.contains(v));
+                    }
+                }
+                case 5 -> assertThat(done(pipeline.count(key)).number()).as(at).isEqualTo(set.size());
+                default -> {
+                    int limit = 1 + rnd.nextInt(8);
+                    Reply r = done(pipeline.get(key, limit));
+                    long[] expected = set.stream().limit(limit).mapToLong(Long::longValue).toArray();
+                    assertThat(r.status()).as(at).isEqualTo(Status.OK);
+                    assertThat(r.values()).as(at).containsExactly(expected);
+                    assertThat(r.number()).as(at).isEqualTo(set.size());
+                    assertThat(r.flag()).as(at).isEqualTo(set.size() > limit);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldCommitABurstOfPutsWithFewForces() throws Exception {
+        start(Durability.SYNC);
+        assertThat(done(pipeline.put(key(0), 0)).ok()).isTrue();
+        walDir.close();
+        CompletableFuture<Reply> first = pipeline.put(key(1), 1);
+        walDir.awaitBlocked();
+        int before = walDir.forces.get();
+        int n = 300;
+        List<CompletableFuture<Reply>> burst = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            burst.add(pipeline.put(key(2 + i % 50), i));
+        }
+        Thread.sleep(50);
+        assertThat(first).isNotDone();
+        assertThat(burst).noneMatch(CompletableFuture::isDone);
+        walDir.open();
+        for (CompletableFuture<Reply> f : burst) {
+            Reply r = done(f);
+            assertThat(r.status()).isEqualTo(Status.OK);
+            assertThat(r.lsn()).isPositive().isLessThanOrEqualTo(pipeline.stats().ackedLsn());
+        }
+        int forces = walDir.forces.get() - before;
+        assertThat(forces).as("forces for %d puts", n).isLessThan(n / 10);
+        assertThat(pipeline.stats().meanBatch()).isGreaterThan(1.0);
+    }
+
+    @Test
+    void shouldNotAnswerAReadBeforeTheWriteItSawIsDurable() throws Exception {
+        start(Durability.SYNC);
+        walDir.close();
+        CompletableFuture<Reply> put = pipeline.put(key(1), 42);
+        walDir.awaitBlocked();
+        CompletableFuture<Reply> contains = pipeline.contains(key(1), 42);
+        CompletableFuture<Reply> get = pipeline.get(key(1), 10);
+        CompletableFuture<Reply> count = pipeline.count(key(1));
+        Thread.sleep(100);
+        assertThat(put).isNotDone();
+        assertThat(contains).isNotDone();
+        assertThat(get).isNotDone();
+        assertThat(count).isNotDone();
+        walDir.open();
+        assertThat(done(contains).flag()).isTrue();
+        assertThat(put).isDone();
+        assertThat(done(get).values()).containsExactly(42);
+        assertThat(done(count).number()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRefuseWhenTheRingIsFullAndLoseNothing() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(8), EngineHook.NONE);
+        ConcurrentLinkedQueue<Long> acked = new ConcurrentLinkedQueue<>();
+        ReplySink sink = e -> {
+            if (e.status() == Status.OK) {
+                acked.add(e.token());
+            }
+        };
+        RequestFiller<Long> filler = (e, i) -> e.op(Op.PUT).key(key(7)).value(i).replyTo(sink, i, null);
+        walDir.close();
+        assertThat(pipeline.tryPublish(filler, 0L)).isTrue();
+        walDir.awaitBlocked();
+        long accepted = 1;
+        boolean refused = false;
+        for (long i = 1; i < 100; i++) {
+            if (pipeline.tryPublish(filler, i)) {
+                accepted++;
+            } else {
+                refused = true;
+                assertThat(pipeline.accepting()).isTrue();
+            }
+        }
+        assertThat(refused).isTrue();
+        assertThat(accepted).isLessThanOrEqualTo(8);
+        assertThat(pipeline.stats().busy()).isPositive();
+        walDir.open();
+        Reply count;
+        while ((count = done(pipeline.count(key(7)))).status() == Status.BUSY) {
+            Thread.sleep(1); // the ring drains once the force is through
+        }
+        assertThat(count.number()).isEqualTo(accepted);
+        assertThat(acked).hasSize((int) accepted);
+    }
+
+    @Test
+    void shouldAcknowledgeNothingNotDurableWhenTheDiskIsFull() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(64).withRetryInterval(Duration.ofHours(1)),
+                EngineHook.NONE);
+        assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
+        walDir.inner.setSpaceLimit(walDir.inner.usedBytes());
+
+        Reply lost = done(pipeline.put(key(2), 2));
+        assertThat(lost.status()).isEqualTo(Status.READ_ONLY);
+        assertThat(lost.error()).contains("not durable").contains("disk full");
+        assertThat(pipeline.readOnlyReason()).contains("disk full");
+
+        Reply refused = done(pipeline.put(key(3), 3));
+        assertThat(refused.status()).isEqualTo(Status.READ_ONLY);
+        assertThat(refused.lsn()).isZero();
+        assertThat(done(pipeline.get(key(1), 10)).values()).containsExactly(1);
+        assertThat(done(pipeline.count(key(4))).number()).isZero();
+        Reply dirty = done(pipeline.contains(key(2), 2));
+        assertThat(dirty.status()).as("a read of a write that is not durable").isEqualTo(Status.READ_ONLY);
+
+        walDir.inner.clearSpaceLimit();
+        assertThat(done(pipeline.sync()).ok()).isTrue();
+        assertThat(pipeline.readOnlyReason()).isNull();
+        // the write that failed was retried from the WAL buffer: memory and WAL are one history again
+        assertThat(done(pipeline.contains(key(2), 2)).flag()).isTrue();
+        assertThat(done(pipeline.put(key(3), 3)).ok()).isTrue();
+        assertThat(pipeline.stats().failedCommits()).isPositive();
+    }
+
+    @Test
+    void shouldGoReadOnlyWhenAHandlerFails() throws Exception {
+        boolean[] fail = {false};
+        start(Durability.NONE, PipelineConfig.defaults().withRingSize(64), (hd, lsn, mutated) -> {
+            if (mutated && fail[0]) {
+                throw new IllegalStateException("checkpoint exploded");
+            }
+        });
+        assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
+        fail[0] = true;
+        Reply broken = done(pipeline.put(key(2), 2));
+        assertThat(broken.status()).isEqualTo(Status.INTERNAL);
+        assertThat(pipeline.readOnlyReason()).contains("checkpoint exploded");
+        assertThat(done(pipeline.put(key(3), 3)).status()).isEqualTo(Status.READ_ONLY);
+        assertThat(done(pipeline.contains(key(1), 1)).flag()).isTrue();
+    }
+
+    @Test
+    void shouldAnswerBadRequestsAndChangeNothing() throws Exception {
+        start(Durability.NONE);
+        assertThat(done(pipeline.put(new byte[5], 1)).status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(done(pipeline.putAll(key(1), new long[0])).status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(done(pipeline.putAll(key(1), new long[2000])).status()).isEqualTo(Status.TOO_LARGE);
+        assertThat(done(pipeline.get(key(1), 0)).status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(pipeline.stats().lastAppliedLsn()).isZero();
+        assertThat(pipeline.readOnlyReason()).isNull();
+    }
+
+    @Test
+    void shouldDrainEverythingPublishedBeforeStop() throws Exception {
+        start(Durability.SYNC);
+        List<CompletableFuture<Reply>> futures = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            futures.add(pipeline.put(key(i % 40), i));
+        }
+        pipeline.close();
+        assertThat(futures).allMatch(CompletableFuture::isDone);
+        assertThat(futures).allMatch(f -> f.join().ok());
+        assertThat(done(pipeline.put(key(1), 1)).status()).isEqualTo(Status.NOT_READY);
+        pipeline = null;
+        try (HashDir hd = HashDir.open(tmp.resolve("data"), HashDirConfig.defaults())) {
+            for (int k = 0; k < 40; k++) {
+                assertThat(hd.count(key(k))).isEqualTo(10);
+            }
+        }
+    }
+}
