@@ -3,9 +3,14 @@
 The file layout is documented in docs/format.md; the dtypes and constants here are the same. A
 reader opens the file in SWMR-read mode and reads the last *published* checkpoint: ``meta`` is the
 newest valid meta slot as of the last ``refresh()`` and does not change in between, so it lags the
-writer by up to one checkpoint. ``read_page`` verifies each page (CRC32C, id) and re-reads it after
-a refresh a few times before it gives up, because a page slot can be mid-write or a new chunk not
-yet visible.
+writer by up to one checkpoint. Page ids are logical: ``read_page`` finds the row of ``/pages``
+that holds a page in the snapshot through the snapshot's page map (a chain of PAGE_MAP_INDEX pages
+at ``meta["page_map_root"]`` listing the rows of the PAGE_MAP leaves; loaded at the first lookup
+after the snapshot moved and cached until it moves again). It verifies each page it reads, map
+pages included (CRC32C, id, kind, epoch not newer than the snapshot), and re-reads it after a
+refresh a few times before it gives up, because a row can be mid-write or a new chunk not yet
+visible. A page newer than the snapshot means its row was reused after the snapshot: that raises
+StaleSnapshotError; call ``refresh()`` and start over.
 
 Example::
 
@@ -58,13 +63,14 @@ META_DTYPE = np.dtype([
     ("checkpoint_lsn", "<u8"),
     ("page_count", "<u8"),
     ("directory_root", "<u8"),
-    ("free_list_root", "<u8"),
+    ("page_map_root", "<u8"),
     ("deletion_log_root", "<u8"),
     ("keys", "<u8"),
     ("values", "<u8"),
     ("global_depth", "<u4"),
     ("flags", "<u4"),
-    ("reserved", "V412"),
+    ("row_count", "<u8"),
+    ("reserved", "V404"),
     ("crc32c", "<u4"),
 ])
 
@@ -78,6 +84,28 @@ PAGE_HEADER_DTYPE = np.dtype([
     ("epoch", "<u8"),
 ])
 
+#: A page of a chain (FreeListLayout): PAGE_MAP_INDEX (rows of the map's leaves, in leaf order) and
+#: DELETION_LOG (pairs row, epoch retired). ``CHAIN_HEADER_DTYPE`` is the fixed part; ``count``
+#: little-endian u64 values follow at offset CHAIN_IDS_OFFSET.
+CHAIN_HEADER_DTYPE = np.dtype([
+    ("header", PAGE_HEADER_DTYPE),
+    ("next", "<u8"),          # row of the next page of the chain, 0 = last
+    ("count", "<u4"),
+    ("reserved", "<u4"),
+])                            # itemsize 40
+CHAIN_IDS_OFFSET = 40
+
+
+def chain_dtype(page_size: int) -> np.dtype:
+    """A whole chain page of ``page_size`` bytes (the values array is ``count`` long in use)."""
+    return np.dtype(CHAIN_HEADER_DTYPE.descr + [("ids", "<u8", ((page_size - CHAIN_IDS_OFFSET) // 8,))])
+
+
+def page_map_dtype(page_size: int) -> np.dtype:
+    """A PAGE_MAP leaf (PageMapLayout): header (page id = leaf number), then the row of each logical
+    id ``leaf * n + i`` (0 = free), ``n = (page_size - 24) // 8``."""
+    return np.dtype([("header", PAGE_HEADER_DTYPE), ("rows", "<u8", ((page_size - PAGE_HEADER_BYTES) // 8,))])
+
 
 class PageKind(enum.IntEnum):
     """The kind byte of a page header."""
@@ -89,6 +117,8 @@ class PageKind(enum.IntEnum):
     OVERFLOW = 5
     FREE_LIST = 6
     DELETION_LOG = 7
+    PAGE_MAP = 8
+    PAGE_MAP_INDEX = 9
     TEST = 127
 
 
@@ -154,15 +184,21 @@ def page_header(page) -> np.void:
     return np.frombuffer(page, PAGE_HEADER_DTYPE, count=1)[0]
 
 
-def check_page(path: str, page_id: int, page) -> CorruptionError | None:
-    """Checks a page image read from ``path``: checksum first, then the id it claims."""
+def check_page(path: str, page_id: int, page, row: int | None = None, kind: int | None = None,
+               what: str | None = None) -> CorruptionError | None:
+    """Checks a page image read from ``path`` (from ``row``, default ``page_id``): checksum first,
+    then the id it claims, then its kind when ``kind`` is given. Errors name the row as ``page``."""
     page = bytes(page)
+    row = page_id if row is None else row
+    what = f" ({what})" if what else ""
     header = page_header(page)
     stored, computed = int(header["crc32c"]), crc32c(page[PAGE_CRC_START:])
     if stored != computed:
-        return _corrupt(path, page_id, 0, "page checksum", f"0x{stored:x}", f"0x{computed:x}")
+        return _corrupt(path, row, 0, "page checksum" + what, f"0x{stored:x}", f"0x{computed:x}")
     if int(header["page_id"]) != page_id:
-        return _corrupt(path, page_id, 8, "page id", page_id, int(header["page_id"]))
+        return _corrupt(path, row, 8, "page id" + what, page_id, int(header["page_id"]))
+    if kind is not None and int(header["kind"]) != int(kind):
+        return _corrupt(path, row, 4, "page kind" + what, int(kind), int(header["kind"]))
     return None
 
 
@@ -201,6 +237,11 @@ class SnapshotReader:
             self.page_size = self._meta["page_size"]
             self._known_rows = self._pages.shape[0]
             self._pages_stale = False
+            self._per_leaf = (self.page_size - PAGE_HEADER_BYTES) // 8
+            self._leaf_dtype = page_map_dtype(self.page_size)
+            self._chain_dtype = chain_dtype(self.page_size)
+            self._leaf_rows = None
+            self._leaves = None
             #: H5Drefresh calls on /pages so far.
             self.page_refreshes = 0
             #: Page re-reads after a failed verification so far.
@@ -220,39 +261,53 @@ class SnapshotReader:
         meta = self._read_meta()
         if meta != self._meta:
             self._pages_stale = True
+            self._leaf_rows = None
+            self._leaves = None
         self._meta = meta
         return dict(meta)
 
-    def read_page(self, page_id: int) -> np.ndarray:
-        """Reads and verifies page ``page_id`` of the snapshot; returns it as a read-only uint8 array.
+    def row_of(self, page_id: int) -> int:
+        """The row of /pages holding logical page ``page_id`` in the snapshot; 0 when it is free there.
 
-        Raises ValueError for an id outside the snapshot, CorruptionError when the page still fails
-        verification after MAX_RETRIES re-reads, StaleSnapshotError when it is newer than the snapshot.
+        Raises ValueError for an id outside the snapshot, CorruptionError or StaleSnapshotError from
+        the map pages it reads (see read_page).
         """
-        page_id = int(page_id)
-        if not NULL_PAGE < page_id < self._meta["page_count"]:
-            raise ValueError(f"page id not in snapshot: id={page_id}, page_count={self._meta['page_count']}, "
-                             f"epoch={self._meta['epoch']}")
-        if self._pages_stale or page_id >= self._known_rows:
-            self._refresh_pages()
-        failure = None
-        for attempt in range(MAX_RETRIES + 1):
-            if attempt:
-                self.retries += 1
-                time.sleep(0.001 * (1 << (attempt - 1)))
-                self._refresh_pages()
-            error, page = self._read_verified(page_id)
-            if error is None:
-                break
-            failure = failure or error
-        else:
-            failure.args = (f"{failure.args[0]} (after {MAX_RETRIES} re-reads)",)
-            raise failure
-        page_epoch = int(page_header(page)["epoch"])
-        if page_epoch > self._meta["epoch"]:
-            raise StaleSnapshotError(f"snapshot is stale: file={self.path}, page={page_id} was rewritten in epoch "
-                                     f"{page_epoch}, snapshot epoch={self._meta['epoch']}; refresh and retry")
-        return page
+        page_id = self._check_id(page_id)
+        if self._meta["page_map_root"] == NULL_PAGE:
+            return NULL_PAGE  # a checkpoint without a page map has no pages
+        if self._leaf_rows is None:
+            self._leaf_rows = self._read_index()
+            self._leaves = {}
+        leaf = page_id // self._per_leaf
+        rows = self._leaves.get(leaf)
+        if rows is None:
+            page = self._read(int(self._leaf_rows[leaf]), leaf, PageKind.PAGE_MAP, f"page map leaf {leaf}")
+            rows = np.frombuffer(page.tobytes(), self._leaf_dtype, count=1)[0]["rows"].copy()
+            bad = rows[rows >= self._meta["row_count"]]
+            if len(bad):
+                raise _corrupt(self.path, int(self._leaf_rows[leaf]), PAGE_HEADER_BYTES, f"row in page map leaf {leaf}",
+                               f"below row count {self._meta['row_count']}", int(bad[0]))
+            self._leaves[leaf] = rows
+        return int(rows[page_id % self._per_leaf])
+
+    def read_page(self, page_id: int) -> np.ndarray:
+        """Reads and verifies logical page ``page_id`` of the snapshot (its row from the page map);
+        returns it as a read-only uint8 array.
+
+        Raises ValueError for an id outside the snapshot or free in it, CorruptionError when the page
+        (or a map page) still fails verification after MAX_RETRIES re-reads (``page`` is the row),
+        StaleSnapshotError when it (or a map page) is newer than the snapshot.
+        """
+        row = self.row_of(page_id)
+        if row == NULL_PAGE:
+            raise ValueError(f"page id is free in the snapshot: id={page_id}, epoch={self._meta['epoch']}")
+        return self._read(row, int(page_id), None, f"page {page_id}")
+
+    def read_row(self, row: int, expected_id: int) -> np.ndarray:
+        """Reads row ``row`` of /pages, verified as logical page ``expected_id`` of the snapshot."""
+        if int(row) <= NULL_PAGE:
+            raise ValueError(f"row out of range: row={row}")
+        return self._read(int(row), int(expected_id), None, f"page {expected_id}")
 
     def close(self) -> None:
         self._file.close()
@@ -263,15 +318,69 @@ class SnapshotReader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _read_verified(self, page_id: int) -> tuple:
+    def _check_id(self, page_id) -> int:
+        page_id = int(page_id)
+        if not NULL_PAGE < page_id < self._meta["page_count"]:
+            raise ValueError(f"page id not in snapshot: id={page_id}, page_count={self._meta['page_count']}, "
+                             f"epoch={self._meta['epoch']}")
+        return page_id
+
+    def _read(self, row: int, expected_id: int, kind, what: str) -> np.ndarray:
+        if self._pages_stale or row >= self._known_rows:
+            self._refresh_pages()
+        failure = None
+        for attempt in range(MAX_RETRIES + 1):
+            if attempt:
+                self.retries += 1
+                time.sleep(0.001 * (1 << (attempt - 1)))
+                self._refresh_pages()
+            error, page = self._read_verified(row, expected_id, kind, what)
+            if error is None:
+                return page
+            failure = failure or error
+        failure.args = (f"{failure.args[0]} (after {MAX_RETRIES} re-reads)",)
+        raise failure
+
+    def _read_verified(self, row: int, expected_id: int, kind, what: str) -> tuple:
+        """One read: checksum (worth a re-read), then epoch (newer: the row was reused, stale), then id and kind."""
         try:
-            _, chunk = self._pages.id.read_direct_chunk((page_id, 0))
+            _, chunk = self._pages.id.read_direct_chunk((row, 0))
         except (RuntimeError, OSError, KeyError, ValueError) as e:
-            return _corrupt(self.path, page_id, 0, "page", "a written page",
+            return _corrupt(self.path, row, 0, f"page ({what})", "a written row",
                             f"unreadable chunk ({e}; rows known={self._known_rows})"), None
         if len(chunk) != self.page_size:
-            return _corrupt(self.path, page_id, 0, "page size", self.page_size, len(chunk)), None
-        return check_page(self.path, page_id, chunk), np.frombuffer(chunk, np.uint8)
+            return _corrupt(self.path, row, 0, f"page size ({what})", self.page_size, len(chunk)), None
+        header = page_header(chunk)
+        stored, computed = int(header["crc32c"]), crc32c(chunk[PAGE_CRC_START:])
+        if stored != computed:
+            return _corrupt(self.path, row, 0, f"page checksum ({what})", f"0x{stored:x}", f"0x{computed:x}"), None
+        page_epoch = int(header["epoch"])
+        if page_epoch > self._meta["epoch"]:
+            raise StaleSnapshotError(f"snapshot is stale: file={self.path}, {what} (row {row}) was rewritten in epoch "
+                                     f"{page_epoch}, snapshot epoch={self._meta['epoch']}; refresh and retry")
+        return check_page(self.path, expected_id, chunk, row, kind, what), np.frombuffer(chunk, np.uint8)
+
+    def _read_index(self) -> np.ndarray:
+        """The snapshot's PAGE_MAP_INDEX chain: the rows of its leaves, in leaf order."""
+        meta = self._meta
+        expected = (meta["page_count"] + self._per_leaf - 1) // self._per_leaf
+        rows = []
+        row, position = meta["page_map_root"], 0
+        while row != NULL_PAGE:
+            if row >= meta["row_count"] or position > expected:
+                raise _corrupt(self.path, row, 0, "page map index chain",
+                               f"rows below {meta['row_count']}, at most {expected} pages", f"row {row} at {position}")
+            page = self._read(row, position, PageKind.PAGE_MAP_INDEX, f"page map index {position}")
+            rec = np.frombuffer(page.tobytes(), self._chain_dtype, count=1)[0]
+            count = int(rec["count"])
+            if count > len(rec["ids"]) or len(rows) + count > expected:
+                raise _corrupt(self.path, row, 32, "page map index count", f"at most {expected - len(rows)}", count)
+            rows.extend(int(r) for r in rec["ids"][:count])
+            row, position = int(rec["next"]), position + 1
+        if len(rows) != expected or any(not NULL_PAGE < r < meta["row_count"] for r in rows):
+            raise _corrupt(self.path, meta["page_map_root"], 0, "page map index",
+                           f"{expected} leaf rows below {meta['row_count']}", rows[:8])
+        return np.array(rows, np.uint64)
 
     def _refresh_pages(self) -> None:
         self._pages.refresh()

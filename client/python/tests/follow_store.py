@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from hashdir.h5reader import PAGE_HEADER_BYTES, PageKind, StoreError, open_snapshot, page_header
+from hashdir.h5reader import PAGE_HEADER_BYTES, PageKind, StaleSnapshotError, StoreError, open_snapshot, page_header
 
 NEWEST = 16
 SAMPLE = 8
@@ -32,11 +32,21 @@ def expected_body(page_id, version, page_size):
     return ((off * 7 + page_id * 131 + version * 31) & 0xFF).astype(np.uint8)
 
 
+def read(reader, page_id):
+    """read_page, refreshing when the snapshot went stale (the writer reuses the rows of the page
+    map's old pages after its grace checkpoint); any other error fails."""
+    for attempt in range(10):
+        try:
+            return reader.read_page(page_id)
+        except StaleSnapshotError:
+            reader.refresh()
+        except StoreError as e:
+            fail(f"epoch {reader.meta['epoch']}: {e}")
+    fail(f"page {page_id}: still stale after 10 refreshes")
+
+
 def check(reader, page_id):
-    try:
-        page = reader.read_page(page_id)
-    except StoreError as e:
-        fail(f"epoch {reader.meta['epoch']}: {e}")
+    page = read(reader, page_id)
     header = page_header(page)
     version = int(header["epoch"])
     if header["kind"] != PageKind.TEST or version > reader.meta["epoch"]:

@@ -94,7 +94,7 @@ public final class ChildProcess implements AutoCloseable {
      * Waits for the process to exit by itself (and for its last output line) and returns its
      * status; fails, killing it, on timeout.
      */
-    int waitFor(Duration timeout) throws InterruptedException {
+    public int waitFor(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             throw new AssertionError(name + ": still running after " + timeout + "; output:\n"
@@ -102,6 +102,11 @@ public final class ChildProcess implements AutoCloseable {
         }
         drain.join(TimeUnit.SECONDS.toMillis(10));
         return process.exitValue();
+    }
+
+    /** Whether the process is still running. */
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     /** All output lines so far. */

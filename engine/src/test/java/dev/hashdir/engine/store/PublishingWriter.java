@@ -1,17 +1,20 @@
 package dev.hashdir.engine.store;
 
+import dev.hashdir.engine.page.PageCache;
+
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * Child-process writer for SWMR reader tests. Follows the copy-on-write rule: each epoch writes only
- * new pages (ids keep growing, a published page is never overwritten), flushes them, then publishes
- * a meta (epoch + 1, page count = next id) and flushes again. Readers must therefore see every
- * page below a published page count whole and valid.
+ * Child-process writer for SWMR reader tests. Each epoch allocates new pages (ids keep growing, a
+ * page is never changed after its epoch) through the engine's {@link PageCache}, and checkpoints
+ * them with a real page map ({@link TestCheckpoints#publish}): page images, map leaves and index,
+ * flush, meta (epoch + 1, page count = next id), flush. The map's own pages are copy-on-write
+ * and their rows reused after the grace checkpoint, as in the engine. Readers must see every page
+ * below a published page count whole and valid, through the map.
  *
  * <p>Protocol on stdout/stdin: prints {@code ready ...} once the store is open, waits for a line
  * {@code go}, prints {@code published epoch=E pageCount=C rows=R} per epoch, and {@code done ...}
@@ -39,8 +42,7 @@ public final class PublishingWriter {
             case "random" -> false;
             default -> throw new IllegalArgumentException("fill must be random or pattern: " + args[3]);
         };
-        try (PageStore store = PageStore.open(dir); Arena arena = Arena.ofConfined()) {
-            MemorySegment page = arena.allocate(store.pageSize());
+        try (PageStore store = PageStore.open(dir); PageCache cache = PageCache.withFrames(store, 256)) {
             System.out.println("ready epoch=" + store.meta().epoch() + " pageCount=" + store.meta().pageCount());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -48,27 +50,20 @@ public final class PublishingWriter {
             if (!"go".equals(go)) {
                 throw new IllegalStateException("expected 'go' on stdin, got " + go);
             }
-            long next = store.meta().pageCount();
             for (int i = 1; i <= epochs; i++) {
-                Meta m = store.meta();
-                long epoch = m.epoch() + 1;
-                long end = next + pagesInEpoch(i);
-                store.ensureCapacity(end);
-                for (long id = next; id < end; id++) {
+                long epoch = cache.epoch();
+                for (int n = 0; n < pagesInEpoch(i); n++) {
+                    long id = cache.allocate(PageKind.TEST);
+                    MemorySegment page = cache.modify(id);
                     if (pattern) {
                         TestPages.fillPattern(page, id, epoch);
                     } else {
                         TestPages.fill(page, id, epoch);
                     }
-                    store.writePage(id, page);
                 }
-                store.flush(); // pages visible before the meta that refers to them
-                store.writeMeta(new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch,
-                        m.checkpointLsn(), end, m.directoryRoot(), m.pageMapRoot(), m.deletionLogRoot(),
-                        m.keys(), m.values(), m.globalDepth(), m.rowCount()));
-                store.flush();
-                next = end;
-                System.out.println("published epoch=" + epoch + " pageCount=" + end + " rows=" + store.capacity());
+                Meta m = TestCheckpoints.publish(store, cache);
+                System.out.println("published epoch=" + m.epoch() + " pageCount=" + m.pageCount() + " rows="
+                        + m.rowCount());
                 System.out.flush();
                 Thread.sleep(pauseMillis);
             }

@@ -1,5 +1,6 @@
 package dev.hashdir.engine.store;
 
+import dev.hashdir.engine.CheckpointingWriter;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,6 +86,34 @@ class PythonReaderTest {
                 assertThat(Long.parseLong(m.group(2))).as("every page at the end").isGreaterThanOrEqualTo(pageCount - 1);
                 assertThat(Integer.parseInt(m.group(1))).as("epochs seen while the writer ran: %s", output)
                         .isGreaterThanOrEqualTo(3);
+            }
+        }
+    }
+
+    /**
+     * The real engine in a child JVM ({@link CheckpointingWriter}: a DurableHashDir with random puts
+     * and incremental copy-on-write checkpoints) while a Python process ({@code follow_engine.py})
+     * refreshes and reads every page the page map of each snapshot maps: no bad page, several
+     * checkpoints read whole.
+     */
+    @Test
+    void h5pyReaderFollowsTheEngine() throws Exception {
+        int checkpoints = 20;
+        try (ChildProcess writer = ChildProcess.java(CheckpointingWriter.class, dir.toString(), "11", Integer.toString(checkpoints),
+                "500", "40")) {
+            writer.awaitLine("ready", TIMEOUT);
+            try (ChildProcess reader = python(List.of(pythonRoot.resolve("tests/follow_engine.py").toString(),
+                    dir.resolve(StoreFormat.FILE_NAME).toString(), Long.toString(1 + checkpoints), "50"))) {
+                assertThat(writer.waitFor(TIMEOUT)).as("writer output: %s", writer.lines()).isZero();
+                int status = reader.waitFor(TIMEOUT);
+                String output = String.join("\n", reader.lines());
+                assertThat(status).as("python reader output:\n%s", output).isZero();
+                Matcher m = Pattern.compile("epochs_verified=(\\d+) pages_verified=(\\d+) stale_passes=(\\d+) final_epoch=(\\d+)")
+                        .matcher(output);
+                assertThat(m.find()).as(output).isTrue();
+                System.out.println("h5py engine reader: " + reader.lines().getLast());
+                assertThat(Long.parseLong(m.group(4))).isGreaterThanOrEqualTo(1 + checkpoints);
+                assertThat(Integer.parseInt(m.group(1))).as("checkpoints read whole: %s", output).isGreaterThanOrEqualTo(3);
             }
         }
     }

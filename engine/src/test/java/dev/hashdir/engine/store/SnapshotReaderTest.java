@@ -4,6 +4,8 @@ import dev.hashdir.bindings.hdf5.H5Dataset;
 import dev.hashdir.bindings.hdf5.H5File;
 import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.StoreException;
+import dev.hashdir.engine.page.PageCache;
+import dev.hashdir.engine.page.PageMapLayout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +15,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 
@@ -28,12 +32,9 @@ class SnapshotReaderTest {
 
     @Test
     void readsTheNewestPublishedMetaAndItsPages() throws Exception {
-        writeStore((store, page) -> {
-            for (long id = 1; id <= 3; id++) {
-                TestPages.fill(page, id, 2);
-                store.writePage(id, page);
-            }
-            publish(store, 2, 4);
+        writeStore((store, cache) -> {
+            addPages(cache, 3);
+            TestCheckpoints.publish(store, cache);
         });
         try (SnapshotReader reader = SnapshotReader.open(dir); Arena arena = Arena.ofConfined()) {
             assertThat(reader.meta().epoch()).isEqualTo(2);
@@ -48,27 +49,65 @@ class SnapshotReaderTest {
         }
     }
 
+    /**
+     * Logical ids resolve through the snapshot's page map: across several leaves, pages rewritten
+     * in a later epoch (copy-on-write: a new row), and a freed id (no row).
+     */
     @Test
-    void aCorruptPageFailsAfterBoundedRetries() throws Exception {
-        writeStore((store, page) -> {
-            for (long id = 1; id <= 2; id++) {
-                TestPages.fill(page, id, 2);
-                store.writePage(id, page);
+    void followsThePageMapAcrossLeavesRewritesAndFrees() throws Exception {
+        int perLeaf = PageMapLayout.entriesPerLeaf(StoreFormat.DEFAULT_PAGE_SIZE);
+        long[] rewritten = {1, perLeaf + 3, 2L * perLeaf + 5};
+        long[] oldRows = new long[rewritten.length];
+        writeStore((store, cache) -> {
+            addPages(cache, 2 * perLeaf + 10); // epoch 2, three leaves
+            TestCheckpoints.publish(store, cache);
+            for (int i = 0; i < rewritten.length; i++) {
+                oldRows[i] = cache.rowOf(rewritten[i]);
+                TestPages.fill(cache.modify(rewritten[i]), rewritten[i], cache.epoch());
             }
-            publish(store, 2, 3);
+            cache.free(7);
+            TestCheckpoints.publish(store, cache); // epoch 3
         });
-        try (Arena arena = Arena.ofConfined();
-             H5File h5 = H5File.open(dir.resolve(StoreFormat.FILE_NAME), H5File.Mode.READ_WRITE);
-             H5Dataset pages = h5.openDataset(StoreFormat.PAGES_DATASET)) {
-            MemorySegment raw = arena.allocate(StoreFormat.DEFAULT_PAGE_SIZE);
-            pages.readChunk(2, raw);
-            raw.set(ValueLayout.JAVA_BYTE, 1000, (byte) (raw.get(ValueLayout.JAVA_BYTE, 1000) ^ 0x10));
-            pages.writeChunk(2, raw);
-        }
         try (SnapshotReader reader = SnapshotReader.open(dir); Arena arena = Arena.ofConfined()) {
             MemorySegment page = arena.allocate(reader.pageSize());
+            assertThat(reader.meta().epoch()).isEqualTo(3);
+            assertThat(reader.meta().pageCount()).isEqualTo(2L * perLeaf + 11);
+            Set<Long> rows = new HashSet<>();
+            for (long id = 1; id < reader.meta().pageCount(); id++) {
+                if (id == 7) {
+                    assertThat(reader.rowOf(id)).isZero();
+                    assertThatThrownBy(() -> reader.readPage(7, page)).isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("free in the snapshot: id=7");
+                    continue;
+                }
+                reader.readPage(id, page);
+                assertThat(TestPages.matches(page, id)).as("page %d", id).isTrue();
+                long epoch = id == rewritten[0] || id == rewritten[1] || id == rewritten[2] ? 3 : 2;
+                assertThat(PageLayout.epoch(page)).as("epoch of page %d", id).isEqualTo(epoch);
+                assertThat(rows.add(reader.rowOf(id))).as("row of page %d is its own", id).isTrue();
+            }
+            for (int i = 0; i < rewritten.length; i++) {
+                assertThat(reader.rowOf(rewritten[i])).as("copy-on-write row of %d", rewritten[i])
+                        .isNotEqualTo(oldRows[i]);
+            }
+            assertThat(reader.retries()).isZero();
+        }
+    }
+
+    @Test
+    void aCorruptPageFailsAfterBoundedRetries() throws Exception {
+        long[] row = new long[1];
+        writeStore((store, cache) -> {
+            addPages(cache, 2);
+            TestCheckpoints.publish(store, cache);
+            row[0] = cache.rowOf(2);
+        });
+        flipAByte(row[0]);
+        try (SnapshotReader reader = SnapshotReader.open(dir); Arena arena = Arena.ofConfined()) {
+            MemorySegment page = arena.allocate(reader.pageSize());
+            assertThat(reader.rowOf(2)).isEqualTo(row[0]);
             assertThatThrownBy(() -> reader.readPage(2, page)).isInstanceOf(CorruptionException.class)
-                    .hasMessageContaining("page checksum").hasMessageContaining("page=2")
+                    .hasMessageContaining("page checksum (page 2)").hasMessageContaining("page=" + row[0])
                     .satisfies(e -> assertThat(e.getSuppressed()).hasSize(SnapshotReader.MAX_RETRIES));
             assertThat(reader.retries()).isEqualTo(SnapshotReader.MAX_RETRIES);
             reader.readPage(1, page);
@@ -78,12 +117,14 @@ class SnapshotReaderTest {
 
     @Test
     void aPageNewerThanTheSnapshotIsStale() throws Exception {
-        writeStore((store, page) -> {
-            TestPages.fill(page, 1, 2);
-            store.writePage(1, page);
-            TestPages.fill(page, 2, 5); // slot reclaimed and rewritten by a later checkpoint
-            store.writePage(2, page);
-            publish(store, 2, 3);
+        writeStore((store, cache) -> {
+            addPages(cache, 2);
+            TestCheckpoints.publish(store, cache);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment page = arena.allocate(store.pageSize());
+                TestPages.fill(page, 2, 5); // row reclaimed and rewritten by a later checkpoint
+                store.writeRow(cache.rowOf(2), page);
+            }
         });
         try (SnapshotReader reader = SnapshotReader.open(dir); Arena arena = Arena.ofConfined()) {
             MemorySegment page = arena.allocate(reader.pageSize());
@@ -214,26 +255,56 @@ class SnapshotReaderTest {
         return epochOf;
     }
 
+    /**
+     * Reads and checks page {@code id}. The map's rows are reused after the grace checkpoint, so a
+     * reader that fell behind may find its snapshot stale: it refreshes and reads again.
+     */
     private static void check(SnapshotReader reader, long id, MemorySegment page, long[] epochOfPage) {
-        reader.readPage(id, page);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                reader.readPage(id, page);
+                break;
+            } catch (StaleSnapshotException e) {
+                assertThat(attempt).as("stale again after %d refreshes: %s", attempt, e).isLessThan(10);
+                reader.refresh();
+            }
+        }
         assertThat(TestPages.matches(page, id)).as("page %d at epoch %d", id, reader.meta().epoch()).isTrue();
         assertThat(PageLayout.epoch(page)).as("epoch of page %d", id).isEqualTo(epochOfPage[(int) id]);
     }
 
-    private static void publish(PageStore store, long epoch, long pageCount) {
-        Meta m = store.meta();
-        store.writeMeta(new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch,
-                m.checkpointLsn(), pageCount, m.directoryRoot(), m.pageMapRoot(), m.deletionLogRoot(), m.keys(),
-                m.values(), m.globalDepth(), m.rowCount()));
+    /** Adds {@code n} TEST pages of the cache's current epoch; returns the first id. */
+    private static long addPages(PageCache cache, int n) {
+        long first = 0;
+        for (int i = 0; i < n; i++) {
+            long id = cache.allocate(PageKind.TEST);
+            first = i == 0 ? id : first;
+            TestPages.fill(cache.modify(id), id, cache.epoch());
+            cache.endOperation();
+        }
+        return first;
+    }
+
+    private void flipAByte(long row) {
+        try (Arena arena = Arena.ofConfined();
+             H5File h5 = H5File.open(dir.resolve(StoreFormat.FILE_NAME), H5File.Mode.READ_WRITE);
+             H5Dataset pages = h5.openDataset(StoreFormat.PAGES_DATASET)) {
+            MemorySegment raw = arena.allocate(StoreFormat.DEFAULT_PAGE_SIZE);
+            pages.readChunk(row, raw);
+            raw.set(ValueLayout.JAVA_BYTE, 1000, (byte) (raw.get(ValueLayout.JAVA_BYTE, 1000) ^ 0x10));
+            pages.writeChunk(row, raw);
+        }
     }
 
     private interface StoreWork {
-        void accept(PageStore store, MemorySegment page) throws Exception;
+        void accept(PageStore store, PageCache cache) throws Exception;
     }
 
+    /** Writes a store through the engine's page cache and page map ({@link TestCheckpoints}). */
     private void writeStore(StoreWork work) throws Exception {
-        try (Arena arena = Arena.ofConfined(); PageStore store = PageStore.create(dir, StoreOptions.defaults())) {
-            work.accept(store, arena.allocate(store.pageSize()));
+        try (PageStore store = PageStore.create(dir, StoreOptions.defaults());
+             PageCache cache = PageCache.withFrames(store, 64)) {
+            work.accept(store, cache);
             store.sync();
         }
     }
