@@ -10,11 +10,11 @@ import java.io.UncheckedIOException;
 
 /**
  * The {@code hashdir} command line. Exit codes: 0 success, 1 the operation failed (store error,
- * I/O error), 2 bad usage or a bad option value.
+ * I/O error), 2 bad usage or a bad option value; {@code check} adds 3: warnings only.
  */
 @Command(name = "hashdir", mixinStandardHelpOptions = true, versionProvider = HashdirCli.Version.class,
         description = "Crash-safe multi-value hash directory on HDF5.",
-        subcommands = {InitCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InitCommand.class, ServeCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
 public final class HashdirCli implements Runnable {
 
     public static final int EXIT_FAILED = 1;
