@@ -76,14 +76,8 @@ public final class BucketChain {
      */
     public int room(long primary, int length, BucketPage into) {
         for (long id = primary; id != StoreFormat.NULL_PAGE; ) {
-            pages.read(id, into);
-            if (into.freeSlots() >= length) {
-                pages.modify(id, into);
-                int at = into.freeRun(length);
-                if (at < 0) {
-                    compact(into);
-                    at = into.freeRun(length);
-                }
+            int at = roomIn(id, length, into);
+            if (at >= 0) {
                 return at;
             }
             long next = into.next();
@@ -91,6 +85,24 @@ public final class BucketChain {
             id = next;
         }
         return -1;
+    }
+
+    /**
+     * A run of {@code length} free slots in page {@code id}, with {@code into} wrapped for writing on
+     * it; -1, with {@code into} wrapped for reading, when the page has too few free slots.
+     */
+    private int roomIn(long id, int length, BucketPage into) {
+        pages.read(id, into);
+        if (into.freeSlots() < length) {
+            return -1;
+        }
+        pages.modify(id, into);
+        int at = into.freeRun(length);
+        if (at < 0) {
+            compact(into);
+            at = into.freeRun(length);
+        }
+        return at;
     }
 
     /** Compacts a page wrapped for writing: its free slots become one run at the end. */
@@ -205,18 +217,11 @@ public final class BucketChain {
 
     /** Room for a record in the pages of the chain before page {@code stop}; -1 if none. */
     private int roomBefore(long primary, long stop, int length, BucketPage into) {
-        for (long id = primary; id != stop; ) {
-            pages.read(id, into);
-            if (into.freeSlots() >= length) {
-                pages.modify(id, into);
-                int at = into.freeRun(length);
-                if (at < 0) {
-                    compact(into);
-                    at = into.freeRun(length);
-                }
+        for (long id = primary; id != stop; id = into.next()) {
+            int at = roomIn(id, length, into);
+            if (at >= 0) {
                 return at;
             }
-            id = into.next();
         }
         return -1;
     }

@@ -247,17 +247,7 @@ public final class PageStore implements AutoCloseable {
 
     /** Checks a page image read from {@code file}: checksum first, then the id it claims. */
     public static void verify(Path file, long id, MemorySegment page) {
-        int stored = PageLayout.storedCrc(page);
-        int computed = PageLayout.computedCrc(page);
-        if (stored != computed) {
-            throw new CorruptionException(file, id, PageLayout.CRC_OFFSET, "page checksum",
-                    "0x" + Integer.toHexString(stored), "0x" + Integer.toHexString(computed));
-        }
-        long claimed = PageLayout.pageId(page);
-        if (claimed != id) {
-            throw new CorruptionException(file, id, PageLayout.PAGE_ID_OFFSET, "page id", Long.toString(id),
-                    Long.toString(claimed));
-        }
+        verify(file, id, id, page);
     }
 
     /**
