@@ -212,13 +212,15 @@ public final class BucketPage {
         int base = layout.fingerprintOffset(0);
         for (int group = 0; group < slots; group += 8) {
             long x = page.get(LONG, base + group) ^ pattern;
-            long zeros = (x - ONES) & ~x & HIGHS; // may flag extra bytes, never misses one
+            // flags every matching byte, and may flag a few that do not match (borrows): candidates only
+            long zeros = (x - ONES) & ~x & HIGHS;
             if (slots - group < 8) {
                 zeros &= (1L << ((slots - group) << 3)) - 1;
             }
             while (zeros != 0) {
                 int slot = group + (Long.numberOfTrailingZeros(zeros) >>> 3);
-                if (SlotState.holdsKey(state(slot)) && keyEquals(slot, key, offset)) {
+                // the fingerprint carries the key's last byte: only an exact match may compare the rest
+                if (fingerprint(slot) == fp && SlotState.holdsKey(state(slot)) && keyEquals(slot, key, offset)) {
                     return slot;
                 }
                 zeros &= zeros - 1;
