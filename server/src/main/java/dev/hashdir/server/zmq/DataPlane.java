@@ -284,6 +284,16 @@ public final class DataPlane implements AutoCloseable {
         decoder.decode(body, 0, Math.min(length, body.length), request);
         Request r = request;
         Reply reply = direct.answer(r);
+        if (a == null && r.status() == Status.BAD_REQUEST && r.op() != null && r.op() != Op.PING) {
+            // the key length is the store's, unknown until recovery is done: do not judge the request yet
+            reply.reset();
+            if (r.hasId()) {
+                reply.id(r.id());
+            }
+            reply.fail(Status.NOT_READY, "not ready: the store is still recovering");
+            sendNow(reply, r.op(), start);
+            return;
+        }
         if (r.status() != Status.OK) {
             sendNow(reply, r.op(), start);
             return;
