@@ -60,12 +60,18 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
         // the hook only signals: the server is closed on this thread, the one that opened the store
+        boolean[] clean = {false};
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {
                 closed.await(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (clean[0]) {
+                // a drained stop on SIGTERM is a success: exit 0, not the signal's 143
+                System.out.flush();
+                Runtime.getRuntime().halt(0);
             }
         }, "hashdir-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -76,9 +82,12 @@ final class ServeCommand implements Callable<Integer> {
             System.out.flush();
             stop.await();
             LOG.info("stopping");
-        } finally {
+        } catch (Exception | Error e) {
             closed.countDown();
+            throw e;
         }
+        clean[0] = true; // published to the hook by the latch
+        closed.countDown();
         return 0;
     }
 
