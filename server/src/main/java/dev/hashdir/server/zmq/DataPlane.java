@@ -284,8 +284,8 @@ public final class DataPlane implements AutoCloseable {
         decoder.decode(body, 0, Math.min(length, body.length), request);
         Request r = request;
         Reply reply = direct.answer(r);
-        if (a == null && r.status() == Status.BAD_REQUEST && r.op() != null && r.op() != Op.PING) {
-            // the key length is the store's, unknown until recovery is done: do not judge the request yet
+        if (a == null && !(r.status() == Status.OK && r.op() == Op.PING)) {
+            // the key length is the store's, unknown until recovery is done: judge nothing but ping yet
             reply.reset();
             if (r.hasId()) {
                 reply.id(r.id());

@@ -67,7 +67,7 @@ class ServeCrashTest {
             long killAt = System.nanoTime() + 1_500_000_000L;
             while (true) {
                 while (inFlight < 32 && System.nanoTime() < killAt) {
-                    w.send(Map.of("id", next, "op", "put", "key", ServiceSocketTest.key((int) (next % 5000)),
+                    w.send(Wire.m("id", next, "op", "put", "key", ServiceSocketTest.key((int) (next % 5000)),
                             "value", next));
                     next++;
                     inFlight++;
@@ -87,13 +87,18 @@ class ServeCrashTest {
         }
         assertThat(acked).hasSizeGreaterThan(10);
         Child again = serve(data, "second");
+        List<Long> missing = new ArrayList<>();
         try (Wire w = new Wire(again.endpoint(), SocketType.DEALER)) {
             for (long v : acked) {
-                Map<String, Value> r = w.call(Map.of("id", v, "op", "contains", "key",
+                Map<String, Value> r = w.call(Wire.m("id", v, "op", "contains", "key",
                         ServiceSocketTest.key((int) (v % 5000)), "value", v));
-                assertThat(r.get("found").asBooleanValue().getBoolean()).as("acknowledged put %d", v).isTrue();
+                if (!r.get("found").asBooleanValue().getBoolean()) {
+                    missing.add(v);
+                }
             }
         }
+        assertThat(missing).as("acknowledged puts missing of %d; first run:%n%s%nsecond run:%n%s", acked.size(),
+                Files.readString(c.output()), Files.readString(again.output())).isEmpty();
         again.process().destroy(); // SIGTERM: drain, final checkpoint, exit 0
         assertThat(again.process().waitFor()).as(Files.readString(again.output())).isZero();
         assertThat(Files.readString(again.output())).contains("stopped");

@@ -55,10 +55,20 @@ class ServiceSocketTest {
         server.close();
     }
 
+    /** A digest-like key (SplitMix64 of i): keys are uniform digests in real use. */
     static byte[] key(int i) {
         byte[] k = new byte[32];
-        k[0] = (byte) i;
-        k[31] = (byte) (i >> 8);
+        long z = i * 0x9E3779B97F4A7C15L;
+        for (int b = 0; b < 32; b += 8) {
+            z += 0x9E3779B97F4A7C15L;
+            long x = z;
+            x = (x ^ (x >>> 30)) * 0xBF58476D1CE4E5B9L;
+            x = (x ^ (x >>> 27)) * 0x94D049BB133111EBL;
+            x ^= x >>> 31;
+            for (int j = 0; j < 8; j++) {
+                k[b + j] = (byte) (x >>> (8 * j));
+            }
+        }
         return k;
     }
 
@@ -68,65 +78,65 @@ class ServiceSocketTest {
 
     @Test
     void shouldAnswerNotReadyBeforeRecoveryAndPingAlways() throws IOException {
-        assertThat(status(wire.call(Map.of("id", 1, "op", "get", "key", key(1))))).isEqualTo("not_ready");
-        assertThat(status(wire.call(Map.of("id", 2, "op", "ping")))).isEqualTo("ok");
+        assertThat(status(wire.call(Wire.m("id", 1, "op", "get", "key", key(1))))).isEqualTo("not_ready");
+        assertThat(status(wire.call(Wire.m("id", 2, "op", "ping")))).isEqualTo("ok");
         assertThat(http("GET", "/health", null).statusCode()).isEqualTo(200);
         assertThat(http("GET", "/ready", null).statusCode()).isEqualTo(503);
         server.recover();
         assertThat(http("GET", "/ready", null).statusCode()).isEqualTo(200);
-        assertThat(status(wire.call(Map.of("id", 3, "op", "get", "key", key(1))))).isEqualTo("ok");
+        assertThat(status(wire.call(Wire.m("id", 3, "op", "get", "key", key(1))))).isEqualTo("ok");
     }
 
     @Test
     void shouldRunEveryOp() throws IOException {
         server.recover();
         byte[] k = key(7);
-        Map<String, Value> r = wire.call(Map.of("id", 1, "op", "put", "key", k, "values", List.of(7L, new java.math.BigInteger("18446744073709551615"))));
+        Map<String, Value> r = wire.call(Wire.m("id", 1, "op", "put", "key", k, "values", List.of(7L, new java.math.BigInteger("18446744073709551615"))));
         assertThat(status(r)).isEqualTo("ok");
         assertThat(r.get("added").asIntegerValue().toLong()).isEqualTo(2);
-        r = wire.call(Map.of("id", 2, "op", "get", "key", k));
+        r = wire.call(Wire.m("id", 2, "op", "get", "key", k));
         assertThat(r.get("values").toString()).isEqualTo("[7,18446744073709551615]");
         assertThat(r.get("more").asBooleanValue().getBoolean()).isFalse();
-        assertThat(wire.call(Map.of("id", 3, "op", "contains", "key", k, "value", 7)).get("found").toString())
+        assertThat(wire.call(Wire.m("id", 3, "op", "contains", "key", k, "value", 7)).get("found").toString())
                 .isEqualTo("true");
-        assertThat(wire.call(Map.of("id", 4, "op", "count", "key", k)).get("count").toString()).isEqualTo("2");
-        assertThat(wire.call(Map.of("id", 5, "op", "remove", "key", k, "value", 7)).get("removed").toString())
+        assertThat(wire.call(Wire.m("id", 4, "op", "count", "key", k)).get("count").toString()).isEqualTo("2");
+        assertThat(wire.call(Wire.m("id", 5, "op", "remove", "key", k, "value", 7)).get("removed").toString())
                 .isEqualTo("true");
-        assertThat(wire.call(Map.of("id", 6, "op", "scan", "limit", 10)).get("keys").asArrayValue().size())
+        assertThat(wire.call(Wire.m("id", 6, "op", "scan", "limit", 10)).get("keys").asArrayValue().size())
                 .isEqualTo(1);
         List<Long> many = new ArrayList<>();
         for (long v = 0; v < 5000; v++) {
             many.add(v);
         }
-        assertThat(wire.call(Map.of("id", 7, "op", "put", "key", key(8), "values", many)).get("added").toString())
+        assertThat(wire.call(Wire.m("id", 7, "op", "put", "key", key(8), "values", many)).get("added").toString())
                 .isEqualTo("5000");
-        r = wire.call(Map.of("id", 8, "op", "batch", "ops", List.of(Map.of("op", "put", "key", k, "value", 1),
-                Map.of("op", "get", "key", k), Map.of("op", "count", "key", key(8)), Map.of("op", "ping"))));
+        r = wire.call(Wire.m("id", 8, "op", "batch", "ops", List.of(Wire.m("op", "put", "key", k, "value", 1),
+                Wire.m("op", "get", "key", k), Wire.m("op", "count", "key", key(8)), Wire.m("op", "ping"))));
         assertThat(r.get("results").toString()).isEqualTo("[{\"status\":\"ok\",\"added\":1},"
                 + "{\"status\":\"ok\",\"values\":[1,18446744073709551615],\"count\":2,\"more\":false},"
                 + "{\"status\":\"ok\",\"count\":5000},{\"status\":\"ok\"}]");
-        assertThat(wire.call(Map.of("id", 9, "op", "delete", "key", key(8))).get("removed").toString())
+        assertThat(wire.call(Wire.m("id", 9, "op", "delete", "key", key(8))).get("removed").toString())
                 .isEqualTo("5000");
-        assertThat(wire.call(Map.of("id", 10, "op", "stats")).get("stats").asMapValue().size()).isGreaterThan(5);
+        assertThat(wire.call(Wire.m("id", 10, "op", "stats")).get("stats").asMapValue().size()).isGreaterThan(5);
     }
 
     @Test
     void shouldAnswerEveryErrorStatusWithTheId() throws IOException {
         server.recover();
-        Map<String, Value> r = wire.call(Map.of("id", 11, "op", "get", "key", new byte[3]));
+        Map<String, Value> r = wire.call(Wire.m("id", 11, "op", "get", "key", new byte[3]));
         assertThat(status(r)).isEqualTo("bad_request");
         assertThat(r.get("id").toString()).isEqualTo("11");
-        r = wire.call(Map.of("v", 2, "id", 12, "op", "ping"));
+        r = wire.call(Wire.m("v", 2, "id", 12, "op", "ping"));
         assertThat(status(r)).isEqualTo("unsupported_version");
         assertThat(r.get("id").toString()).isEqualTo("12");
-        byte[] truncated = Wire.pack(Map.of("id", 13, "op", "put", "key", key(1), "values", List.of(1L, 2L)));
+        byte[] truncated = Wire.pack(Wire.m("id", 13, "op", "put", "key", key(1), "values", List.of(1L, 2L)));
         wire.socket.send(java.util.Arrays.copyOf(truncated, truncated.length - 3));
         r = wire.recv();
         assertThat(status(r)).isEqualTo("bad_request");
         assertThat(r.get("id").toString()).isEqualTo("13");
         // two body frames: bad shape, no id
-        wire.socket.sendMore(Wire.pack(Map.of("id", 14, "op", "ping")));
-        wire.socket.send(Wire.pack(Map.of("id", 15, "op", "ping")));
+        wire.socket.sendMore(Wire.pack(Wire.m("id", 14, "op", "ping")));
+        wire.socket.send(Wire.pack(Wire.m("id", 15, "op", "ping")));
         r = wire.recv();
         assertThat(status(r)).isEqualTo("bad_request");
         assertThat(r).doesNotContainKey("id");
@@ -134,7 +144,7 @@ class ServiceSocketTest {
         for (long v = 0; v < 65_537; v++) {
             tooMany.add(v);
         }
-        assertThat(status(wire.call(Map.of("id", 16, "op", "put", "key", key(1), "values", tooMany))))
+        assertThat(status(wire.call(Wire.m("id", 16, "op", "put", "key", key(1), "values", tooMany))))
                 .isEqualTo("too_large");
     }
 
@@ -143,8 +153,8 @@ class ServiceSocketTest {
         server.recover();
         int n = 500;
         for (int i = 0; i < n; i++) {
-            wire.send(i % 2 == 0 ? Map.of("id", i, "op", "put", "key", key(i), "value", i)
-                    : Map.of("id", i, "op", "ping"));
+            wire.send(i % 2 == 0 ? Wire.m("id", i, "op", "put", "key", key(i), "value", i)
+                    : Wire.m("id", i, "op", "ping"));
         }
         Set<Long> ids = new HashSet<>();
         for (int i = 0; i < n; i++) {
@@ -160,7 +170,7 @@ class ServiceSocketTest {
         server.recover();
         try (Wire req = new Wire(server.dataPlane().endpoint(), SocketType.REQ)) {
             for (int i = 0; i < 3; i++) {
-                assertThat(status(req.call(Map.of("op", "count", "key", key(1))))).isEqualTo("ok");
+                assertThat(status(req.call(Wire.m("op", "count", "key", key(1))))).isEqualTo("ok");
             }
         }
     }
@@ -168,9 +178,9 @@ class ServiceSocketTest {
     @Test
     void shouldSurviveMalformedFramesUnchanged() throws IOException {
         server.recover();
-        wire.call(Map.of("id", 1, "op", "put", "key", key(1), "values", List.of(1L, 2L, 3L)));
+        wire.call(Wire.m("id", 1, "op", "put", "key", key(1), "values", List.of(1L, 2L, 3L)));
         Random rnd = new Random(42);
-        byte[] valid = Wire.pack(Map.of("id", 2, "op", "put", "key", key(1), "values", List.of(4L, 5L)));
+        byte[] valid = Wire.pack(Wire.m("id", 2, "op", "put", "key", key(1), "values", List.of(4L, 5L)));
         int n = 5000;
         for (int i = 0; i < n; i++) {
             byte[] f;
@@ -187,15 +197,15 @@ class ServiceSocketTest {
                 }
             }
         }
-        Map<String, Value> r = wire.call(Map.of("id", 3, "op", "get", "key", key(1)));
+        Map<String, Value> r = wire.call(Wire.m("id", 3, "op", "get", "key", key(1)));
         assertThat(r.get("values").toString()).isEqualTo("[1,2,3]");
-        assertThat(status(wire.call(Map.of("id", 4, "op", "ping")))).isEqualTo("ok");
+        assertThat(status(wire.call(Wire.m("id", 4, "op", "ping")))).isEqualTo("ok");
     }
 
     @Test
     void shouldServeTheControlPlane() throws Exception {
         server.recover();
-        wire.call(Map.of("id", 1, "op", "put", "key", key(1), "value", 1));
+        wire.call(Wire.m("id", 1, "op", "put", "key", key(1), "value", 1));
         assertThat(http("GET", "/health", null).statusCode()).isEqualTo(200);
         assertThat(http("GET", "/ready", null).body()).contains("\"state\": \"serving\"");
         String metrics = http("GET", "/metrics", null).body();

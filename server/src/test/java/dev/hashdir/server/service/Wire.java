@@ -27,6 +27,15 @@ final class Wire implements AutoCloseable {
         socket.connect(endpoint);
     }
 
+    /** A map in the order given (Map.of's order changes from run to run, and field order matters to id echo). */
+    static Map<String, Object> m(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
     static byte[] pack(Map<String, ?> m) {
         try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
             packValue(p, m);
