@@ -55,6 +55,11 @@ public final class ScanResult {
         MemorySegment.copy(MemorySegment.ofArray(keys), (long) i * keyBytes, dst, 0, keyBytes);
     }
 
+    /** Copies the keys of this page, {@code size() * keyBytes()} bytes, to {@code dst} at {@code offset}. */
+    public void copyKeys(byte[] dst, int offset) {
+        System.arraycopy(keys, 0, dst, offset, size * keyBytes);
+    }
+
     /** The cursor to continue after this page: its last key, or null when it is empty. */
     public byte[] cursor() {
         return size == 0 ? null : key(size - 1);

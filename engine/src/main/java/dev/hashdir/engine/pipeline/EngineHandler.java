@@ -77,6 +77,10 @@ final class EngineHandler implements EventHandler<RequestEvent> {
             e.result(Status.OK, null);
             return;
         }
+        if (op == Op.SCAN) {
+            scan(e);
+            return;
+        }
         if (!e.keyOk) {
             e.result(Status.BAD_REQUEST, badKey);
             return;
@@ -116,7 +120,7 @@ final class EngineHandler implements EventHandler<RequestEvent> {
                 e.number = hd.count(key);
                 yield false;
             }
-            case SYNC -> throw new IllegalStateException("handled above");
+            case SYNC, SCAN -> throw new IllegalStateException("handled above");
         };
         if (changed) {
             long lsn = nextLsn++;
@@ -127,6 +131,18 @@ final class EngineHandler implements EventHandler<RequestEvent> {
         } else {
             e.dependsLsn = slotLsn[slot];
         }
+        e.result(Status.OK, null);
+        applied++;
+    }
+
+    /** A scan may reveal any key: it depends on the newest mutation applied. */
+    private void scan(RequestEvent e) {
+        int limit = Math.min(e.limit, RequestEvent.SCAN_PAGE);
+        if (limit < 1) {
+            throw new IllegalArgumentException("scan limit must be positive: limit=" + e.limit);
+        }
+        hd.scan(e.keyOk ? e.key() : null, limit, e.scanInto());
+        e.dependsLsn = lastAppliedLsn;
         e.result(Status.OK, null);
         applied++;
     }

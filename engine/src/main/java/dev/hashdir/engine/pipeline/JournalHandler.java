@@ -52,6 +52,9 @@ final class JournalHandler implements EventHandler<RequestEvent> {
     private volatile long committedEvents;
     private volatile int lastBatch;
     private volatile long failedCommits;
+    /** WAL segments wholly below this LSN may go (a durable checkpoint covers them); any thread sets it. */
+    private volatile long trimBelow;
+    private long trimmed;
 
     JournalHandler(WalWriter wal, BatchController controller, PipelineState state, Cursored cursor,
                    LongSupplier clock, long retryNanos) {
@@ -123,6 +126,7 @@ final class JournalHandler implements EventHandler<RequestEvent> {
             failed(ex, start);
             return;
         }
+        trim();
         long end = clock.getAsLong();
         controller.onCommit(end, events, end - start, Math.max(0, cursor.getCursor() - sequence));
         lastBatch = events;
@@ -141,6 +145,31 @@ final class JournalHandler implements EventHandler<RequestEvent> {
             state.acked(wal.sync());
         } catch (WalIoException ex) {
             failed(ex, start);
+            return;
+        }
+        trim();
+    }
+
+    /** Any thread: asks the journal to delete the WAL segments wholly below {@code lsn} after its next commit. */
+    void trimBelow(long lsn) {
+        if (lsn > trimBelow) {
+            trimBelow = lsn;
+        }
+    }
+
+    /** Deletes segments below the requested LSN, here because this thread owns the WAL writer. */
+    private void trim() {
+        long below = trimBelow;
+        if (below <= trimmed) {
+            return;
+        }
+        trimmed = below;
+        try {
+            wal.deleteSegmentsBelow(Math.min(below, wal.nextLsn()));
+        } catch (RuntimeException ex) {
+            // the segments stay; recovery skips records below the checkpoint anyway
+            System.getLogger(JournalHandler.class.getName()).log(System.Logger.Level.WARNING,
+                    "could not delete WAL segments below LSN " + below + ": " + ex);
         }
     }
 

@@ -18,6 +18,11 @@ public enum Op {
     /** {@code key}; result {@code number} = values held. */
     COUNT(false),
     /**
+     * Keys after a cursor: the cursor key in {@code key} (none: from the first key), {@code limit}
+     * (capped at {@link RequestEvent#SCAN_PAGE}); result in {@link RequestEvent#scanResult()}.
+     */
+    SCAN(false),
+    /**
      * Forces the WAL in every durability mode: the reply comes once everything before it is
      * durable. The pipeline also sends it as a timer tick (ASYNC force interval, retries after a
      * WAL failure).

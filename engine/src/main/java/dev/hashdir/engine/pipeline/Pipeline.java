@@ -159,6 +159,65 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * Claims {@code n} consecutive ring slots, lets {@code filler} fill each (index 0..n-1) and
+     * publishes them together: all or nothing, and no other producer's event lands between them
+     * (a protocol batch runs with no other request's op in between).
+     *
+     * @return false when fewer than {@code n} slots are free (busy) or the pipeline is not
+     *         accepting requests (not_ready); nothing was published then
+     * @throws IllegalArgumentException when {@code n} is not 1..ring size
+     */
+    public <A> boolean tryPublishAll(int n, IndexedFiller<A> filler, A arg) {
+        if (n < 1 || n > config.ringSize()) {
+            throw new IllegalArgumentException("events must be 1.." + config.ringSize() + ": n=" + n);
+        }
+        publishing.incrementAndGet();
+        try {
+            if (!accepting) {
+                return false;
+            }
+            long hi;
+            try {
+                hi = ring.tryNext(n);
+            } catch (InsufficientCapacityException full) {
+                busy.increment();
+                return false;
+            }
+            long lo = hi - n + 1;
+            try {
+                for (int i = 0; i < n; i++) {
+                    RequestEvent e = ring.get(lo + i);
+                    e.clear();
+                    filler.fill(e, i, arg);
+                }
+            } catch (RuntimeException | Error ex) {
+                for (long s = lo; s <= hi; s++) {
+                    ring.get(s).clear();
+                }
+                throw ex;
+            } finally {
+                ring.publish(lo, hi);
+            }
+            return true;
+        } finally {
+            publishing.decrementAndGet();
+        }
+    }
+
+    /** The newest LSN acknowledged by the durability mode (durable in SYNC). */
+    public long ackedLsn() {
+        return state.ackedLsn();
+    }
+
+    /**
+     * Asks the journal thread, which owns the WAL writer, to delete the WAL segments wholly below
+     * {@code lsn} after its next commit. Call it only once a checkpoint covering them is durable.
+     */
+    public void deleteWalBelow(long lsn) {
+        journal.trimBelow(lsn);
+    }
+
     /** True while requests are taken (after start, before close). */
     public boolean accepting() {
         return accepting;

@@ -1,6 +1,7 @@
 package dev.hashdir.engine.pipeline;
 
 import dev.hashdir.engine.GetResult;
+import dev.hashdir.engine.ScanResult;
 import dev.hashdir.engine.wal.WalRecordLayout;
 import dev.hashdir.engine.wal.WalRecordType;
 
@@ -41,11 +42,16 @@ import java.lang.foreign.ValueLayout;
  */
 public final class RequestEvent {
 
+    /** Most keys one SCAN event returns (the protocol lets a scan page be shorter than its limit). */
+    public static final int SCAN_PAGE = 256;
+
     private final int keyBytes;
     private final MemorySegment walPayload;
     private final MemorySegment key;
     private final long[] values;
     private final GetResult get;
+    /** Made on the engine thread by the first SCAN through this slot, then reused. */
+    private ScanResult scan;
 
     // request
     Op op;
@@ -221,6 +227,11 @@ public final class RequestEvent {
         return get;
     }
 
+    /** SCAN: the page of keys and whether the scan may go on (null before this slot's first scan). */
+    public ScanResult scanResult() {
+        return scan;
+    }
+
     /** LSN of this request's WAL record, 0 when it wrote none. */
     public long lsn() {
         return lsn;
@@ -242,6 +253,14 @@ public final class RequestEvent {
 
     GetResult getResult() {
         return get;
+    }
+
+    /** Engine thread: the scan result of this slot, made on first use. */
+    ScanResult scanInto() {
+        if (scan == null) {
+            scan = new ScanResult(keyBytes, SCAN_PAGE);
+        }
+        return scan;
     }
 
     MemorySegment walPayload() {

@@ -1,63 +1,99 @@
 package dev.hashdir.server.cli;
 
-import dev.hashdir.engine.store.PageStore;
-import dev.hashdir.engine.store.StoreFormat;
-import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.server.config.ServerConfig;
+import dev.hashdir.server.service.HashdirServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code hashdir serve}: opens (creating with defaults when missing) the store in the data
- * directory and holds it until SIGTERM or SIGINT, then closes it cleanly. The ZeroMQ data plane
- * and the HTTP control plane attach here when they land.
+ * {@code hashdir serve}: the service. Creates the store with defaults when the data directory has
+ * none, binds the ZeroMQ data plane and the HTTP control plane, recovers (WAL replay), serves.
+ * SIGTERM or SIGINT: /ready turns 503, data ops get not_ready, requests in flight are answered, a
+ * final checkpoint is written, exit 0. After a kill -9 the next {@code serve} recovers by itself.
+ * Settings: defaults &lt; {@code --config} file &lt; {@code HASHDIR_*} environment &lt; flags.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run hashdir on a data directory (created with defaults when it has no store).")
+        description = "Run the hashdir server on a data directory (created with defaults when it has no store).")
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(names = "--data", defaultValue = "./data", paramLabel = "DIR",
-            description = "data directory (default: ${DEFAULT-VALUE})")
-    Path data;
+    @Option(names = "--data", paramLabel = "DIR", description = "data directory (default ./data; env HASHDIR_DATA)")
+    String data;
+
+    @Option(names = "--bind", paramLabel = "ENDPOINT",
+            description = "ZeroMQ endpoint of the data plane (default tcp://127.0.0.1:5555; env HASHDIR_BIND)")
+    String bind;
+
+    @Option(names = "--http", paramLabel = "HOST:PORT",
+            description = "control plane address (default 127.0.0.1:8080; env HASHDIR_HTTP)")
+    String http;
+
+    @Option(names = "--durability", paramLabel = "MODE", description = "sync, async or none (default sync)")
+    String durability;
+
+    @Option(names = "--admin-token", paramLabel = "TOKEN",
+            description = "bearer token for PUT /config and POST /checkpoint (default none; env HASHDIR_ADMIN_TOKEN)")
+    String adminToken;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "properties file of settings (see README)")
+    Path config;
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.exists(data.resolve(StoreFormat.FILE_NAME))) {
-            PageStore.init(data, StoreOptions.defaults());
-            LOG.info("created a new store in {} with defaults (key bytes {}, page size {})", data,
-                    StoreFormat.DEFAULT_KEY_BYTES, StoreFormat.DEFAULT_PAGE_SIZE);
-        }
+        Map<String, String> flags = new LinkedHashMap<>();
+        put(flags, "data", data);
+        put(flags, "bind", bind);
+        put(flags, "http", http);
+        put(flags, "durability", durability);
+        put(flags, "admin-token", adminToken);
+        ServerConfig cfg = ServerConfig.resolve(config, System.getenv(), flags);
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
-        // the hook only signals: the store is closed on this thread, the one that opened it
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // the hook only signals: the server is closed on this thread, the one that opened the store
+        boolean[] clean = {false};
+        Thread hook = new Thread(() -> {
             stop.countDown();
             try {
-                closed.await(30, TimeUnit.SECONDS);
+                closed.await(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "hashdir-shutdown"));
-        try (PageStore store = PageStore.open(data)) {
-            LOG.info("serving {} (epoch {}, key bytes {}, page size {}{})", store.file(), store.meta().epoch(),
-                    store.keyBytes(), store.pageSize(),
-                    store.clearedStatusFlags() ? ", recovered from an unclean shutdown" : "");
-            LOG.info("ready; stop with SIGTERM or Ctrl-C");
+            if (clean[0]) {
+                // a drained stop on SIGTERM is a success: exit 0, not the signal's 143
+                System.out.flush();
+                Runtime.getRuntime().halt(0);
+            }
+        }, "hashdir-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (HashdirServer server = HashdirServer.start(cfg)) {
+            server.recover();
+            System.out.println("hashdir serving " + cfg.data() + " on " + server.dataPlane().endpoint()
+                    + ", control plane http://" + server.controlPlane().address());
+            System.out.flush();
             stop.await();
             LOG.info("stopping");
-        } finally {
+        } catch (Exception | Error e) {
             closed.countDown();
+            throw e;
         }
-        LOG.info("store closed");
+        clean[0] = true; // published to the hook by the latch
+        closed.countDown();
         return 0;
+    }
+
+    private static void put(Map<String, String> m, String k, String v) {
+        if (v != null) {
+            m.put(k, v);
+        }
     }
 }

@@ -1,0 +1,162 @@
+package dev.hashdir.server.config;
+
+import dev.hashdir.engine.wal.Durability;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The server's configuration, validated once here, naming the bad value and where it came from.
+ * Sources, later ones winning: built-in defaults, a properties file ({@code --config}), the
+ * environment ({@code HASHDIR_} + the name upper-cased with {@code -} as {@code _}, e.g.
+ * {@code HASHDIR_RING_SIZE}), command-line flags.
+ *
+ * @param data               data directory
+ * @param bind               ZeroMQ ROUTER endpoint
+ * @param http               control plane {@code host:port}
+ * @param durability         sync, async or none
+ * @param ringSize           pipeline ring events (power of two)
+ * @param maxInFlight        requests in the pipeline at once, all clients
+ * @param maxPerClient       requests in the pipeline at once, one client
+ * @param checkpointRecords  WAL records between checkpoints
+ * @param checkpointMillis   longest time between checkpoints while there are changes
+ * @param adminToken         bearer token for PUT /config and POST /checkpoint (null: none needed)
+ */
+public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
+                           int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken) {
+
+    /** Names of the settings, as in the config file. */
+    public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
+            "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token"};
+
+    public static Map<String, String> defaults() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("data", "./data");
+        m.put("bind", "tcp://127.0.0.1:5555");
+        m.put("http", "127.0.0.1:8080");
+        m.put("durability", "sync");
+        m.put("ring-size", "4096");
+        m.put("max-in-flight", "4096");
+        m.put("max-in-flight-per-client", "1024");
+        m.put("checkpoint-records", "100000");
+        m.put("checkpoint-interval-ms", "60000");
+        m.put("admin-token", "");
+        return m;
+    }
+
+    /**
+     * Resolves defaults &lt; file &lt; environment &lt; flags ({@code flags} holds only the flags given).
+     *
+     * @throws IllegalArgumentException naming the setting, the bad value and its source
+     */
+    public static ServerConfig resolve(Path file, Map<String, String> env, Map<String, String> flags) throws IOException {
+        Map<String, String> values = defaults();
+        Map<String, String> source = new LinkedHashMap<>();
+        values.keySet().forEach(k -> source.put(k, "default"));
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            }
+            for (String k : p.stringPropertyNames()) {
+                if (!values.containsKey(k)) {
+                    throw new IllegalArgumentException("config file " + file + ": unknown setting '" + k
+                            + "', expected one of " + String.join(", ", NAMES));
+                }
+                values.put(k, p.getProperty(k).trim());
+                source.put(k, "config file " + file);
+            }
+        }
+        for (String k : NAMES) {
+            String e = envName(k);
+            if (env.containsKey(e)) {
+                values.put(k, env.get(e).trim());
+                source.put(k, "environment " + e);
+            }
+        }
+        for (Map.Entry<String, String> f : flags.entrySet()) {
+            values.put(f.getKey(), f.getValue());
+            source.put(f.getKey(), "flag --" + f.getKey());
+        }
+        return parse(values, source);
+    }
+
+    public static String envName(String name) {
+        return "HASHDIR_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    private static ServerConfig parse(Map<String, String> v, Map<String, String> src) {
+        String bind = v.get("bind");
+        if (!bind.matches("(tcp|ipc|inproc)://.+")) {
+            throw bad("bind", v, src, "a ZeroMQ endpoint such as tcp://127.0.0.1:5555");
+        }
+        String http = v.get("http");
+        if (!http.matches(".+:\\d{1,5}") || Integer.parseInt(http.substring(http.lastIndexOf(':') + 1)) > 65535) {
+            throw bad("http", v, src, "host:port such as 127.0.0.1:8080");
+        }
+        Durability d;
+        try {
+            d = Durability.valueOf(v.get("durability").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw bad("durability", v, src, "sync, async or none");
+        }
+        int ring = (int) positive("ring-size", v, src, Integer.MAX_VALUE);
+        if (Integer.bitCount(ring) != 1 || ring < 2) {
+            throw bad("ring-size", v, src, "a power of two, at least 2");
+        }
+        String token = v.get("admin-token");
+        return new ServerConfig(Path.of(v.get("data")), bind, http, d, ring,
+                (int) positive("max-in-flight", v, src, 1 << 20), (int) positive("max-in-flight-per-client", v, src, 1 << 20),
+                positive("checkpoint-records", v, src, Long.MAX_VALUE),
+                positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token);
+    }
+
+    private static long positive(String k, Map<String, String> v, Map<String, String> src, long max) {
+        try {
+            long n = Long.parseLong(v.get(k));
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad(k, v, src, "an integer from 1 to " + max);
+    }
+
+    private static IllegalArgumentException bad(String k, Map<String, String> v, Map<String, String> src, String expected) {
+        return new IllegalArgumentException("setting " + k + ": expected " + expected + ", got '" + v.get(k) + "' (from "
+                + src.get(k) + ")");
+    }
+
+    /** Host of {@link #http}. */
+    public String httpHost() {
+        return http.substring(0, http.lastIndexOf(':'));
+    }
+
+    /** Port of {@link #http} (0: any free port). */
+    public int httpPort() {
+        return Integer.parseInt(http.substring(http.lastIndexOf(':') + 1));
+    }
+
+    /** The settings as strings, the admin token hidden. */
+    public Map<String, String> describe() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("data", data.toString());
+        m.put("bind", bind);
+        m.put("http", http);
+        m.put("durability", durability.name().toLowerCase(Locale.ROOT));
+        m.put("ring-size", Integer.toString(ringSize));
+        m.put("max-in-flight", Integer.toString(maxInFlight));
+        m.put("max-in-flight-per-client", Integer.toString(maxPerClient));
+        m.put("checkpoint-records", Long.toString(checkpointRecords));
+        m.put("checkpoint-interval-ms", Long.toString(checkpointMillis));
+        m.put("admin-token", adminToken == null ? "" : "(set)");
+        return m;
+    }
+}

@@ -1,0 +1,269 @@
+package dev.hashdir.server.service;
+
+import dev.hashdir.engine.DurableHashDir;
+import dev.hashdir.engine.HashDirConfig;
+import dev.hashdir.engine.Stats;
+import dev.hashdir.engine.pipeline.Pipeline;
+import dev.hashdir.engine.pipeline.PipelineConfig;
+import dev.hashdir.engine.pipeline.PipelineStats;
+import dev.hashdir.engine.store.PageStore;
+import dev.hashdir.engine.store.StoreFormat;
+import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.engine.wal.WalOptions;
+import dev.hashdir.server.config.ServerConfig;
+import dev.hashdir.server.http.ControlPlane;
+import dev.hashdir.server.zmq.Attached;
+import dev.hashdir.server.zmq.DataPlane;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running service: both planes come up first (so /health answers and data ops get
+ * {@code not_ready} during recovery), then the store is opened (recovery: WAL replay from the
+ * checkpoint), then the pipeline starts and the data plane attaches to it. {@link #close} drains:
+ * /ready turns 503, data ops get {@code not_ready}, the requests in flight are answered, a final
+ * checkpoint is written, then everything closes.
+ *
+ * <p>Threading: {@link #start}, {@link #recover} and {@link #close} from one thread; the
+ * accessors from any.
+ */
+public final class HashdirServer implements AutoCloseable {
+
+    /** Where the server is in its life. */
+    public enum State { STARTING, RECOVERING, SERVING, DRAINING, STOPPED, FAILED }
+
+    private static final Logger LOG = LoggerFactory.getLogger(HashdirServer.class);
+    private static final int STEP_PAGES = 64;
+
+    private final ServerConfig config;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final DataPlane data;
+    private final ControlPlane http;
+    private volatile State state = State.STARTING;
+    private volatile String failure;
+    private volatile Pipeline pipeline;
+    private volatile EngineMaintenance maintenance;
+    private volatile DurableHashDir durable;
+    private Thread ticker;
+
+    private HashdirServer(ServerConfig config) throws IOException {
+        this.config = config;
+        this.data = DataPlane.start(config.bind(), config.maxInFlight(), config.maxPerClient(), metrics);
+        try {
+            this.http = ControlPlane.start(config.httpHost(), config.httpPort(), this);
+        } catch (IOException | RuntimeException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    /** Binds both planes and returns; call {@link #recover} next. */
+    public static HashdirServer start(ServerConfig config) throws IOException {
+        return new HashdirServer(config);
+    }
+
+    /** Creates the store with defaults when there is none, opens it (recovery) and starts serving. */
+    public void recover() throws IOException {
+        state = State.RECOVERING;
+        try {
+            if (!Files.exists(config.data().resolve(StoreFormat.FILE_NAME))) {
+                PageStore.init(config.data(), StoreOptions.defaults());
+                LOG.info("created a new store in {} with defaults", config.data());
+            }
+            int keyBytes;
+            try (PageStore s = PageStore.open(config.data())) {
+                keyBytes = s.keyBytes();
+            }
+            long t0 = System.nanoTime();
+            DurableHashDir d = DurableHashDir.open(config.data(), HashDirConfig.defaults(),
+                    WalOptions.of(keyBytes, config.durability()));
+            durable = d;
+            long checkpointLsn = d.hashDir().durableMeta().checkpointLsn();
+            LOG.info("recovered {} in {} ms: {} WAL records replayed from LSN {}", config.data(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), d.recordsReplayed(), checkpointLsn + 1);
+            EngineMaintenance m = new EngineMaintenance(config.checkpointRecords(), config.checkpointMillis(),
+                    STEP_PAGES, checkpointLsn);
+            Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults().withRingSize(config.ringSize()), m);
+            m.pipeline(p);
+            maintenance = m;
+            pipeline = p;
+            metrics.engine(m::stats, this::pipelineStats, m::checkpointLsn);
+            data.attach(new Attached(p, keyBytes, this::stats));
+            ticker = Thread.ofPlatform().daemon().name("hashdir-maintenance").start(this::tick);
+            state = State.SERVING;
+            LOG.info("ready: data plane {}, control plane http://{}", data.endpoint(), http.address());
+        } catch (IOException | RuntimeException e) {
+            state = State.FAILED;
+            failure = e.toString();
+            throw e;
+        }
+    }
+
+    /** Keeps checkpoints and counters moving while no request comes: a SYNC through the ring. */
+    private void tick() {
+        while (state == State.SERVING) {
+            try {
+                Thread.sleep(maintenance.checkpointRunning() ? 10 : 200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (state == State.SERVING && maintenance.needsTick()) {
+                pipeline.sync();
+            }
+        }
+    }
+
+    /**
+     * Forces a checkpoint of everything acknowledged now and waits for it to be durable.
+     *
+     * @return the LSN it covers
+     */
+    public long checkpoint(Duration timeout) {
+        Pipeline p = pipeline;
+        EngineMaintenance m = maintenance;
+        if (p == null || state != State.SERVING && state != State.DRAINING) {
+            throw new IllegalStateException("not serving: state=" + state);
+        }
+        long target = p.ackedLsn();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (m.checkpointLsn() < target || m.checkpointRunning()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("checkpoint not done within " + timeout + ": checkpoint LSN "
+                        + m.checkpointLsn() + ", wanted " + target);
+            }
+            if (!m.checkpointRunning()) {
+                m.force();
+            }
+            p.sync().join();
+        }
+        return m.checkpointLsn();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (state == State.STOPPED) {
+            return;
+        }
+        boolean serving = state == State.SERVING;
+        state = State.DRAINING;
+        LOG.info("draining: no new requests, answering {} in flight", data.inFlight());
+        data.drain();
+        try {
+            if (ticker != null) {
+                ticker.interrupt();
+            }
+            Pipeline p = pipeline;
+            if (p != null) {
+                if (serving && p.readOnlyReason() == null) {
+                    try {
+                        checkpoint(Duration.ofSeconds(30));
+                    } catch (RuntimeException e) {
+                        LOG.warn("final checkpoint failed; recovery replays the WAL instead: {}", e.toString());
+                    }
+                }
+                p.close(); // answers what is in flight, syncs and closes the WAL and the store
+            }
+        } finally {
+            data.close();
+            http.close();
+            state = State.STOPPED;
+            LOG.info("stopped");
+        }
+    }
+
+    // ---- for the control plane ------------------------------------------------------------------
+
+    public State state() {
+        return state;
+    }
+
+    public String failure() {
+        return failure;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    public EngineMaintenance maintenance() {
+        return maintenance;
+    }
+
+    public DataPlane dataPlane() {
+        return data;
+    }
+
+    public ControlPlane controlPlane() {
+        return http;
+    }
+
+    /** Recovery's progress 0..1 (the WAL replay runs inside the open: 0 until it returns). */
+    public double progress() {
+        return switch (state) {
+            case STARTING, RECOVERING -> durable == null ? 0 : durable.recoveryFraction();
+            default -> 1;
+        };
+    }
+
+    PipelineStats pipelineStats() {
+        Pipeline p = pipeline;
+        return p == null ? null : p.stats();
+    }
+
+    /** Engine, durability and controller counters: the stats op and GET /stats. */
+    public Map<String, Number> stats() {
+        Map<String, Number> m = new LinkedHashMap<>();
+        EngineMaintenance mt = maintenance;
+        Stats s = mt == null ? null : mt.stats();
+        if (s != null) {
+            m.putAll(s.asMap());
+        }
+        PipelineStats ps = pipelineStats();
+        if (ps != null) {
+            m.put("checkpoint_lsn", mt.checkpointLsn());
+            m.put("checkpoints", mt.checkpoints());
+            m.put("durable_lsn", ps.ackedLsn());
+            m.put("applied_lsn", ps.lastAppliedLsn());
+            m.put("requests_published", ps.published());
+            m.put("busy", ps.busy());
+            m.put("commits", ps.commits());
+            m.put("failed_commits", ps.failedCommits());
+            m.put("batch_last", ps.lastBatch());
+            m.put("batch_mean", ps.meanBatch());
+            m.put("controller_max_batch", ps.controller().maxBatch());
+            m.put("controller_wait_ns", ps.controller().waitNanos());
+            m.put("controller_arrivals_per_sec", ps.controller().arrivalsPerSec());
+            m.put("controller_commit_ns", ps.controller().commitNanos());
+            m.put("controller_queue_depth", ps.controller().queueDepth());
+            m.put("ring_free", ps.ringFree());
+            m.put("read_only", ps.readOnlyReason() == null ? 0 : 1);
+        }
+        m.put("in_flight", data.inFlight());
+        m.put("replies_dropped", data.dropped());
+        return m;
+    }
+
+    /** Durability mode and read-only reason, the /stats strings. */
+    public Map<String, String> statusStrings() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("state", state.name().toLowerCase(Locale.ROOT));
+        m.put("durability", config.durability().name().toLowerCase(Locale.ROOT));
+        Pipeline p = pipeline;
+        if (p != null && p.readOnlyReason() != null) {
+            m.put("read_only_reason", p.readOnlyReason());
+        }
+        return m;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.hashdir.server.service;
+
+import dev.hashdir.engine.Stats;
+import dev.hashdir.engine.pipeline.PipelineStats;
+import dev.hashdir.server.protocol.Op;
+import dev.hashdir.server.protocol.Status;
+import dev.hashdir.server.zmq.RequestMetrics;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.function.Supplier;
+
+/**
+ * The server's Prometheus metrics (names in docs/operations.md). Request counters are looked up
+ * once per (op, status), so counting a request allocates nothing.
+ *
+ * <p>Threading: {@link #answered} from the socket thread; scrapes from the HTTP threads.
+ */
+public final class ServerMetrics implements RequestMetrics {
+
+    private static final double[] LATENCY_BOUNDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final CounterDataPoint[][] requests;
+    private final Histogram latency;
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+
+    public ServerMetrics() {
+        Counter c = Counter.builder().name("hashdir_requests_total").help("Requests answered, by op and status")
+                .labelNames("op", "status").register(registry);
+        Op[] ops = Op.values();
+        Status[] statuses = Status.values();
+        requests = new CounterDataPoint[ops.length + 1][statuses.length];
+        for (int o = 0; o <= ops.length; o++) {
+            for (Status s : statuses) {
+                requests[o][s.ordinal()] = c.labelValues(o == ops.length ? "unknown" : ops[o].wireName(), s.wireName());
+            }
+        }
+        latency = Histogram.builder().name("hashdir_request_duration_seconds")
+                .help("Time from receiving a request to sending its reply").classicOnly()
+                .classicUpperBounds(LATENCY_BOUNDS).register(registry);
+    }
+
+    @Override
+    public void answered(Op op, Status status, long nanos) {
+        requests[op == null ? requests.length - 1 : op.ordinal()][status.ordinal()].inc();
+        latency.observe(nanos / 1e9);
+    }
+
+    /** Registers the gauges read from the engine and pipeline (absent values read as 0). */
+    public void engine(Supplier<Stats> stats, Supplier<PipelineStats> pipeline, Supplier<Long> checkpointLsn) {
+        gauge("hashdir_keys", "Keys present", () -> stats.get() == null ? 0 : stats.get().keys());
+        gauge("hashdir_values", "(key, value) pairs present", () -> stats.get() == null ? 0 : stats.get().values());
+        gauge("hashdir_global_depth", "Directory global depth",
+                () -> stats.get() == null ? 0 : stats.get().globalDepth());
+        gauge("hashdir_load_factor", "Used slots / slots", () -> stats.get() == null ? 0 : stats.get().loadFactor());
+        CounterWithCallback.builder().name("hashdir_ecc_corrected_total")
+                .help("Single-bit errors of bucket state masks corrected since start")
+                .callback(cb -> cb.call(stats.get() == null ? 0 : stats.get().eccCorrected())).register(registry);
+        gauge("hashdir_batch_size", "Events in the last group commit",
+                () -> pipeline.get() == null ? 0 : pipeline.get().lastBatch());
+        gauge("hashdir_batch_size_mean", "Mean events per group commit",
+                () -> pipeline.get() == null ? 0 : pipeline.get().meanBatch());
+        gauge("hashdir_wal_fsync_seconds", "Group commit (WAL write + fdatasync) latency, smoothed",
+                () -> pipeline.get() == null ? 0 : pipeline.get().controller().commitNanos() / 1e9);
+        gauge("hashdir_batch_controller_max_batch", "Batch controller: most events per group commit",
+                () -> pipeline.get() == null ? 0 : pipeline.get().controller().maxBatch());
+        gauge("hashdir_batch_controller_wait_seconds", "Batch controller: longest wait before a commit",
+                () -> pipeline.get() == null ? 0 : pipeline.get().controller().waitNanos() / 1e9);
+        gauge("hashdir_batch_controller_arrivals_per_second", "Batch controller: measured arrival rate",
+                () -> pipeline.get() == null ? 0 : pipeline.get().controller().arrivalsPerSec());
+        gauge("hashdir_ring_free", "Free pipeline ring slots", () -> pipeline.get() == null ? 0 : pipeline.get().ringFree());
+        gauge("hashdir_read_only", "1 while the store refuses writes",
+                () -> pipeline.get() == null || pipeline.get().readOnlyReason() == null ? 0 : 1);
+        gauge("hashdir_acked_lsn", "Newest acknowledged WAL LSN", () -> pipeline.get() == null ? 0 : pipeline.get().ackedLsn());
+        gauge("hashdir_checkpoint_lsn", "WAL LSN the last checkpoint covers", checkpointLsn::get);
+    }
+
+    private void gauge(String name, String help, Supplier<Number> value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.get().doubleValue()))
+                .register(registry);
+    }
+
+    public String contentType() {
+        return writer.getContentType();
+    }
+
+    public void write(OutputStream out) throws IOException {
+        writer.write(out, registry.scrape());
+    }
+}

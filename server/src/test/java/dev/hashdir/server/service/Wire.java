@@ -1,0 +1,107 @@
+package dev.hashdir.server.service;
+
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.Value;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Test helper: a DEALER on a server's endpoint, msgpack maps in and out. */
+final class Wire implements AutoCloseable {
+
+    final ZContext ctx = new ZContext(1);
+    final ZMQ.Socket socket;
+
+    Wire(String endpoint, SocketType type) {
+        socket = ctx.createSocket(type);
+        socket.setLinger(0);
+        socket.setReceiveTimeOut(10_000);
+        socket.connect(endpoint);
+    }
+
+    /** A map in the order given (Map.of's order changes from run to run, and field order matters to id echo). */
+    static Map<String, Object> m(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    static byte[] pack(Map<String, ?> m) {
+        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+            packValue(p, m);
+            return p.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void packValue(MessageBufferPacker p, Object v) throws IOException {
+        switch (v) {
+            case null -> p.packNil();
+            case Map<?, ?> m -> {
+                p.packMapHeader(m.size());
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    p.packString((String) e.getKey());
+                    packValue(p, e.getValue());
+                }
+            }
+            case List<?> l -> {
+                p.packArrayHeader(l.size());
+                for (Object o : l) {
+                    packValue(p, o);
+                }
+            }
+            case byte[] b -> p.packBinaryHeader(b.length).writePayload(b);
+            case String s -> p.packString(s);
+            case Boolean b -> p.packBoolean(b);
+            case Long l -> p.packLong(l);
+            case Integer i -> p.packInt(i);
+            case java.math.BigInteger b -> p.packBigInteger(b);
+            default -> throw new IllegalArgumentException("cannot pack " + v);
+        }
+    }
+
+    static Map<String, Value> unpack(byte[] frame) {
+        try (MessageUnpacker u = MessagePack.newDefaultUnpacker(frame)) {
+            Map<String, Value> m = new LinkedHashMap<>();
+            for (Map.Entry<Value, Value> e : u.unpackValue().asMapValue().map().entrySet()) {
+                m.put(e.getKey().asStringValue().asString(), e.getValue());
+            }
+            return m;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void send(Map<String, ?> request) {
+        socket.send(pack(request));
+    }
+
+    Map<String, Value> recv() {
+        byte[] f = socket.recv();
+        if (f == null) {
+            throw new AssertionError("no reply within the timeout");
+        }
+        return unpack(f);
+    }
+
+    Map<String, Value> call(Map<String, ?> request) {
+        send(request);
+        return recv();
+    }
+
+    @Override
+    public void close() {
+        ctx.close();
+    }
+}
