@@ -109,12 +109,17 @@ class HashDirModelTest {
             }
         }
 
-        /** Random keys; a tenth of them share their first 8 bytes with others (crowded prefixes). */
+        /**
+         * Random keys; a tenth of them share their first 8 bytes with others (crowded prefixes), and
+         * another tenth all but their last byte (twins a slot tells apart only by its fingerprint).
+         */
         byte[] newKey(int i) {
             byte[] k = new byte[sc.keyBytes()];
             random.nextBytes(k);
             if (i % 10 == 0 && i > 0) {
                 System.arraycopy(keys.get(random.nextInt(i)), 0, k, 0, 8);
+            } else if (i % 10 == 5) {
+                System.arraycopy(keys.get(random.nextInt(i)), 0, k, 0, sc.keyBytes() - 1);
             }
             return k;
         }
