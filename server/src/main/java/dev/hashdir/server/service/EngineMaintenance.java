@@ -96,7 +96,7 @@ public final class EngineMaintenance implements EngineHook {
         return running;
     }
 
-    /** The engine's counters, at most about 100 ms old (null before the first batch). */
+    /** The engine's counters as of the last batch that changed something (null before the first batch). */
     public Stats stats() {
         return stats;
     }
@@ -105,7 +105,9 @@ public final class EngineMaintenance implements EngineHook {
     public void onEndOfBatch(HashDir hd, long lastAppliedLsn, boolean appliedMutations) {
         long now = System.nanoTime();
         lastApplied = lastAppliedLsn;
-        if (stats == null || appliedMutations && now - statsAt > STATS_NANOS || now - statsAt > 10 * STATS_NANOS) {
+        // every batch that changed something refreshes them (one small record a batch, not a request), so
+        // /stats and /metrics never lag behind an acknowledged write, also when writes then stop
+        if (stats == null || appliedMutations || now - statsAt > 10 * STATS_NANOS) {
             stats = hd.stats();
             statsAt = now;
         }

@@ -50,7 +50,10 @@ class ServiceSocketTest {
     }
 
     @AfterEach
-    void stop() throws IOException {
+    void stop(org.junit.jupiter.api.TestInfo info) throws IOException {
+        System.err.println(info.getDisplayName() + ": data plane " + server.dataPlane().endpoint() + " received="
+                + server.dataPlane().received() + " dropped=" + server.dataPlane().dropped() + " wire connected to "
+                + wire.endpoint);
         wire.close();
         server.close();
     }
@@ -206,10 +209,11 @@ class ServiceSocketTest {
     void shouldServeTheControlPlane() throws Exception {
         server.recover();
         wire.call(Wire.m("id", 1, "op", "put", "key", key(1), "value", 1));
+        wire.call(Wire.m("id", 2, "op", "put", "key", key(2), "values", List.of(2L, 3L))); // right after: no throttle
         assertThat(http("GET", "/health", null).statusCode()).isEqualTo(200);
         assertThat(http("GET", "/ready", null).body()).contains("\"state\": \"serving\"");
         String metrics = http("GET", "/metrics", null).body();
-        assertThat(metrics).contains("hashdir_requests_total{op=\"put\",status=\"ok\"} 1", "hashdir_request_duration_seconds",
+        assertThat(metrics).contains("hashdir_requests_total{op=\"put\",status=\"ok\"} 2", "hashdir_request_duration_seconds",
                 "hashdir_batch_size", "hashdir_wal_fsync_seconds", "hashdir_keys", "hashdir_global_depth",
                 "hashdir_ecc_corrected_total", "hashdir_batch_controller_max_batch");
         String stats = http("GET", "/stats", null).body();
@@ -217,13 +221,15 @@ class ServiceSocketTest {
                 "ecc_corrected", "durability", "checkpoint_lsn", "durable_lsn", "controller_max_batch")) {
             assertThat(stats).contains("\"" + f + "\"");
         }
+        assertThat(stats).as("every acknowledged put is counted at once").contains("\"keys\": 2,", "\"values\": 3,");
+        assertThat(http("GET", "/metrics", null).body()).contains("hashdir_keys 2.0");
         assertThat(http("GET", "/config", null).body()).contains("\"checkpoint-records\"");
         assertThat(http("PUT", "/config", null).statusCode()).isEqualTo(401);
         assertThat(http("POST", "/checkpoint", null).statusCode()).isEqualTo(401);
         assertThat(http("PUT", "/config", "secret").statusCode()).isEqualTo(200);
         HttpResponse<String> cp = http("POST", "/checkpoint", "secret");
         assertThat(cp.statusCode()).isEqualTo(200);
-        assertThat(cp.body()).contains("\"checkpoint_lsn\": 1");
+        assertThat(cp.body()).contains("\"checkpoint_lsn\": 2");
         server.close();
     }
 
