@@ -18,6 +18,13 @@ public final class CorruptionException extends StoreException {
         this.page = page;
     }
 
+    /** Corruption found in a page by a structure above the page space, which does not know the file. */
+    public CorruptionException(long page, long offset, String what, String expected, String actual) {
+        super("corrupt " + what + ": page=" + page + ", offset=" + offset
+                + ", expected=" + expected + ", actual=" + actual);
+        this.page = page;
+    }
+
     public CorruptionException(String message) {
         super(message);
         this.page = -1;

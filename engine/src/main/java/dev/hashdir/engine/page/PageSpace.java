@@ -44,6 +44,14 @@ public interface PageSpace {
     /** Gives a page back; its id may be handed out again by a later {@link #allocate}. */
     void free(long id);
 
+    /**
+     * Hint that the caller holds no segment of page {@code id} any more in this operation, so it may
+     * be evicted before {@link #endOperation()}. Lets a walk over a long chain of pages keep only the
+     * page it is on resident. Calling it for a page still in use is a bug; the default does nothing.
+     */
+    default void release(long id) {
+    }
+
     /** Ends a top-level operation: pages returned since the last call may be evicted from now on. */
     void endOperation();
 }

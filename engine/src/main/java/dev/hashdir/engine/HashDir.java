@@ -1,0 +1,396 @@
+package dev.hashdir.engine;
+
+import dev.hashdir.engine.bucket.BucketLayout;
+import dev.hashdir.engine.dir.Directory;
+import dev.hashdir.engine.dir.DirectoryPages;
+import dev.hashdir.engine.page.PageCache;
+import dev.hashdir.engine.store.Meta;
+import dev.hashdir.engine.store.PageStore;
+import dev.hashdir.engine.store.StoreOptions;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * The embedded hashdir engine: a persistent multi-value hash directory. Fixed-length keys
+ * ({@code keyBytes}, chosen at creation) map to sets of unsigned 64-bit values (the full range
+ * 0..2^64-1; Java {@code long} read as unsigned).
+ *
+ * <p>Structure: an extendible hashing {@link Directory} over bucket pages ({@link BucketLayout}),
+ * small sets inline in their key's slot, large sets in value lists, all in fixed-size pages of one
+ * HDF5 file ({@link PageStore}) behind a bounded page cache ({@link PageCache}).
+ *
+ * <h2>Durability</h2>
+ * There is no write-ahead log yet: changes are durable only after {@link #flush()} or
+ * {@link #close()}, which write every dirty page, the directory, the free list and a new meta slot,
+ * with {@code fdatasync}. A crash in between loses the changes since the last one, and may leave
+ * the file inconsistent (pages are updated in place).
+ *
+ * <h2>Input</h2>
+ * A key must be exactly {@code keyBytes} long; a limit must be 1..{@value #MAX_LIMIT} and fit the
+ * result. Bad input is an {@link IllegalArgumentException} naming the value, and changes nothing.
+ * Keys may be passed as {@link MemorySegment} (the allocation-free path) or {@code byte[]}.
+ *
+ * <h2>Cost</h2>
+ * {@code get}, {@code put}, {@code contains} and {@code count} read one directory entry and one
+ * page (more only on overflow chains and value lists) and allocate nothing.
+ *
+ * <p>Threading: not thread-safe. Every call must come from one thread at a time (the engine
+ * thread); nothing else may touch the store while it is open.
+ */
+public final class HashDir implements AutoCloseable {
+
+    /** The largest {@code limit} of {@link #get} and {@link #scan}. */
+    public static final int MAX_LIMIT = 65_536;
+
+    private final PageStore store;
+    private final PageCache cache;
+    private final HashDirConfig config;
+    private final Directory dir;
+    private final DirectoryPages dirPages;
+    private final HashIndex index;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment keyBuffer;
+    private final int keyBytes;
+    private boolean closed;
+
+    /**
+     * Internals tests turn to make rare paths common: directory chunks of 2^chunkBits entries, and
+     * a cache of exactly {@code frames} frames (0: from the configured bytes).
+     */
+    record Tuning(int chunkBits, int frames) {
+        static final Tuning DEFAULT = new Tuning(Directory.DEFAULT_CHUNK_BITS, 0);
+    }
+
+    private HashDir(PageStore store, HashDirConfig config, Tuning tuning) {
+        this.store = store;
+        this.config = config;
+        this.keyBytes = store.keyBytes();
+        this.cache = tuning.frames() > 0 ? new PageCache(store, tuning.frames()) : new PageCache(store, config.cacheBytes());
+        this.dir = new Directory(config.maxGlobalDepth(), tuning.chunkBits(), Directory.DEFAULT_CHUNKS_PER_STEP);
+        this.dirPages = new DirectoryPages(cache);
+        this.keyBuffer = arena.allocate(keyBytes, 8);
+        this.index = new HashIndex(cache, new BucketLayout(keyBytes, store.pageSize()), dir, config, arena);
+    }
+
+    /** Creates a store in {@code dataDir} (which must not hold one) and opens it. */
+    public static HashDir create(Path dataDir, StoreOptions options, HashDirConfig config) throws IOException {
+        PageStore.init(dataDir, options);
+        return open(dataDir, config);
+    }
+
+    /** Creates with internals tuned for a test. */
+    static HashDir create(Path dataDir, StoreOptions options, HashDirConfig config, Tuning tuning) throws IOException {
+        PageStore.init(dataDir, options);
+        return open(dataDir, config, tuning);
+    }
+
+    /**
+     * Opens the store in {@code dataDir} for writing (one writer at a time).
+     *
+     * @throws IllegalArgumentException when {@code config} does not suit the store (e.g. its
+     *                                  directory is deeper than {@code maxGlobalDepth})
+     */
+    public static HashDir open(Path dataDir, HashDirConfig config) throws IOException {
+        return open(dataDir, config, Tuning.DEFAULT);
+    }
+
+    /** Opens with internals tuned for a test. */
+    static HashDir open(Path dataDir, HashDirConfig config, Tuning tuning) throws IOException {
+        PageStore store = PageStore.open(dataDir);
+        HashDir hd = null;
+        try {
+            hd = new HashDir(store, config, tuning);
+            hd.load();
+            return hd;
+        } catch (RuntimeException | Error e) {
+            if (hd != null) {
+                hd.cache.close();
+                hd.arena.close();
+            }
+            store.close();
+            throw e;
+        }
+    }
+
+    private void load() {
+        Meta meta = store.meta();
+        cache.loadFreeList(meta.freeListRoot());
+        if (meta.directoryRoot() == 0) {
+            index.init();
+        } else {
+            index.restore(meta.keys(), meta.values(), dirPages.load(meta.directoryRoot(), dir));
+        }
+        cache.endOperation();
+    }
+
+    /** Key length of this store. */
+    public int keyBytes() {
+        return keyBytes;
+    }
+
+    public HashDirConfig config() {
+        return config;
+    }
+
+    // ---- writes ----------------------------------------------------------------------------
+
+    /** Adds {@code value} to the set of {@code key}; returns 1 if it was not there, else 0. */
+    public int put(MemorySegment key, long value) {
+        checkKey(key);
+        index.beginMutation();
+        try {
+            return index.put(key, 0, value);
+        } finally {
+            endMutation();
+        }
+    }
+
+    public int put(byte[] key, long value) {
+        return put(buffered(key), value);
+    }
+
+    /**
+     * Adds {@code values[from, to)} (any order, duplicates allowed) to the set of {@code key};
+     * returns how many were not there.
+     */
+    public int putAll(MemorySegment key, long[] values, int from, int to) {
+        checkKey(key);
+        checkRange(values, from, to);
+        index.beginMutation();
+        try {
+            return index.putAll(key, 0, values, from, to);
+        } finally {
+            endMutation();
+        }
+    }
+
+    public int putAll(byte[] key, long[] values, int from, int to) {
+        return putAll(buffered(key), values, from, to);
+    }
+
+    /** Removes {@code value} from the set of {@code key}; returns whether it was there. */
+    public boolean remove(MemorySegment key, long value) {
+        checkKey(key);
+        index.beginMutation();
+        try {
+            return index.remove(key, 0, value);
+        } finally {
+            endMutation();
+        }
+    }
+
+    public boolean remove(byte[] key, long value) {
+        return remove(buffered(key), value);
+    }
+
+    /** Removes {@code key} with its whole set; returns how many values it held (0 if absent). */
+    public long delete(MemorySegment key) {
+        checkKey(key);
+        index.beginMutation();
+        try {
+            return index.delete(key, 0);
+        } finally {
+            endMutation();
+        }
+    }
+
+    public long delete(byte[] key) {
+        return delete(buffered(key));
+    }
+
+    // ---- reads -----------------------------------------------------------------------------
+
+    /**
+     * Fills {@code into} with up to {@code limit} values of {@code key}, ascending unsigned,
+     * strictly after {@code after} when {@code hasAfter}, plus the total count and whether more
+     * follow. A missing key gives no values and total 0.
+     */
+    public void get(MemorySegment key, boolean hasAfter, long after, int limit, GetResult into) {
+        checkKey(key);
+        checkLimit(limit, into.capacity());
+        try {
+            index.get(key, 0, hasAfter, after, limit, into);
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    public void get(byte[] key, boolean hasAfter, long after, int limit, GetResult into) {
+        get(buffered(key), hasAfter, after, limit, into);
+    }
+
+    public boolean contains(MemorySegment key, long value) {
+        checkKey(key);
+        try {
+            return index.contains(key, 0, value);
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    public boolean contains(byte[] key, long value) {
+        return contains(buffered(key), value);
+    }
+
+    /** Values in the set of {@code key} (0 if absent). */
+    public long count(MemorySegment key) {
+        checkKey(key);
+        try {
+            return index.count(key, 0);
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    public long count(byte[] key) {
+        return count(buffered(key));
+    }
+
+    /**
+     * Fills {@code into} with up to {@code limit} keys, ascending unsigned lexicographic, strictly
+     * after {@code cursor} (from the first key when it is null). Pass the last key returned
+     * ({@link ScanResult#cursor()}) to continue: the cursor is a key, so it stays valid across
+     * splits, merges and changes in between.
+     */
+    public void scan(MemorySegment cursor, int limit, ScanResult into) {
+        if (cursor != null) {
+            checkKey(cursor);
+        }
+        checkLimit(limit, into.capacity());
+        if (into.keyBytes() != keyBytes) {
+            throw new IllegalArgumentException("scan result is for " + into.keyBytes() + "-byte keys, the store has "
+                    + keyBytes + "-byte keys");
+        }
+        try {
+            index.scan(cursor, 0, cursor != null, limit, into);
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    public void scan(byte[] cursor, int limit, ScanResult into) {
+        scan(cursor == null ? null : buffered(cursor), limit, into);
+    }
+
+    /** Counters of the engine now. */
+    public Stats stats() {
+        long slotPages = dir.buckets() + index.overflowPages();
+        double load = slotPages == 0 ? 0 : (double) index.usedSlots() / (slotPages * index.layout().slots());
+        return new Stats(index.keys(), index.values(), dir.globalDepth(), dir.buckets(), cache.pagesInUse(), load,
+                index.valueLists(), index.eccCorrected(), index.overflowPages());
+    }
+
+    // ---- durability ------------------------------------------------------------------------
+
+    /**
+     * Makes everything so far durable: finishes a running directory resize, saves the directory
+     * and the free list, writes every dirty page, syncs, writes the next meta slot, syncs.
+     */
+    public void flush() throws IOException {
+        checkOpen();
+        try {
+            long dirRoot = dirPages.save(dir, index.counters());
+            long freeRoot = cache.saveFreeList();
+            cache.flush();
+            store.sync();
+            Meta m = store.meta();
+            Meta next = new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), m.epoch() + 1,
+                    m.checkpointLsn(), cache.pageCount(), dirRoot, freeRoot, m.deletionLogRoot(), index.keys(),
+                    index.values(), dir.globalDepth());
+            store.writeMeta(next);
+            store.sync();
+            cache.epoch(next.epoch() + 1);
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    /** {@link #flush()}, then releases the file, its writer lock and all memory. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        try (store; arena; cache) {
+            flush();
+        } finally {
+            closed = true;
+        }
+    }
+
+    // ---- for tests -------------------------------------------------------------------------
+
+    PageCache cache() {
+        return cache;
+    }
+
+    Directory directory() {
+        return dir;
+    }
+
+    HashIndex index() {
+        return index;
+    }
+
+    /** Directory entries the last mutating operation copied while resizing the directory. */
+    long directoryEntriesCopiedLastOperation() {
+        return dir.copied();
+    }
+
+    // ---- inside ----------------------------------------------------------------------------
+
+    private void endMutation() {
+        try {
+            index.endMutation();
+        } finally {
+            cache.endOperation();
+        }
+    }
+
+    private MemorySegment buffered(byte[] key) {
+        if (key == null || key.length != keyBytes) {
+            throw badKey(key == null ? "null" : Integer.toString(key.length));
+        }
+        MemorySegment.copy(key, 0, keyBuffer, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, keyBytes);
+        return keyBuffer;
+    }
+
+    private void checkKey(MemorySegment key) {
+        checkOpen();
+        if (key == null || key.byteSize() != keyBytes) {
+            throw badKey(key == null ? "null" : Long.toString(key.byteSize()));
+        }
+    }
+
+    private IllegalArgumentException badKey(String length) {
+        return new IllegalArgumentException("key must be exactly " + keyBytes + " bytes: length=" + length);
+    }
+
+    private static void checkLimit(int limit, int capacity) {
+        if (limit < 1 || limit > MAX_LIMIT || limit > capacity) {
+            throw new IllegalArgumentException("limit must be 1.." + Math.min(MAX_LIMIT, capacity)
+                    + " (the result's capacity is " + capacity + "): limit=" + limit);
+        }
+    }
+
+    private static void checkRange(long[] values, int from, int to) {
+        if (values == null || from < 0 || to < from || to > values.length) {
+            throw new IllegalArgumentException("bad value range: from=" + from + ", to=" + to + ", length="
+                    + (values == null ? "null" : Integer.toString(values.length)));
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("hashdir is closed: " + store.file());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HashDir[" + store.file() + ", keyBytes=" + keyBytes + ", " + dir + "]";
+    }
+}

@@ -1,0 +1,418 @@
+package dev.hashdir.engine.bucket;
+
+import dev.hashdir.engine.CorruptionException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A reusable view (flyweight) of one bucket page in {@link BucketLayout}: header fields, slot
+ * states under their SECDED code, fingerprints, keys, payloads and whole records. It never keeps a
+ * page past the operation it was wrapped in; {@link BucketPages} wraps it.
+ *
+ * <p>Invariants kept by every mutator: a record is a KEY slot followed by its CONTINUATION slots
+ * (inline values ascending unsigned, every continuation full but the last), or one KEY_EXTERNAL
+ * slot; the header's used and records counts match the mask; every mask word matches its check
+ * byte. Callers check that slots they fill are free.
+ *
+ * <p>Threading: engine thread only.
+ */
+public final class BucketPage {
+
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101_0101_0101_0101L;
+    private static final long HIGHS = 0x8080_8080_8080_8080L;
+
+    private final BucketLayout layout;
+    private final int slots;
+    private final int keyBytes;
+    private final int storedKeyBytes;
+    private final int perContinuation;
+    private MemorySegment page;
+    private long id;
+
+    public BucketPage(BucketLayout layout) {
+        this.layout = layout;
+        this.slots = layout.slots();
+        this.keyBytes = layout.keyBytes();
+        this.storedKeyBytes = layout.storedKeyBytes();
+        this.perContinuation = layout.valuesPerContinuation();
+    }
+
+    /** Points this view at {@code page}, the image of page {@code id}. */
+    public BucketPage wrap(MemorySegment page, long id) {
+        this.page = page;
+        this.id = id;
+        return this;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public MemorySegment segment() {
+        return page;
+    }
+
+    public BucketLayout layout() {
+        return layout;
+    }
+
+    // ---- header ---------------------------------------------------------------------------
+
+    /** Writes the header of a fresh (zeroed) page. */
+    public void initHeader(int depth) {
+        depth(depth);
+        page.set(SHORT, BucketLayout.SLOTS_OFFSET, (short) slots);
+    }
+
+    public int depth() {
+        return page.get(ValueLayout.JAVA_BYTE, BucketLayout.DEPTH_OFFSET);
+    }
+
+    public void depth(int depth) {
+        page.set(ValueLayout.JAVA_BYTE, BucketLayout.DEPTH_OFFSET, (byte) depth);
+    }
+
+    public long next() {
+        return page.get(LONG, BucketLayout.NEXT_OFFSET);
+    }
+
+    public void next(long next) {
+        page.set(LONG, BucketLayout.NEXT_OFFSET, next);
+    }
+
+    public int used() {
+        return Short.toUnsignedInt(page.get(SHORT, BucketLayout.USED_OFFSET));
+    }
+
+    public int records() {
+        return Short.toUnsignedInt(page.get(SHORT, BucketLayout.RECORDS_OFFSET));
+    }
+
+    public int freeSlots() {
+        return slots - used();
+    }
+
+    public int slots() {
+        return slots;
+    }
+
+    private void addUsed(int delta) {
+        page.set(SHORT, BucketLayout.USED_OFFSET, (short) (used() + delta));
+    }
+
+    private void addRecords(int delta) {
+        page.set(SHORT, BucketLayout.RECORDS_OFFSET, (short) (records() + delta));
+    }
+
+    // ---- state mask and its code ----------------------------------------------------------
+
+    /** The first mask word that does not match its check byte, or -1 when the mask is clean. */
+    public int firstDamagedWord() {
+        for (int w = 0; w < layout.maskWords(); w++) {
+            if (Secded.syndrome(maskWord(w), checkByte(w)) != 0) {
+                return w;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Corrects every mask word with one flipped bit (page must be writable) and returns how many.
+     *
+     * @throws CorruptionException when a word has two or more flipped bits: its slots cannot be read
+     */
+    public int repairMask() {
+        int corrected = 0;
+        for (int w = 0; w < layout.maskWords(); w++) {
+            long word = maskWord(w);
+            int syndrome = Secded.syndrome(word, checkByte(w));
+            if (syndrome == 0) {
+                continue;
+            }
+            if (!Secded.correctable(syndrome)) {
+                throw new CorruptionException(id, layout.maskWordOffset(w), "bucket state mask",
+                        "a SECDED codeword with at most one flipped bit",
+                        "two or more flipped bits in mask word " + w + " (syndrome 0x"
+                                + Integer.toHexString(syndrome) + ")");
+            }
+            writeMaskWord(w, Secded.correct(word, syndrome));
+            corrected++;
+        }
+        return corrected;
+    }
+
+    public int state(int slot) {
+        return (int) (maskWord(slot >>> 5) >>> ((slot & 31) << 1)) & 3;
+    }
+
+    private void state(int slot, int state) {
+        int w = slot >>> 5;
+        int shift = (slot & 31) << 1;
+        writeMaskWord(w, (maskWord(w) & ~(3L << shift)) | ((long) state << shift));
+    }
+
+    private long maskWord(int w) {
+        return page.get(LONG, layout.maskWordOffset(w));
+    }
+
+    private int checkByte(int w) {
+        return page.get(ValueLayout.JAVA_BYTE, layout.eccOffset(w)) & 0xFF;
+    }
+
+    private void writeMaskWord(int w, long word) {
+        page.set(LONG, layout.maskWordOffset(w), word);
+        page.set(ValueLayout.JAVA_BYTE, layout.eccOffset(w), (byte) Secded.checkBits(word));
+    }
+
+    // ---- slots ----------------------------------------------------------------------------
+
+    public int fingerprint(int slot) {
+        return page.get(ValueLayout.JAVA_BYTE, layout.fingerprintOffset(slot)) & 0xFF;
+    }
+
+    private void fingerprint(int slot, int fp) {
+        page.set(ValueLayout.JAVA_BYTE, layout.fingerprintOffset(slot), (byte) fp);
+    }
+
+    public long payload(int slot) {
+        return page.get(LONG, layout.payloadOffset(slot));
+    }
+
+    public void payload(int slot, long value) {
+        page.set(LONG, layout.payloadOffset(slot), value);
+    }
+
+    /** The first eight key bytes of the record at {@code slot}, big-endian: its directory prefix. */
+    public long prefix(int slot) {
+        return page.get(LONG_BE, layout.slotOffset(slot));
+    }
+
+    /** Whether the record at {@code slot} holds the key at {@code offset} of {@code key} (fingerprint already matched). */
+    public boolean keyEquals(int slot, MemorySegment key, long offset) {
+        long at = layout.slotOffset(slot);
+        return MemorySegment.mismatch(page, at, at + storedKeyBytes, key, offset, offset + storedKeyBytes) < 0;
+    }
+
+    /** Writes the full key of the record at {@code slot} to {@code dst} at {@code offset}. */
+    public void copyKey(int slot, MemorySegment dst, long offset) {
+        long at = layout.slotOffset(slot);
+        MemorySegment.copy(page, at, dst, offset, storedKeyBytes);
+        dst.set(ValueLayout.JAVA_BYTE, offset + storedKeyBytes,
+                (byte) Fingerprint.lastByte(fingerprint(slot), page, at, keyBytes));
+    }
+
+    /** The slot of the record holding {@code key} (fingerprint {@code fp}), or -1. Allocation-free. */
+    public int find(MemorySegment key, long offset, int fp) {
+        long pattern = (fp & 0xFFL) * ONES;
+        int base = layout.fingerprintOffset(0);
+        for (int group = 0; group < slots; group += 8) {
+            long x = page.get(LONG, base + group) ^ pattern;
+            long zeros = (x - ONES) & ~x & HIGHS; // may flag extra bytes, never misses one
+            if (slots - group < 8) {
+                zeros &= (1L << ((slots - group) << 3)) - 1;
+            }
+            while (zeros != 0) {
+                int slot = group + (Long.numberOfTrailingZeros(zeros) >>> 3);
+                if (SlotState.holdsKey(state(slot)) && keyEquals(slot, key, offset)) {
+                    return slot;
+                }
+                zeros &= zeros - 1;
+            }
+        }
+        return -1;
+    }
+
+    /** The first slot at or after {@code from} that starts a record, or -1. */
+    public int nextRecord(int from) {
+        for (int slot = from; slot < slots; slot++) {
+            if (SlotState.holdsKey(state(slot))) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    /** The first of {@code length} consecutive free slots, or -1. */
+    public int freeRun(int length) {
+        int run = 0;
+        for (int slot = 0; slot < slots; slot++) {
+            run = state(slot) == SlotState.FREE ? run + 1 : 0;
+            if (run == length) {
+                return slot - length + 1;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether slots {@code [from, from + length)} exist and are all free. */
+    public boolean freeAt(int from, int length) {
+        if (from + length > slots) {
+            return false;
+        }
+        for (int slot = from; slot < from + length; slot++) {
+            if (state(slot) != SlotState.FREE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- records --------------------------------------------------------------------------
+
+    /** Slots the record at {@code slot} takes. */
+    public int recordSlots(int slot) {
+        int end = slot + 1;
+        while (end < slots && state(end) == SlotState.CONTINUATION) {
+            end++;
+        }
+        return end - slot;
+    }
+
+    /** Whether the record at {@code slot} keeps its set in a value list. */
+    public boolean isExternal(int slot) {
+        return state(slot) == SlotState.KEY_EXTERNAL;
+    }
+
+    /** Values of the inline record at {@code slot}. */
+    public int inlineCount(int slot) {
+        int count = 1;
+        for (int c = slot + 1; c < slots && state(c) == SlotState.CONTINUATION; c++) {
+            count += fingerprint(c);
+        }
+        return count;
+    }
+
+    /** Copies the values of the inline record at {@code slot} (ascending) into {@code dst}; returns how many. */
+    public int readInline(int slot, long[] dst) {
+        dst[0] = payload(slot);
+        int n = 1;
+        for (int c = slot + 1; c < slots && state(c) == SlotState.CONTINUATION; c++) {
+            long at = layout.slotOffset(c);
+            int k = fingerprint(c);
+            for (int i = 0; i < k; i++) {
+                dst[n++] = page.get(LONG, at + 8L * i);
+            }
+        }
+        return n;
+    }
+
+    /** Writes a new inline record into free slots {@code [slot, slot + inlineSlots(count))}. */
+    public void putInline(int slot, MemorySegment key, long offset, int fp, long[] values, int count) {
+        writeKey(slot, key, offset, fp);
+        state(slot, SlotState.KEY);
+        int length = writeValues(slot, values, count);
+        addUsed(length);
+        addRecords(1);
+    }
+
+    /** Writes a new external record (value list {@code root}) into free slot {@code slot}. */
+    public void putExternal(int slot, MemorySegment key, long offset, int fp, long root) {
+        writeKey(slot, key, offset, fp);
+        payload(slot, root);
+        state(slot, SlotState.KEY_EXTERNAL);
+        addUsed(1);
+        addRecords(1);
+    }
+
+    /**
+     * Replaces the values of the inline record at {@code slot} in place; the slots the new set needs
+     * beyond the old record must be free ({@link #freeAt}).
+     */
+    public void rewriteInline(int slot, long[] values, int count) {
+        int before = recordSlots(slot);
+        clearContinuations(slot, before);
+        addUsed(writeValues(slot, values, count) - before);
+    }
+
+    /** Turns the record at {@code slot} into an external one with value list {@code root}. */
+    public void makeExternal(int slot, long root) {
+        int before = recordSlots(slot);
+        clearContinuations(slot, before);
+        payload(slot, root);
+        state(slot, SlotState.KEY_EXTERNAL);
+        addUsed(1 - before);
+    }
+
+    /** Turns the external record at {@code slot} into an inline one; its continuation slots must be free. */
+    public void makeInline(int slot, long[] values, int count) {
+        state(slot, SlotState.KEY);
+        addUsed(writeValues(slot, values, count) - 1);
+    }
+
+    /** Frees the record at {@code slot} (the caller destroys its value list, if any). */
+    public void removeRecord(int slot) {
+        int length = recordSlots(slot);
+        for (int s = slot; s < slot + length; s++) {
+            state(s, SlotState.FREE);
+        }
+        addUsed(-length);
+        addRecords(-1);
+    }
+
+    /** Copies the record at {@code from} of {@code src} into free slots of this page at {@code to}; returns its length. */
+    public int copyRecord(BucketPage src, int from, int to) {
+        int length = src.recordSlots(from);
+        MemorySegment.copy(src.page, src.layout.slotOffset(from), page, layout.slotOffset(to),
+                (long) length * layout.slotBytes());
+        MemorySegment.copy(src.page, src.layout.fingerprintOffset(from), page, layout.fingerprintOffset(to), length);
+        for (int k = 0; k < length; k++) {
+            state(to + k, src.state(from + k));
+        }
+        addUsed(length);
+        addRecords(1);
+        return length;
+    }
+
+    /** Moves every record to the front, leaving one run of free slots at the end. */
+    public void compact(BucketPage scratch) {
+        scratch.page.copyFrom(page);
+        for (int w = 0; w < layout.maskWords(); w++) {
+            writeMaskWord(w, 0);
+        }
+        page.set(SHORT, BucketLayout.USED_OFFSET, (short) 0);
+        page.set(SHORT, BucketLayout.RECORDS_OFFSET, (short) 0);
+        int to = 0;
+        for (int from = scratch.nextRecord(0); from >= 0; from = scratch.nextRecord(from + 1)) {
+            to += copyRecord(scratch, from, to);
+        }
+    }
+
+    private void writeKey(int slot, MemorySegment key, long offset, int fp) {
+        MemorySegment.copy(key, offset, page, layout.slotOffset(slot), storedKeyBytes);
+        fingerprint(slot, fp);
+    }
+
+    /** Writes values into the payload of {@code slot} and the continuations after it; returns the record's slots. */
+    private int writeValues(int slot, long[] values, int count) {
+        payload(slot, values[0]);
+        int c = slot;
+        for (int i = 1; i < count; i += perContinuation) {
+            c++;
+            int k = Math.min(perContinuation, count - i);
+            long at = layout.slotOffset(c);
+            for (int j = 0; j < k; j++) {
+                page.set(LONG, at + 8L * j, values[i + j]);
+            }
+            fingerprint(c, k);
+            state(c, SlotState.CONTINUATION);
+        }
+        return c - slot + 1;
+    }
+
+    private void clearContinuations(int slot, int length) {
+        for (int s = slot + 1; s < slot + length; s++) {
+            state(s, SlotState.FREE);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BucketPage[id=" + id + ", depth=" + depth() + ", used=" + used() + "/" + slots + ", records="
+                + records() + ", next=" + next() + "]";
+    }
+}

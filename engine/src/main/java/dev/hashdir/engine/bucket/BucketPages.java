@@ -1,0 +1,73 @@
+package dev.hashdir.engine.bucket;
+
+import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.page.PageSpace;
+import dev.hashdir.engine.store.PageKind;
+import dev.hashdir.engine.store.PageLayout;
+
+/**
+ * Bucket and overflow pages out of a {@link PageSpace}, checked on every access: the page kind, and
+ * the state mask against its SECDED code. A mask word with one flipped bit is corrected in place
+ * (the page becomes dirty) and counted in {@link #eccCorrected()}; two flipped bits in a word are a
+ * {@link CorruptionException} before anything is read from the page, never a wrong answer.
+ *
+ * <p>Threading: engine thread only.
+ */
+public final class BucketPages {
+
+    private final PageSpace space;
+    private final BucketLayout layout;
+    private long eccCorrected;
+
+    public BucketPages(PageSpace space, BucketLayout layout) {
+        this.space = space;
+        this.layout = layout;
+    }
+
+    public PageSpace space() {
+        return space;
+    }
+
+    public BucketLayout layout() {
+        return layout;
+    }
+
+    /** A view for reading page {@code id} (repaired first if a mask word had one flipped bit). */
+    public BucketPage read(long id, BucketPage into) {
+        into.wrap(space.read(id), id);
+        check(into);
+        return into;
+    }
+
+    /** A view for changing page {@code id}. */
+    public BucketPage modify(long id, BucketPage into) {
+        into.wrap(space.modify(id), id);
+        check(into);
+        return into;
+    }
+
+    /** A new, empty page of {@code kind} (BUCKET or OVERFLOW) at local depth {@code depth}. */
+    public BucketPage allocate(PageKind kind, int depth, BucketPage into) {
+        long id = space.allocate(kind);
+        into.wrap(space.modify(id), id);
+        into.initHeader(depth);
+        return into;
+    }
+
+    /** Single-bit errors in state masks corrected since this object was made. */
+    public long eccCorrected() {
+        return eccCorrected;
+    }
+
+    private void check(BucketPage page) {
+        int kind = PageLayout.kindCode(page.segment());
+        if (kind != PageKind.BUCKET.code() && kind != PageKind.OVERFLOW.code()) {
+            throw new CorruptionException(page.id(), PageLayout.KIND_OFFSET, "bucket page kind", "BUCKET or OVERFLOW",
+                    String.valueOf(PageKind.of(kind)));
+        }
+        if (page.firstDamagedWord() >= 0) {
+            page.wrap(space.modify(page.id()), page.id());
+            eccCorrected += page.repairMask();
+        }
+    }
+}

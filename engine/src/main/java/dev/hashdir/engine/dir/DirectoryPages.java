@@ -1,0 +1,129 @@
+package dev.hashdir.engine.dir;
+
+import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.page.PageSpace;
+import dev.hashdir.engine.store.PageKind;
+import dev.hashdir.engine.store.PageLayout;
+import dev.hashdir.engine.store.StoreFormat;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+import static dev.hashdir.engine.dir.DirectoryLayout.LONG;
+import static dev.hashdir.engine.dir.DirectoryLayout.INT;
+
+/**
+ * Saves a {@link Directory} into a chain of DIRECTORY pages ({@link DirectoryLayout}) and loads it
+ * back, with the index counters the root page carries. Each save writes new pages and then frees
+ * the previous save's, so the image a meta slot points to is complete until the next save.
+ *
+ * <p>Threading: engine thread only.
+ */
+public final class DirectoryPages {
+
+    /** The index counters saved in the root page. */
+    public record Counters(long overflowPages, long valueLists, long usedSlots) {
+    }
+
+    private final PageSpace space;
+    private long[] saved = new long[0];
+
+    public DirectoryPages(PageSpace space) {
+        this.space = space;
+    }
+
+    /** Writes {@code dir} (its resize finished first) into new pages; returns the root page id. */
+    public long save(Directory dir, Counters counters) {
+        dir.finishResize();
+        long[] entries = new long[(int) dir.buckets()];
+        int[] n = {0};
+        dir.forEachBucket(e -> entries[n[0]++] = e);
+        int perPage = DirectoryLayout.entriesPerPage(space.pageSize());
+        int pages = Math.max(1, (entries.length + perPage - 1) / perPage);
+        long[] ids = new long[pages];
+        for (int p = 0; p < pages; p++) {
+            ids[p] = space.allocate(PageKind.DIRECTORY);
+        }
+        for (int p = 0; p < pages; p++) {
+            MemorySegment page = space.modify(ids[p]);
+            int from = p * perPage;
+            int count = Math.min(perPage, entries.length - from);
+            page.set(LONG, DirectoryLayout.NEXT_OFFSET, p + 1 < pages ? ids[p + 1] : StoreFormat.NULL_PAGE);
+            page.set(INT, DirectoryLayout.COUNT_OFFSET, count);
+            page.set(java.lang.foreign.ValueLayout.JAVA_BYTE, DirectoryLayout.DEPTH_OFFSET, (byte) dir.globalDepth());
+            if (p == 0) {
+                page.set(LONG, DirectoryLayout.OVERFLOW_PAGES_OFFSET, counters.overflowPages());
+                page.set(LONG, DirectoryLayout.VALUE_LISTS_OFFSET, counters.valueLists());
+                page.set(LONG, DirectoryLayout.USED_SLOTS_OFFSET, counters.usedSlots());
+                page.set(LONG, DirectoryLayout.BUCKETS_OFFSET, entries.length);
+            }
+            MemorySegment.copy(entries, from, page, LONG, DirectoryLayout.ENTRIES_OFFSET, count);
+            space.release(ids[p]);
+        }
+        for (long old : saved) {
+            space.free(old);
+        }
+        saved = ids;
+        return ids[0];
+    }
+
+    /** Loads the directory saved at {@code root} into {@code dir}; returns the root's counters. */
+    public Counters load(long root, Directory dir) {
+        MemorySegment first = checked(root);
+        int depth = DirectoryLayout.depth(first);
+        long buckets = first.get(LONG, DirectoryLayout.BUCKETS_OFFSET);
+        Counters counters = new Counters(first.get(LONG, DirectoryLayout.OVERFLOW_PAGES_OFFSET),
+                first.get(LONG, DirectoryLayout.VALUE_LISTS_OFFSET), first.get(LONG, DirectoryLayout.USED_SLOTS_OFFSET));
+        if (depth > dir.maxDepth()) {
+            throw new IllegalArgumentException("the store's directory has global depth " + depth
+                    + ", deeper than the configured bound: maxGlobalDepth=" + dir.maxDepth());
+        }
+        if (depth < 0 || buckets < 1 || buckets > 1L << depth) {
+            throw new CorruptionException(root, DirectoryLayout.BUCKETS_OFFSET, "directory bucket count",
+                    "1.." + (1L << depth), Long.toString(buckets));
+        }
+        long[] entries = new long[(int) buckets];
+        long[] chain = new long[0];
+        int n = 0;
+        for (long id = root; id != StoreFormat.NULL_PAGE; ) {
+            MemorySegment page = checked(id);
+            int count = DirectoryLayout.count(page);
+            if (count < 0 || n + count > entries.length || DirectoryLayout.depth(page) != depth) {
+                throw new CorruptionException(id, DirectoryLayout.COUNT_OFFSET, "directory page",
+                        "at most " + (entries.length - n) + " entries at depth " + depth,
+                        count + " entries at depth " + DirectoryLayout.depth(page));
+            }
+            MemorySegment.copy(page, LONG, DirectoryLayout.ENTRIES_OFFSET, entries, n, count);
+            n += count;
+            chain = Arrays.copyOf(chain, chain.length + 1);
+            chain[chain.length - 1] = id;
+            long next = DirectoryLayout.next(page);
+            space.release(id);
+            id = next;
+        }
+        try {
+            dir.load(depth, entries, n);
+        } catch (IllegalArgumentException e) {
+            CorruptionException c = new CorruptionException(root, 0, "directory", "buckets tiling 2^" + depth
+                    + " entries", e.getMessage());
+            c.initCause(e);
+            throw c;
+        }
+        saved = chain;
+        return counters;
+    }
+
+    /** Pages of the last save (or load). */
+    public long[] pages() {
+        return saved.clone();
+    }
+
+    private MemorySegment checked(long id) {
+        MemorySegment page = space.read(id);
+        if (PageLayout.kind(page) != PageKind.DIRECTORY) {
+            throw new CorruptionException(id, PageLayout.KIND_OFFSET, "directory page kind", PageKind.DIRECTORY.name(),
+                    String.valueOf(PageLayout.kind(page)));
+        }
+        return page;
+    }
+}

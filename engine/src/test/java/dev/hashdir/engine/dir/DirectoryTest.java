@@ -1,0 +1,167 @@
+package dev.hashdir.engine.dir;
+
+import dev.hashdir.engine.page.HeapPageSpace;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DirectoryTest {
+
+    private static final int CHUNK_BITS = 3;
+    private static final int CHUNKS_PER_STEP = 2;
+
+    /**
+     * Random splits, merges, doublings and halvings with small chunks, against an eagerly copied
+     * array: every entry agrees after every step, and no step copies more than its budget.
+     */
+    @Test
+    void incrementalResizingAgreesWithAnEagerArray() {
+        for (long seed = 1; seed <= 20; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            Directory dir = new Directory(10, CHUNK_BITS, CHUNKS_PER_STEP);
+            dir.init(1);
+            long[] model = {Directory.entry(1, 0)};
+            long nextPage = 2;
+            for (int step = 0; step < 2000; step++) {
+                String where = "seed " + seed + " step " + step;
+                dir.resetCopied();
+                dir.step();
+                long written = 0;
+                long index = random.nextLong(dir.size());
+                long e = dir.entry(index);
+                int local = Directory.depth(e);
+                int op = random.nextInt(10);
+                if (op < 5) {
+                    if (local == dir.globalDepth() && dir.canDouble()) {
+                        dir.doubleDepth();
+                        model = doubled(model);
+                        index = index * 2;
+                    }
+                    if (local < dir.globalDepth()) {
+                        written = dir.span(local);
+                        long page = nextPage++;
+                        dir.split(index, page);
+                        long first = dir.firstIndex(index, local);
+                        long half = dir.span(local + 1);
+                        for (long i = first; i < first + 2 * half; i++) {
+                            model[(int) i] = Directory.entry(i < first + half ? Directory.page(e) : page, local + 1);
+                        }
+                    }
+                } else if (op < 9) {
+                    if (local > 0 && Directory.depth(dir.entry(dir.buddyIndex(index, local))) == local) {
+                        written = dir.span(local - 1);
+                        dir.merge(index, Directory.page(e));
+                        long first = dir.firstIndex(index, local - 1);
+                        for (long i = first; i < first + dir.span(local - 1); i++) {
+                            model[(int) i] = Directory.entry(Directory.page(e), local - 1);
+                        }
+                    }
+                } else if (dir.canHalve()) {
+                    dir.halve();
+                    model = halved(model);
+                }
+                long chunk = 1L << Math.min(CHUNK_BITS, dir.globalDepth());
+                assertThat(dir.copied()).as(where).isLessThanOrEqualTo((CHUNKS_PER_STEP + 2) * chunk + written);
+                assertThat(dir.size()).as(where).isEqualTo(model.length);
+                long[] actual = new long[model.length];
+                for (int i = 0; i < model.length; i++) {
+                    actual[i] = dir.entry(i);
+                }
+                assertThat(actual).as(where).isEqualTo(model);
+                assertThat(dir.buckets()).as(where).isEqualTo(countBuckets(model));
+            }
+        }
+    }
+
+    @Test
+    void doublingADeepDirectoryCopiesABoundedAmountPerStep() {
+        Directory dir = new Directory(20, 4, 2);
+        List<Long> entries = new ArrayList<>();
+        for (long p = 1; p <= 1 << 16; p++) {
+            entries.add(Directory.entry(p, 16));
+        }
+        dir.load(16, entries.stream().mapToLong(Long::longValue).toArray(), entries.size());
+        dir.resetCopied();
+        dir.doubleDepth();
+        assertThat(dir.copied()).isZero();
+        assertThat(dir.resizing()).isTrue();
+        int steps = 0;
+        while (dir.resizing()) {
+            dir.resetCopied();
+            dir.step();
+            assertThat(dir.copied()).isLessThanOrEqualTo(2 * 16);
+            steps++;
+        }
+        assertThat(steps).isEqualTo((1 << 17) / 16 / 2);
+        assertThat(dir.entry(12345)).isEqualTo(Directory.entry(12345 / 2 + 1, 16));
+        assertThat(dir.entriesInMemory()).isEqualTo(1 << 17);
+    }
+
+    @Test
+    void savesAndLoadsThroughDirectoryPages() {
+        try (HeapPageSpace space = new HeapPageSpace(4096)) {
+            Directory dir = new Directory(12);
+            dir.init(space.allocate(dev.hashdir.engine.store.PageKind.BUCKET));
+            SplittableRandom random = new SplittableRandom(3);
+            for (int i = 0; i < 3000; i++) {
+                long index = random.nextLong(dir.size());
+                if (Directory.depth(dir.entry(index)) == dir.globalDepth()) {
+                    if (!dir.canDouble()) {
+                        dir.finishResize();
+                        continue;
+                    }
+                    dir.doubleDepth();
+                    index *= 2;
+                }
+                dir.split(index, 1000 + i);
+            }
+            DirectoryPages pages = new DirectoryPages(space);
+            long root = pages.save(dir, new DirectoryPages.Counters(3, 4, 5));
+            assertThat(pages.pages().length).isGreaterThan(1);
+            Directory loaded = new Directory(12);
+            DirectoryPages.Counters counters = new DirectoryPages(space).load(root, loaded);
+            assertThat(counters).isEqualTo(new DirectoryPages.Counters(3, 4, 5));
+            assertThat(loaded.globalDepth()).isEqualTo(dir.globalDepth());
+            assertThat(loaded.buckets()).isEqualTo(dir.buckets());
+            for (long i = 0; i < dir.size(); i++) {
+                assertThat(loaded.entry(i)).isEqualTo(dir.entry(i));
+            }
+            long live = space.livePages();
+            long again = pages.save(dir, new DirectoryPages.Counters(0, 0, 0));
+            assertThat(space.livePages()).as("the previous save's pages are freed").isEqualTo(live);
+            assertThatThrownBy(() -> new DirectoryPages(space).load(again, new Directory(2)))
+                    .hasMessageContaining("deeper than the configured bound");
+        }
+    }
+
+    private static long[] doubled(long[] model) {
+        long[] d = new long[model.length * 2];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = model[i / 2];
+        }
+        return d;
+    }
+
+    private static long[] halved(long[] model) {
+        long[] h = new long[model.length / 2];
+        for (int i = 0; i < h.length; i++) {
+            h[i] = model[2 * i];
+        }
+        return h;
+    }
+
+    private static long countBuckets(long[] model) {
+        int g = Integer.numberOfTrailingZeros(model.length);
+        long n = 0;
+        for (int i = 0; i < model.length; ) {
+            n++;
+            i += 1 << (g - Directory.depth(model[i]));
+        }
+        return n;
+    }
+}
