@@ -16,7 +16,7 @@
 set -euo pipefail
 
 keys=""
-stores="lmdb,rocksdb"   # hashdir joins when the engine has HashDir
+stores="hashdir,lmdb,rocksdb"
 quick=0
 forks=1
 cache_mib=2048

@@ -15,6 +15,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,12 +51,13 @@ import java.util.stream.Stream;
  *
  * <p>The preload is timed and reported (it is also an insert-throughput figure, from empty to
  * {@code keys}), and so are {@link PeerStore#bytesOnDisk()} and {@link PeerStore#cacheBytesInUse()}
- * after it; {@link #put} also counts the heap bytes its loops allocate. All of it goes to stdout,
+ * after it; every benchmark also counts the heap bytes its thread allocates per operation in the
+ * measured iterations (see {@link #reportAllocation()}). All of it goes to stdout,
  * and as lines of tab-separated values to the file named by the system property
  * {@value #LOADS_PROPERTY} when it is set (bench/peers.sh reads it).
  *
  * <p>Run: {@code java -cp bench/target/hashdir-bench.jar:bench/target/lib/* org.openjdk.jmh.Main
- * PeerBenchmark -p store=lmdb,rocksdb -p keys=1000000 -prof gc}, or bench/peers.sh. Data goes to a
+ * PeerBenchmark -p keys=1000000 -prof gc}, or bench/peers.sh. Data goes to a
  * fresh directory under {@code java.io.tmpdir} and is deleted at the end of each trial.
  */
 @State(Scope.Thread)
@@ -78,7 +81,7 @@ public class PeerBenchmark {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    @Param({"lmdb", "rocksdb"})
+    @Param({"hashdir", "lmdb", "rocksdb"})
     public String store;
 
     @Param({"1000000"})
@@ -95,8 +98,11 @@ public class PeerBenchmark {
     private final long[] values = new long[8];
     private long nextRead;
     private long nextFresh;
-    private long putAllocatedBytes;
-    private long puts;
+    private long operations;
+    private long iterationAllocated;
+    private long iterationOperations;
+    private long measuredAllocated;
+    private long measuredOperations;
 
     @Setup(Level.Trial)
     public void load(BenchmarkParams params) throws IOException {
@@ -116,11 +122,23 @@ public class PeerBenchmark {
         nextFresh = keys;
     }
 
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        iterationAllocated = THREADS.getCurrentThreadAllocatedBytes();
+        iterationOperations = operations;
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration(IterationParams iteration) {
+        if (iteration.getType() == IterationType.MEASUREMENT) {
+            measuredAllocated += THREADS.getCurrentThreadAllocatedBytes() - iterationAllocated;
+            measuredOperations += operations - iterationOperations;
+        }
+    }
+
     @TearDown(Level.Trial)
     public void close() throws IOException {
-        if (puts > 0) {
-            reportPutAllocation();
-        }
+        reportAllocation();
         appendLine(String.format(Locale.ROOT, "end\t%s\t%d\t%s\t%d%n", store, keys, benchmark, db.cacheBytesInUse()));
         db.close();
         try (Stream<Path> files = Files.walk(dir)) {
@@ -132,6 +150,7 @@ public class PeerBenchmark {
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public long getHit() {
+        operations++;
         long i = nextReadIndex();
         PeerKeys.key(PeerKeys.HIT_SEED, i, key);
         if (db.getAll(key, values) != 1 || values[0] != PeerKeys.value(i)) {
@@ -144,6 +163,7 @@ public class PeerBenchmark {
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public int getMiss() {
+        operations++;
         PeerKeys.key(PeerKeys.MISS_SEED, nextReadIndex(), key);
         int n = db.getAll(key, values);
         if (n != 0) {
@@ -156,6 +176,7 @@ public class PeerBenchmark {
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public boolean contains() {
+        operations++;
         long i = nextReadIndex();
         PeerKeys.key(PeerKeys.HIT_SEED, i, key);
         if (!db.contains(key, PeerKeys.value(i))) {
@@ -171,14 +192,12 @@ public class PeerBenchmark {
     @Warmup(iterations = 5)
     @Measurement(iterations = 20)
     public void put() {
-        long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
         for (int n = 0; n < PUT_BATCH; n++) {
             long i = nextFresh++;
             PeerKeys.key(PeerKeys.HIT_SEED, i, key);
             db.put(key, PeerKeys.value(i));
         }
-        putAllocatedBytes += THREADS.getCurrentThreadAllocatedBytes() - allocatedBefore;
-        puts += PUT_BATCH;
+        operations += PUT_BATCH;
     }
 
     private long nextReadIndex() {
@@ -215,13 +234,17 @@ public class PeerBenchmark {
     }
 
     /**
-     * Heap bytes the put loops allocated, per put, counted by the thread itself around each loop:
-     * exact, where {@code -prof gc} in single-shot mode also counts JMH's per-iteration objects.
+     * Heap bytes the benchmark thread allocated in the measured iterations, per operation: counted
+     * by the thread itself from iteration setup to teardown, so it is the store's (and this class's)
+     * allocation alone, where {@code -prof gc} counts every thread of the JVM and, in single-shot
+     * mode, JMH's per-iteration objects too.
      */
-    private void reportPutAllocation() throws IOException {
-        System.out.printf(Locale.ROOT, "%n# peers: %s keys=%d put allocation %.3f B/op over %d puts%n",
-                store, keys, (double) putAllocatedBytes / puts, puts);
-        appendLine(String.format(Locale.ROOT, "putalloc\t%s\t%d\t%d\t%d%n", store, keys, puts, putAllocatedBytes));
+    private void reportAllocation() throws IOException {
+        double perOp = measuredOperations == 0 ? 0 : (double) measuredAllocated / measuredOperations;
+        System.out.printf(Locale.ROOT, "%n# peers: %s keys=%d %s allocation %.4f B/op over %d operations%n",
+                store, keys, benchmark, perOp, measuredOperations);
+        appendLine(String.format(Locale.ROOT, "alloc\t%s\t%d\t%s\t%d\t%d%n",
+                store, keys, benchmark, measuredOperations, measuredAllocated));
     }
 
     private static void appendLine(String line) throws IOException {

@@ -18,7 +18,8 @@ public final class PeerStores {
         return switch (name) {
             case "lmdb" -> new LmdbStore(dir);
             case "rocksdb" -> new RocksStore(dir, cacheBytes);
-            default -> throw new IllegalArgumentException("unknown store '" + name + "': expected lmdb or rocksdb");
+            case "hashdir" -> new HashDirStore(dir, cacheBytes);
+            default -> throw new IllegalArgumentException("unknown store '" + name + "': expected hashdir, lmdb or rocksdb");
         };
     }
 }
