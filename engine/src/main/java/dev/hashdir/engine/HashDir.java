@@ -68,7 +68,7 @@ public final class HashDir implements AutoCloseable {
         this.store = store;
         this.config = config;
         this.keyBytes = store.keyBytes();
-        this.cache = tuning.frames() > 0 ? new PageCache(store, tuning.frames()) : new PageCache(store, config.cacheBytes());
+        this.cache = tuning.frames() > 0 ? PageCache.withFrames(store, tuning.frames()) : new PageCache(store, config.cacheBytes());
         this.dir = new Directory(config.maxGlobalDepth(), tuning.chunkBits(), Directory.DEFAULT_CHUNKS_PER_STEP);
         this.dirPages = new DirectoryPages(cache);
         this.keyBuffer = arena.allocate(keyBytes, 8);

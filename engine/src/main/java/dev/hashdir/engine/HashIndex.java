@@ -505,12 +505,16 @@ final class HashIndex {
         afterShrink(id);
     }
 
+    /**
+     * After page {@code id} of the located bucket lost slots: free it if it is an empty overflow
+     * page, pull the first overflow page back into the primary if it fits, then try merging.
+     */
     private void afterShrink(long id) {
         if (id != primary) {
             chain.dropIfEmpty(primary, id);
-        } else {
-            merger.mergeAround(index);
         }
+        chain.absorbFirstOverflow(primary);
+        merger.mergeAround(index);
     }
 
     /** Copies vs[from, to) into {@link #batch}, sorted unsigned without duplicates; returns how many. */

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param values        (key, value) pairs present
  * @param globalDepth   directory global depth G
  * @param buckets       buckets (primary bucket pages)
- * @param pages         pages in use in the store (every kind, free list excluded)
+ * @param pages         pages in use in the store, of every kind (free pages excluded)
  * @param loadFactor    used slots / slots of all bucket and overflow pages
  * @param valueLists    keys whose set lives in a value list
  * @param eccCorrected  single-bit errors of bucket state masks corrected since open

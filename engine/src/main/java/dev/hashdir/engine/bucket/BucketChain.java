@@ -129,6 +129,29 @@ public final class BucketChain {
     }
 
     /**
+     * Moves every record of the first overflow page into the primary when it has room for them all,
+     * and frees that page: chains shrink back as keys leave (at most one page of moves per call).
+     */
+    public void absorbFirstOverflow(long primary) {
+        long first = pages.read(primary, walk).next();
+        if (first == StoreFormat.NULL_PAGE || pages.read(first, other).used() > walk.freeSlots()) {
+            return;
+        }
+        pages.modify(primary, walk);
+        pages.modify(first, other);
+        if (walk.freeRun(other.used()) < 0) {
+            compact(walk);
+        }
+        for (int s = other.nextRecord(0); s >= 0; s = other.nextRecord(s + 1)) {
+            walk.copyRecord(other, s, walk.freeRun(other.recordSlots(s)));
+            other.removeRecord(s);
+        }
+        walk.next(other.next());
+        space.free(first);
+        overflowPages--;
+    }
+
+    /**
      * How many leading bits of their 64-bit prefixes all keys of the chain and {@code prefix}
      * share (64 when all are equal): a split can only separate them at depth {@code result + 1}.
      */

@@ -34,6 +34,12 @@ import dev.hashdir.engine.store.PageLayout;
  * <p>Why this slot: 32-byte keys with one value each need {@code 31 + 8 + 1} = 40 bytes and two
  * state bits per (key, value), so a 4 KiB page holds 100 of them (the fingerprint replaces the
  * key's last byte). An inline set of v values takes {@code 1 + ceil((v-1)/4)} slots.
+ *
+ * <p>Measured (random 32-byte keys, one value each, 4 KiB pages; pages * 4096 / keys): 53.9 bytes
+ * a key at 10M keys (load factor 0.76), 66.3 at 1M (0.62). Buckets at one depth fill at the same
+ * rate and split in waves, so between 1M and 10M it swings from 52.5 (0.78) to 66.4 (0.62) and
+ * back, around the ln 2 = 0.69 average of extendible hashing (59 bytes a key). The directory adds
+ * 8 bytes a bucket (under 0.2 a key).
  */
 public final class BucketLayout {
 

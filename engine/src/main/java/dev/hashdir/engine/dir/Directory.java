@@ -164,12 +164,6 @@ public final class Directory {
         bucketsAtDepth[local - 1]++;
     }
 
-    /** Points the bucket owning {@code index} at another page (same depth). */
-    public void replacePage(long index, long pageId) {
-        int local = depth(entry(index));
-        assign(firstIndex(index, local), span(local), entry(pageId, local));
-    }
-
     public long buckets() {
         long n = 0;
         for (long b : bucketsAtDepth) {

@@ -71,11 +71,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
      * start after the store's {@code Meta.pageCount}; pages allocated get epoch {@code meta.epoch + 1}.
      */
     public PageCache(PageStore store, long cacheBytes) {
-        this(store, (int) Math.max(MIN_FRAMES, Math.min(Integer.MAX_VALUE / 2, cacheBytes / store.pageSize())));
+        this((int) Math.max(MIN_FRAMES, Math.min(Integer.MAX_VALUE / 2, cacheBytes / store.pageSize())), store);
     }
 
-    /** A cache of exactly {@code frameBound} frames (at least 8): tests use a few to evict all the time. */
-    public PageCache(PageStore store, int frameBound) {
+    /** A cache of exactly {@code frames} frames (at least 8): tests use a few to evict all the time. */
+    public static PageCache withFrames(PageStore store, int frames) {
+        return new PageCache(frames, store);
+    }
+
+    private PageCache(int frameBound, PageStore store) {
         if (frameBound < 8) {
             throw new IllegalArgumentException("a page cache needs at least 8 frames: frames=" + frameBound);
         }
