@@ -5,9 +5,9 @@
 #   bench/peers.sh [--keys 1000000,10000000] [--stores hashdir,lmdb,rocksdb] [--quick] [--runs N]
 #                  [--forks N] [--cache-mib 2048] [-d DATA_DIR] [-o RESULTS_DIR] [--no-build]
 #
-# --quick: 1 warmup and 3 measured iterations of 1 s (put: 1 warmup and 3 measured batches of 10000),
-# and --keys 1000000 unless given; otherwise the class's own settings (3 x 2 s warmup, 5 x 2 s
-# measured; put 5 + 20 batches). --runs N repeats the whole JMH run N times, one after the other, and
+# --quick: 1 warmup iteration and iterations of 1 s (reads: 1 x 1 s warmup, 5 x 1 s measured; put:
+# 1 warmup and 20 measured batches of 10000), and --keys 1000000 unless given; otherwise the class's
+# own settings (reads 3 x 2 s warmup, 5 x 2 s measured; put 5 + 20 batches). --runs N repeats the whole JMH run N times, one after the other, and
 # summarizes them together (medians of the runs, ratios per run: see bench/peers-summary.py);
 # --forks N repeats each trial in N fresh JVMs within a run (each loads its store again). Runs with
 # -prof gc. Raw JMH JSON, the JMH log and the preload lines of run i go to RESULTS_DIR/run-i, the
@@ -76,7 +76,7 @@ trap 'rm -rf "$data"' EXIT
 
 jmh_args=(-p "store=$stores" -p "keys=$keys" -p "cacheMiB=$cache_mib" -f "$forks" -prof gc -foe true -rf json)
 if [[ $quick == 1 ]]; then
-  jmh_args+=(-wi 1 -w 1s -i 3 -r 1s)
+  jmh_args+=(-wi 1 -w 1s -r 1s)
 fi
 echo "stores=$stores keys=$keys runs=$runs forks=$forks quick=$quick cache=${cache_mib} MiB; data in $data, results in $results"
 run_dirs=()
