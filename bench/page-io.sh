@@ -38,22 +38,17 @@ done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-jdk_major() { sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null; }
-if [[ -z "${JAVA_HOME:-}" || "$(jdk_major "$JAVA_HOME")" != 25 ]]; then
-  fallback=/usr/lib/jvm/temurin-25-jdk-amd64
-  if [[ "$(jdk_major "$fallback")" != 25 ]]; then
-    echo "page-io.sh: need JDK 25: JAVA_HOME='${JAVA_HOME:-}' is not one, and $fallback does not exist" >&2
-    exit 1
-  fi
-  export JAVA_HOME="$fallback"
-fi
+# JDK 25 selection shared with ./hashdir and ./run-tests
+# shellcheck source=../scripts/lib.sh
+source "$root/scripts/lib.sh"
+hashdir_select_jdk
 java="$JAVA_HOME/bin/java"
 hdf5_include="${HDF5_INCLUDE:-/usr/include/hdf5/serial}"
 [[ -f "$hdf5_include/hdf5.h" ]] || { echo "page-io.sh: no hdf5.h in $hdf5_include: install libhdf5-dev or set HDF5_INCLUDE" >&2; exit 1; }
 
 if [[ $build == 1 ]]; then
   echo "building bench (mvn -q -pl bench -am package -DskipTests) ..."
-  MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" mvn -q -pl bench -am package -DskipTests
+  hashdir_mvn -q -pl bench -am package -DskipTests
 fi
 c_bench="$root/native/target/page-io-bench/page_io_bench"
 mkdir -p "$(dirname "$c_bench")"
