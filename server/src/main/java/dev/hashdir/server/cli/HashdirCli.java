@@ -1,5 +1,6 @@
 package dev.hashdir.server.cli;
 
+import dev.hashdir.client.HashdirException;
 import dev.hashdir.engine.StoreException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,11 +11,12 @@ import java.io.UncheckedIOException;
 
 /**
  * The {@code hashdir} command line. Exit codes: 0 success, 1 the operation failed (store error,
- * I/O error), 2 bad usage or a bad option value; {@code check} adds 3: warnings only.
+ * I/O error, a server's error reply or no reply in time), 2 bad usage or a bad option value; {@code check} adds 3: warnings only.
  */
 @Command(name = "hashdir", mixinStandardHelpOptions = true, versionProvider = HashdirCli.Version.class,
         description = "Crash-safe multi-value hash directory on HDF5.",
-        subcommands = {InitCommand.class, ServeCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InitCommand.class, ServeCommand.class, CheckCommand.class, PutCommand.class, GetCommand.class,
+                DelCommand.class, StatsCommand.class, CommandLine.HelpCommand.class})
 public final class HashdirCli implements Runnable {
 
     public static final int EXIT_FAILED = 1;
@@ -46,6 +48,10 @@ public final class HashdirCli implements Runnable {
         if (e instanceof IllegalArgumentException) {
             err.println(command + ": " + e.getMessage());
             return EXIT_USAGE;
+        }
+        if (e instanceof HashdirException) { // the server's status and message, or timeout
+            err.println(command + ": " + e.getMessage());
+            return EXIT_FAILED;
         }
         if (e instanceof StoreException || e instanceof IOException || e instanceof UncheckedIOException) {
             err.println(command + ": " + e.getMessage());

@@ -1,0 +1,525 @@
+package dev.hashdir.client;
+
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessagePacker;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.IntegerValue;
+import org.msgpack.value.Value;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * hashdir protocol v1 client (docs/protocol.md): one ZeroMQ DEALER connection, owned by one I/O
+ * thread, with any number of requests in flight. Every call sends one request with a fresh
+ * {@code id} and returns a future completed by the reply with that id, in whatever order replies
+ * come. A reply whose status is not {@code ok} completes the future with a {@link HashdirException}
+ * carrying the status and the server's message; no reply within the timeout completes it with a
+ * {@link HashdirTimeoutException}. Thread-safe; {@link #sync()} gives blocking versions of the calls.
+ *
+ * <p>Keys are {@code byte[]} of the store's key length. Values are unsigned 64-bit integers held in
+ * a {@code long}: {@code -1L} is 2^64-1 (see {@link Long#toUnsignedString(long)}).
+ */
+public final class HashdirClient implements AutoCloseable {
+
+    public static final String DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555";
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** JeroMQ 0.6.0 needs a short handshake interval on connecting sockets (README, "Known issues"). */
+    static final int HANDSHAKE_IVL_MS = 250;
+    private static final int RECONNECT_IVL_MS = 100;
+    private static final int RECONNECT_IVL_MAX_MS = 2000;
+    private static final long IDLE_POLL_MS = 1000;
+
+    /** One page of a key's values: {@code values} ascending unsigned, {@code count} in all, {@code more} after the page. */
+    public record GetResult(long[] values, long count, boolean more) {
+    }
+
+    private final String endpoint;
+    private final Duration timeout;
+    private final AtomicLong ids = new AtomicLong();
+    private final ConcurrentLinkedQueue<Pending> submitted = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final Pipe wakeup;
+    private final Thread io;
+    private final Sync sync = new Sync();
+    private volatile boolean closed;
+
+    /** Connects to {@link #DEFAULT_ENDPOINT} with {@link #DEFAULT_TIMEOUT}. */
+    public HashdirClient() {
+        this(DEFAULT_ENDPOINT, DEFAULT_TIMEOUT);
+    }
+
+    public HashdirClient(String endpoint) {
+        this(endpoint, DEFAULT_TIMEOUT);
+    }
+
+    /** Connects (in the background: ZeroMQ connects and reconnects by itself) to {@code endpoint}. */
+    public HashdirClient(String endpoint, Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        }
+        this.endpoint = endpoint;
+        this.timeout = timeout;
+        try {
+            this.wakeup = Pipe.open();
+            wakeup.source().configureBlocking(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Loop loop = new Loop();
+        this.io = new Thread(loop, "hashdir-client " + endpoint);
+        io.setDaemon(true);
+        io.start();
+        loop.awaitStarted();
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** Blocking versions of the calls. */
+    public Sync sync() {
+        return sync;
+    }
+
+    // ---- calls -------------------------------------------------------------------------------------
+
+    public CompletableFuture<Void> ping() {
+        return call("ping", Map.of(), r -> null);
+    }
+
+    /** Adds the values to the set of {@code key}; completes with how many were not there before. */
+    public CompletableFuture<Long> put(byte[] key, long... values) {
+        return call("put", fields("key", key, "values", values), r -> u64(r.get("added")));
+    }
+
+    /** The first page (up to 1,000) of the values of {@code key}. */
+    public CompletableFuture<GetResult> get(byte[] key) {
+        return get(key, null, null);
+    }
+
+    /** Values of {@code key} strictly after {@code after} (unsigned; null: from the first), at most {@code limit} (null: 1,000). */
+    public CompletableFuture<GetResult> get(byte[] key, Long after, Integer limit) {
+        Map<String, Object> f = fields("key", key);
+        if (after != null) {
+            f.put("after", after);
+        }
+        if (limit != null) {
+            f.put("limit", (long) limit);
+        }
+        return call("get", f, r -> {
+            List<Value> vs = r.get("values").asArrayValue().list();
+            long[] values = new long[vs.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = u64(vs.get(i));
+            }
+            return new GetResult(values, u64(r.get("count")), r.get("more").asBooleanValue().getBoolean());
+        });
+    }
+
+    public CompletableFuture<Boolean> contains(byte[] key, long value) {
+        return call("contains", fields("key", key, "value", value), r -> r.get("found").asBooleanValue().getBoolean());
+    }
+
+    public CompletableFuture<Long> count(byte[] key) {
+        return call("count", fields("key", key), r -> u64(r.get("count")));
+    }
+
+    /** Removes one value; completes with whether it was there. */
+    public CompletableFuture<Boolean> remove(byte[] key, long value) {
+        return call("remove", fields("key", key, "value", value), r -> r.get("removed").asBooleanValue().getBoolean());
+    }
+
+    /** Removes the key and all its values; completes with how many values went with it. */
+    public CompletableFuture<Long> delete(byte[] key) {
+        return call("delete", fields("key", key), r -> u64(r.get("removed")));
+    }
+
+    /** Server and engine counters: {@code Long} for integers, {@code Double} for ratios. */
+    public CompletableFuture<Map<String, Object>> stats() {
+        return call("stats", Map.of(), r -> {
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<Value, Value> e : r.get("stats").asMapValue().map().entrySet()) {
+                Value v = e.getValue();
+                Object o = v.isIntegerValue() ? (Object) u64(v)
+                        : v.isFloatValue() ? (Object) v.asFloatValue().toDouble() : v.toString();
+                out.put(e.getKey().toString(), o);
+            }
+            return out;
+        });
+    }
+
+    /** Blocking versions of the calls: they throw {@link HashdirException} (and its timeout subclass). */
+    public final class Sync {
+        private Sync() {
+        }
+
+        public void ping() {
+            join(HashdirClient.this.ping());
+        }
+
+        public long put(byte[] key, long... values) {
+            return join(HashdirClient.this.put(key, values));
+        }
+
+        public GetResult get(byte[] key) {
+            return join(HashdirClient.this.get(key));
+        }
+
+        public GetResult get(byte[] key, Long after, Integer limit) {
+            return join(HashdirClient.this.get(key, after, limit));
+        }
+
+        /** Every value of {@code key}, following pages. */
+        public long[] values(byte[] key) {
+            long[] out = new long[0];
+            Long after = null;
+            while (true) {
+                GetResult r = get(key, after, 10_000);
+                long[] grown = java.util.Arrays.copyOf(out, out.length + r.values().length);
+                System.arraycopy(r.values(), 0, grown, out.length, r.values().length);
+                out = grown;
+                if (!r.more() || r.values().length == 0) {
+                    return out;
+                }
+                after = r.values()[r.values().length - 1];
+            }
+        }
+
+        public boolean contains(byte[] key, long value) {
+            return join(HashdirClient.this.contains(key, value));
+        }
+
+        public long count(byte[] key) {
+            return join(HashdirClient.this.count(key));
+        }
+
+        public boolean remove(byte[] key, long value) {
+            return join(HashdirClient.this.remove(key, value));
+        }
+
+        public long delete(byte[] key) {
+            return join(HashdirClient.this.delete(key));
+        }
+
+        public Map<String, Object> stats() {
+            return join(HashdirClient.this.stats());
+        }
+    }
+
+    /** Waits for {@code f}, rethrowing a {@link HashdirException} as itself. */
+    public static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HashdirException("interrupted", "interrupted while waiting for a reply");
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new CompletionException(t);
+    }
+
+    // ---- requests ----------------------------------------------------------------------------------
+
+    private static Map<String, Object> fields(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    private <T> CompletableFuture<T> call(String op, Map<String, Object> fields, Function<Map<String, Value>, T> result) {
+        long id = ids.incrementAndGet();
+        byte[] frame = encode(id, op, fields);
+        CompletableFuture<Map<String, Value>> reply = new CompletableFuture<>();
+        if (closed) {
+            return CompletableFuture.failedFuture(new HashdirException("closed", "the client is closed"));
+        }
+        submitted.add(new Pending(id, op, frame, System.nanoTime() + timeout.toNanos(), reply));
+        wake();
+        if (closed) { // closed meanwhile: the I/O thread may be gone, fail what it did not take
+            for (Pending p; (p = submitted.poll()) != null; ) {
+                p.reply.completeExceptionally(new HashdirException("closed", "the client is closed"));
+            }
+        }
+        return reply.thenApply(result);
+    }
+
+    static byte[] encode(long id, String op, Map<String, Object> fields) {
+        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+            p.packMapHeader(3 + fields.size());
+            p.packString("v").packInt(1);
+            p.packString("id");
+            packU64(p, id);
+            p.packString("op").packString(op);
+            for (Map.Entry<String, Object> e : fields.entrySet()) {
+                p.packString(e.getKey());
+                switch (e.getValue()) {
+                    case byte[] b -> p.packBinaryHeader(b.length).writePayload(b);
+                    case long[] vs -> {
+                        p.packArrayHeader(vs.length);
+                        for (long v : vs) {
+                            packU64(p, v);
+                        }
+                    }
+                    case Long v -> packU64(p, v);
+                    default -> throw new IllegalArgumentException("cannot pack " + e.getValue());
+                }
+            }
+            return p.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Packs {@code v} read as unsigned: msgpack-core's {@code packLong} writes a negative long as a
+     * negative int, which the server refuses, so values from 2^63 up are written as uint64 (0xcf).
+     */
+    static void packU64(MessagePacker p, long v) throws IOException {
+        if (v >= 0) {
+            p.packLong(v);
+        } else {
+            byte[] b = new byte[9];
+            b[0] = (byte) 0xcf;
+            for (int i = 0; i < 8; i++) {
+                b[1 + i] = (byte) (v >>> (56 - 8 * i));
+            }
+            p.writePayload(b);
+        }
+    }
+
+    /** A uint64 back into the same long bits (2^64-1 is -1L). */
+    static long u64(Value v) {
+        IntegerValue i = v.asIntegerValue();
+        return i.isInLongRange() ? i.toLong() : i.toBigInteger().longValue();
+    }
+
+    static Map<String, Value> decode(byte[] frame) throws IOException {
+        try (MessageUnpacker u = MessagePack.newDefaultUnpacker(frame)) {
+            Map<String, Value> m = new HashMap<>();
+            for (Map.Entry<Value, Value> e : u.unpackValue().asMapValue().map().entrySet()) {
+                if (e.getKey().isStringValue()) {
+                    m.put(e.getKey().asStringValue().asString(), e.getValue());
+                }
+            }
+            return m;
+        }
+    }
+
+    private void wake() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            try {
+                wakeup.sink().write(ByteBuffer.wrap(new byte[]{1}));
+            } catch (IOException e) {
+                // closing: the I/O thread fails what is left
+            }
+        }
+    }
+
+    private record Pending(long id, String op, byte[] frame, long deadline, CompletableFuture<Map<String, Value>> reply) {
+    }
+
+    // ---- the I/O thread ----------------------------------------------------------------------------
+
+    private final class Loop implements Runnable {
+
+        private final CompletableFuture<Void> started = new CompletableFuture<>();
+        private final Map<Long, Pending> inFlight = new HashMap<>();
+        private final PriorityQueue<Pending> deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline, b.deadline));
+        private final ArrayDeque<Pending> outbound = new ArrayDeque<>();
+        private final ByteBuffer drain = ByteBuffer.allocate(64);
+
+        void awaitStarted() {
+            join(started);
+        }
+
+        @Override
+        public void run() {
+            try (ZContext ctx = new ZContext(1)) {
+                ZMQ.Socket socket = ctx.createSocket(SocketType.DEALER);
+                socket.setHandshakeIvl(HANDSHAKE_IVL_MS);
+                socket.setReconnectIVL(RECONNECT_IVL_MS);
+                socket.setReconnectIVLMax(RECONNECT_IVL_MAX_MS);
+                socket.setLinger(0);
+                socket.setSndHWM(100_000);
+                socket.setRcvHWM(100_000);
+                socket.connect(endpoint);
+                ZMQ.Poller poller = ctx.createPoller(2);
+                int socketIndex = poller.register(socket, ZMQ.Poller.POLLIN);
+                int wakeIndex = poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
+                started.complete(null);
+                while (!closed) {
+                    long wait = IDLE_POLL_MS;
+                    Pending first = deadlines.peek();
+                    if (first != null) {
+                        wait = Math.max(0, Math.min(wait, (first.deadline - System.nanoTime()) / 1_000_000 + 1));
+                    }
+                    if (!outbound.isEmpty()) {
+                        wait = Math.min(wait, 1);
+                    }
+                    poller.poll(wait);
+                    if (poller.pollin(wakeIndex)) {
+                        drainWakeup();
+                    }
+                    takeSubmitted();
+                    sendOutbound(socket);
+                    if (poller.pollin(socketIndex)) {
+                        receive(socket);
+                    }
+                    expire();
+                }
+            } catch (RuntimeException | Error e) {
+                started.completeExceptionally(e);
+                failAll(new HashdirException("closed", "the client's I/O thread failed: " + e));
+                throw e;
+            } finally {
+                failAll(new HashdirException("closed", "the client is closed"));
+            }
+        }
+
+        private void drainWakeup() {
+            wakeupPending.set(false);
+            try {
+                while (wakeup.source().read(drain.clear()) > 0) {
+                    // empty the pipe
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private void takeSubmitted() {
+            for (Pending p; (p = submitted.poll()) != null; ) {
+                inFlight.put(p.id, p);
+                deadlines.add(p);
+                outbound.add(p);
+            }
+        }
+
+        private void sendOutbound(ZMQ.Socket socket) {
+            while (!outbound.isEmpty()) {
+                Pending p = outbound.peek();
+                if (p.reply.isDone()) {
+                    outbound.poll();
+                } else if (socket.send(p.frame, ZMQ.DONTWAIT)) {
+                    outbound.poll();
+                } else {
+                    return; // high-water mark: retry on the next turn
+                }
+            }
+        }
+
+        private void receive(ZMQ.Socket socket) {
+            for (byte[] frame; (frame = socket.recv(ZMQ.DONTWAIT)) != null; ) {
+                while (socket.hasReceiveMore()) {
+                    frame = socket.recv(ZMQ.DONTWAIT); // a delimiter before the body: keep the last frame
+                }
+                Map<String, Value> reply;
+                try {
+                    reply = decode(frame);
+                } catch (IOException | RuntimeException e) {
+                    continue; // not a reply we can read: nothing to match it to
+                }
+                Value id = reply.get("id");
+                if (id == null || !id.isIntegerValue()) {
+                    continue;
+                }
+                Pending p = inFlight.remove(u64(id));
+                if (p == null) {
+                    continue; // timed out already
+                }
+                Value status = reply.get("status");
+                String s = status != null && status.isStringValue() ? status.asStringValue().asString() : "internal";
+                if (s.equals("ok")) {
+                    p.reply.complete(reply);
+                } else {
+                    Value error = reply.get("error");
+                    p.reply.completeExceptionally(new HashdirException(s,
+                            error != null && error.isStringValue() ? error.asStringValue().asString() : "(no message)"));
+                }
+            }
+        }
+
+        private void expire() {
+            long now = System.nanoTime();
+            for (Pending p; (p = deadlines.peek()) != null && (p.reply.isDone() || p.deadline - now <= 0); ) {
+                deadlines.poll();
+                if (inFlight.remove(p.id) != null && !p.reply.isDone()) {
+                    p.reply.completeExceptionally(new HashdirTimeoutException("no reply to " + p.op + " (id " + p.id
+                            + ") from " + endpoint + " within " + timeout.toMillis() + " ms"));
+                }
+            }
+        }
+
+        private void failAll(HashdirException e) {
+            takeSubmitted();
+            for (Pending p : inFlight.values()) {
+                p.reply.completeExceptionally(e);
+            }
+            inFlight.clear();
+            deadlines.clear();
+            outbound.clear();
+        }
+    }
+
+    /** Fails the requests still waiting (status {@code closed}) and closes the connection. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        wake();
+        try {
+            io.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            wakeup.sink().close();
+            wakeup.source().close();
+        } catch (IOException e) {
+            // nothing left to do
+        }
+    }
+}
