@@ -52,6 +52,15 @@ class PipelineTest {
         return pipeline;
     }
 
+    private WalWriter wal;
+
+    private Pipeline start(WalOptions options, PipelineConfig config) throws IOException {
+        HashDir hd = HashDir.create(tmp.resolve("data"), StoreOptions.defaults(), HashDirConfig.defaults());
+        wal = WalWriter.open(walDir, options, 1, r -> { });
+        pipeline = Pipeline.start(hd, wal, config, EngineHook.NONE);
+        return pipeline;
+    }
+
     private Pipeline start(Durability durability) throws IOException {
         return start(durability, PipelineConfig.defaults().withRingSize(1024), EngineHook.NONE);
     }
@@ -197,6 +206,63 @@ class PipelineTest {
         assertThat(put).isDone();
         assertThat(done(get).values()).containsExactly(42);
         assertThat(done(count).number()).isEqualTo(1);
+    }
+
+    /**
+     * ASYNC acknowledges a write once it is written, before any force: with the force interval and
+     * the retry tick an hour away, and every force held at the gate, a put and a read of it are
+     * answered although no force ran. An explicit sync still forces (and waits for the gate).
+     */
+    @Test
+    void shouldAcknowledgeAsyncWritesOnceWrittenBeforeAnyForce() throws Exception {
+        start(WalOptions.of(KEY_BYTES, Durability.ASYNC).withAsyncForceInterval(Duration.ofHours(1)),
+                PipelineConfig.defaults().withRingSize(64).withRetryInterval(Duration.ofHours(1)));
+        assertThat(pipeline.durability()).isEqualTo(Durability.ASYNC);
+        assertThat(pipeline.stats().durability()).isEqualTo(Durability.ASYNC);
+        int forcesBefore = walDir.forces.get();
+        walDir.close();
+        Reply put = done(pipeline.put(key(1), 42));
+        assertThat(put.status()).isEqualTo(Status.OK);
+        assertThat(put.lsn()).isPositive().isLessThanOrEqualTo(pipeline.ackedLsn());
+        Reply read = done(pipeline.contains(key(1), 42));
+        assertThat(read.flag()).as("a read of an acknowledged ASYNC write").isTrue();
+        assertThat(walDir.forces.get()).as("no force ran for the acknowledged write").isEqualTo(forcesBefore);
+        assertThat(walDir.blocked.availablePermits()).as("no force even reached the gate").isZero();
+        assertThat(walDir.inner.size(wal.currentSegment())).as("but it was written").isPositive();
+
+        CompletableFuture<Reply> sync = pipeline.sync();
+        walDir.awaitBlocked();
+        assertThat(sync).isNotDone();
+        walDir.open();
+        assertThat(done(sync).ok()).isTrue();
+        assertThat(walDir.forces.get()).isGreaterThan(forcesBefore);
+    }
+
+    /**
+     * ASYNC forces what it acknowledged within its interval by itself: after one put and no other
+     * request, the pipeline's timer forces the WAL (the durable LSN reaches the put's) although
+     * nothing else arrives. The bound below is generous (a loaded machine); the time it took is
+     * printed, the interval being 200 ms.
+     */
+    @Test
+    void shouldForceAsyncWritesWithinTheIntervalWithoutFurtherRequests() throws Exception {
+        Duration interval = Duration.ofMillis(200);
+        start(WalOptions.of(KEY_BYTES, Durability.ASYNC).withAsyncForceInterval(interval),
+                PipelineConfig.defaults().withRingSize(64).withRetryInterval(Duration.ofHours(1)));
+        int forcesBefore = walDir.forces.get();
+        long t0 = System.nanoTime();
+        Reply put = done(pipeline.put(key(2), 7));
+        assertThat(put.status()).isEqualTo(Status.OK);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (wal.durableLsn() < put.lsn() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        System.out.printf("async: put acknowledged, forced by the timer %d ms later (interval %d ms)%n", ms,
+                interval.toMillis());
+        assertThat(wal.durableLsn()).as("forced by the interval timer alone").isGreaterThanOrEqualTo(put.lsn());
+        assertThat(walDir.forces.get()).isGreaterThan(forcesBefore);
+        assertThat(pipeline.stats().commits()).as("the put's own commit").isEqualTo(1);
     }
 
     @Test
