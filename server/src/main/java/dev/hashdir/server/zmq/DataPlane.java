@@ -234,6 +234,12 @@ public final class DataPlane implements AutoCloseable {
                 LOG.error("data plane failed; it answers no more requests", e);
             }
         } finally {
+            // replies the drained pipeline finished after this loop's last turn still go out
+            try {
+                sendDone();
+            } catch (RuntimeException e) {
+                LOG.warn("could not send the last replies: {}", e.toString());
+            }
             poller.close();
         }
     }
