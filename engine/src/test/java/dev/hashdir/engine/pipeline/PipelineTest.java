@@ -265,6 +265,37 @@ class PipelineTest {
         assertThat(pipeline.stats().commits()).as("the put's own commit").isEqualTo(1);
     }
 
+    /**
+     * A run of events published together (a protocol batch, a split put) is committed together:
+     * with the controller allowing 4 events per commit, 64 puts published by one tryPublishAll
+     * take one force, not 16, and every one is answered ok.
+     */
+    @Test
+    void shouldCommitARunPublishedTogetherInOneGroupCommit() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(256)
+                .withBatch(new BatchController.Bounds(1, 4, 0)), EngineHook.NONE);
+        assertThat(done(pipeline.put(key(0), 0)).ok()).isTrue();
+        int forcesBefore = walDir.forces.get();
+        long commitsBefore = pipeline.stats().commits();
+        int n = 64;
+        ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
+        ReplySink sink = e -> replies.add(Reply.of(e));
+        IndexedFiller<Void> filler = (e, i, unused) -> e.op(Op.PUT).key(key(1 + i % 8)).value(i).replyTo(sink, i, null);
+        assertThat(pipeline.tryPublishAll(n, filler, null)).isTrue();
+        assertThat(done(pipeline.count(key(1))).number()).isEqualTo(n / 8);
+        assertThat(replies).hasSize(n).allMatch(Reply::ok);
+        assertThat(pipeline.stats().commits() - commitsBefore).as("commits for one run of %d events", n)
+                .isEqualTo(1);
+        assertThat(walDir.forces.get() - forcesBefore).isEqualTo(1);
+        // single events still commit at most 4 at a time
+        List<CompletableFuture<Reply>> singles = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            singles.add(pipeline.put(key(20 + i), i));
+        }
+        singles.forEach(f -> assertThat(done(f).ok()).isTrue());
+        assertThat(pipeline.stats().lastBatch()).isLessThanOrEqualTo(4);
+    }
+
     @Test
     void shouldRefuseWhenTheRingIsFullAndLoseNothing() throws Exception {
         start(Durability.SYNC, PipelineConfig.defaults().withRingSize(8), EngineHook.NONE);
