@@ -8,7 +8,9 @@ import org.msgpack.value.IntegerValue;
 import org.msgpack.value.Value;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
+import org.zeromq.ZEvent;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMonitor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,6 +38,12 @@ import java.util.function.Function;
  * come. A reply whose status is not {@code ok} completes the future with a {@link HashdirException}
  * carrying the status and the server's message; no reply within the timeout completes it with a
  * {@link HashdirTimeoutException}. Thread-safe; {@link #sync()} gives blocking versions of the calls.
+ *
+ * <p>Reconnecting: ZeroMQ reconnects by itself (every 100 ms, backing off to 2 s) when the server
+ * goes away and comes back on the same endpoint. Requests sent on a connection that drops fail at
+ * once with status {@code disconnected} (they may or may not have been done: writes are idempotent,
+ * repeat them); requests made while no server is there wait for the next connection up to their
+ * timeout.
  *
  * <p>Keys are {@code byte[]} of the store's key length. Values are unsigned 64-bit integers held in
  * a {@code long}: {@code -1L} is 2^64-1 (see {@link Long#toUnsignedString(long)}).
@@ -568,8 +576,25 @@ public final class HashdirClient implements AutoCloseable {
         }
     }
 
-    private record Pending(long id, String op, byte[] frame, long deadline, CompletableFuture<Map<String, Value>> reply) {
+    private static final class Pending {
+        final long id;
+        final String op;
+        final byte[] frame;
+        final long deadline;
+        final CompletableFuture<Map<String, Value>> reply;
+        /** Handed to the socket (I/O thread only). */
+        boolean sent;
+
+        Pending(long id, String op, byte[] frame, long deadline, CompletableFuture<Map<String, Value>> reply) {
+            this.id = id;
+            this.op = op;
+            this.frame = frame;
+            this.deadline = deadline;
+            this.reply = reply;
+        }
     }
+
+    private static final AtomicLong MONITORS = new AtomicLong();
 
     // ---- the I/O thread ----------------------------------------------------------------------------
 
@@ -595,10 +620,15 @@ public final class HashdirClient implements AutoCloseable {
                 socket.setLinger(0);
                 socket.setSndHWM(100_000);
                 socket.setRcvHWM(100_000);
+                String monitorEndpoint = "inproc://hashdir-client-monitor-" + MONITORS.incrementAndGet();
+                socket.monitor(monitorEndpoint, ZMQ.EVENT_DISCONNECTED);
+                ZMQ.Socket monitor = ctx.createSocket(SocketType.PAIR);
+                monitor.connect(monitorEndpoint);
                 socket.connect(endpoint);
-                ZMQ.Poller poller = ctx.createPoller(2);
+                ZMQ.Poller poller = ctx.createPoller(3);
                 int socketIndex = poller.register(socket, ZMQ.Poller.POLLIN);
                 int wakeIndex = poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
+                int monitorIndex = poller.register(monitor, ZMQ.Poller.POLLIN);
                 started.complete(null);
                 while (!closed) {
                     long wait = IDLE_POLL_MS;
@@ -617,6 +647,9 @@ public final class HashdirClient implements AutoCloseable {
                     sendOutbound(socket);
                     if (poller.pollin(socketIndex)) {
                         receive(socket);
+                    }
+                    if (poller.pollin(monitorIndex)) {
+                        disconnected(monitor);
                     }
                     expire();
                 }
@@ -654,6 +687,7 @@ public final class HashdirClient implements AutoCloseable {
                 if (p.reply.isDone()) {
                     outbound.poll();
                 } else if (socket.send(p.frame, ZMQ.DONTWAIT)) {
+                    p.sent = true;
                     outbound.poll();
                 } else {
                     return; // high-water mark: retry on the next turn
@@ -688,6 +722,30 @@ public final class HashdirClient implements AutoCloseable {
                     Value error = reply.get("error");
                     p.reply.completeExceptionally(new HashdirException(s,
                             error != null && error.isStringValue() ? error.asStringValue().asString() : "(no message)"));
+                }
+            }
+        }
+
+        /**
+         * The connection dropped (the server stopped or crashed): no reply comes for what was sent
+         * on it, so those requests fail now instead of at their timeout. ZeroMQ reconnects by
+         * itself; requests not yet sent, and new ones, go out once it has.
+         */
+        private void disconnected(ZMQ.Socket monitor) {
+            boolean lost = false;
+            for (ZEvent ev; (ev = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null; ) {
+                lost |= ev.getEvent() == ZMonitor.Event.DISCONNECTED;
+            }
+            if (!lost) {
+                return;
+            }
+            for (java.util.Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
+                Pending p = it.next();
+                if (p.sent) {
+                    it.remove();
+                    p.reply.completeExceptionally(new HashdirException("disconnected", "the connection to " + endpoint
+                            + " was lost before the reply to " + p.op + " (id " + p.id
+                            + "): it may or may not have been done; the client reconnects by itself"));
                 }
             }
         }
