@@ -296,6 +296,36 @@ class ServiceFaultTest {
                 .as("refused while draining").isEqualTo("0");
     }
 
+    /**
+     * ASYNC through the whole service: /stats and /config report the mode, writes and reads
+     * are answered, and what was acknowledged is there after a stop and a start in SYNC mode. (That
+     * ASYNC answers before the force and forces within its interval is PipelineTest's.)
+     */
+    @Test
+    void shouldServeInAsyncModeAndReportIt() throws Exception {
+        start(Map.of("durability", "async")).recover();
+        assertThat(get("/stats").body()).contains("\"durability\": \"async\"");
+        assertThat(get("/config").body()).contains("\"durability\": \"async\"");
+        Wire w = wire();
+        for (int i = 0; i < 200; i++) {
+            w.send(Wire.m("id", i, "op", "put", "key", key(i % 20), "value", i));
+        }
+        for (int i = 0; i < 200; i++) {
+            assertThat(status(w.recv())).isEqualTo("ok");
+        }
+        assertThat(w.call(Wire.m("id", 300, "op", "count", "key", key(3))).get("count").toString()).isEqualTo("10");
+        server.close();
+        wires.forEach(Wire::close);
+        wires.clear();
+
+        start(Map.of("durability", "sync")).recover();
+        assertThat(get("/stats").body()).contains("\"durability\": \"sync\"");
+        w = wire();
+        for (int k = 0; k < 20; k++) {
+            assertThat(w.call(Wire.m("id", k, "op", "count", "key", key(k))).get("count").toString()).isEqualTo("10");
+        }
+    }
+
     @Test
     void shouldReleaseRecoveryBuffersOnEveryStartStopCycle() throws Exception {
         for (int cycle = 0; cycle < 3; cycle++) {
