@@ -180,9 +180,16 @@ public final class HashdirServer implements AutoCloseable {
             if (p != null) {
                 if (serving && p.readOnlyReason() == null) {
                     try {
+                        // what was in flight when draining began is acknowledged first, so that the
+                        // final checkpoint covers it too and the next start replays nothing
+                        p.sync().get(30, TimeUnit.SECONDS);
                         checkpoint(Duration.ofSeconds(30));
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | java.util.concurrent.ExecutionException
+                             | java.util.concurrent.TimeoutException e) {
                         LOG.warn("final checkpoint failed; recovery replays the WAL instead: {}", e.toString());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        LOG.warn("final checkpoint interrupted; recovery replays the WAL instead");
                     }
                 }
                 p.close(); // answers what is in flight, syncs and closes the WAL and the store

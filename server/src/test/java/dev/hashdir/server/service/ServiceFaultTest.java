@@ -290,6 +290,8 @@ class ServiceFaultTest {
         wires.clear();
 
         start(Map.of()).recover();
+        assertThat(server.durable().recordsReplayed())
+                .as("the final checkpoint covered everything, the request in flight included").isZero();
         w = wire();
         assertThat(w.call(Wire.m("id", 3, "op", "get", "key", key(1))).get("values").toString()).isEqualTo("[1]");
         assertThat(w.call(Wire.m("id", 4, "op", "count", "key", key(2))).get("count").toString())
