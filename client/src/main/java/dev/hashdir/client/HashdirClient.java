@@ -649,7 +649,7 @@ public final class HashdirClient implements AutoCloseable {
                         receive(socket);
                     }
                     if (poller.pollin(monitorIndex)) {
-                        disconnected(monitor);
+                        disconnected(monitor, socket);
                     }
                     expire();
                 }
@@ -731,7 +731,7 @@ public final class HashdirClient implements AutoCloseable {
          * on it, so those requests fail now instead of at their timeout. ZeroMQ reconnects by
          * itself; requests not yet sent, and new ones, go out once it has.
          */
-        private void disconnected(ZMQ.Socket monitor) {
+        private void disconnected(ZMQ.Socket monitor, ZMQ.Socket socket) {
             boolean lost = false;
             for (ZEvent ev; (ev = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null; ) {
                 lost |= ev.getEvent() == ZMonitor.Event.DISCONNECTED;
@@ -739,6 +739,7 @@ public final class HashdirClient implements AutoCloseable {
             if (!lost) {
                 return;
             }
+            receive(socket); // replies that came in before the connection dropped still count
             for (java.util.Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
                 Pending p = it.next();
                 if (p.sent) {
