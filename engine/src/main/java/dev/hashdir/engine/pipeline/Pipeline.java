@@ -299,6 +299,20 @@ public final class Pipeline implements AutoCloseable {
         return submit(Op.COUNT, key, 0, null, false, 0, 1);
     }
 
+    /**
+     * A page of keys, ascending (unsigned byte-wise), strictly after {@code cursor} (null: from the
+     * first key), at most {@code limit} (capped at {@link RequestEvent#SCAN_PAGE}): {@link Reply#keys()};
+     * {@link Reply#flag()} says whether more may follow (pass the last key back as the cursor).
+     * Like every read it is answered once what it saw is acknowledged.
+     */
+    public CompletableFuture<Reply> scan(byte[] cursor, int limit) {
+        if (cursor != null && cursor.length != hd.keyBytes()) {
+            return CompletableFuture.completedFuture(Reply.refused(Op.SCAN, Status.BAD_REQUEST,
+                    "cursor must be a key of " + hd.keyBytes() + " bytes: length=" + cursor.length));
+        }
+        return submit(Op.SCAN, cursor, 0, null, false, 0, limit);
+    }
+
     /** Completes once everything published before it is forced to disk, in any durability mode. */
     public CompletableFuture<Reply> sync() {
         return submit(Op.SYNC, null, 0, null, false, 0, 1);

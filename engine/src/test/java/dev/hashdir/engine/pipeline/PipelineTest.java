@@ -296,6 +296,38 @@ class PipelineTest {
         assertThat(pipeline.stats().lastBatch()).isLessThanOrEqualTo(4);
     }
 
+    /** The embedded future API scans too: pages of keys, every key once, ascending, after a cursor. */
+    @Test
+    void shouldScanEveryKeyByPagesThroughTheFutureApi() throws Exception {
+        start(Durability.SYNC);
+        TreeSet<String> expected = new TreeSet<>();
+        List<CompletableFuture<Reply>> puts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            puts.add(pipeline.put(key(i), i));
+            expected.add(java.util.HexFormat.of().formatHex(key(i)));
+        }
+        puts.forEach(f -> assertThat(done(f).ok()).isTrue());
+        List<String> seen = new ArrayList<>();
+        byte[] cursor = null;
+        int pages = 0;
+        while (true) {
+            Reply r = done(pipeline.scan(cursor, 100));
+            assertThat(r.status()).isEqualTo(Status.OK);
+            assertThat(r.keys().length).isLessThanOrEqualTo(100);
+            for (byte[] k : r.keys()) {
+                seen.add(java.util.HexFormat.of().formatHex(k));
+            }
+            pages++;
+            if (!r.flag()) {
+                break;
+            }
+            cursor = r.keys()[r.keys().length - 1];
+        }
+        assertThat(pages).isGreaterThanOrEqualTo(3);
+        assertThat(seen).as("every key once, ascending").containsExactlyElementsOf(expected);
+        assertThat(done(pipeline.scan(new byte[3], 10)).status()).isEqualTo(Status.BAD_REQUEST);
+    }
+
     @Test
     void shouldRefuseWhenTheRingIsFullAndLoseNothing() throws Exception {
         start(Durability.SYNC, PipelineConfig.defaults().withRingSize(8), EngineHook.NONE);
