@@ -137,6 +137,37 @@ class ServiceFaultTest {
         assertThat(r.get("values").toString()).as("the put refused while recovering changed nothing").isEqualTo("[11]");
     }
 
+    /**
+     * No dirty reads through the sockets: while the commit of a put is held, another client's get,
+     * contains and count of that key get no answer (they saw the write, which is not durable yet);
+     * once the force goes through, the put and the reads are answered, the reads with the value.
+     */
+    @Test
+    void shouldNotAnswerAReadOfAWriteBeforeItIsDurable() throws Exception {
+        start(Map.of()).recover();
+        Wire writer = wire();
+        Wire reader = wire();
+        wal.holdForces();
+        writer.send(Wire.m("id", 1, "op", "put", "key", key(1), "value", 42));
+        wal.awaitForceHeld();
+        reader.send(Wire.m("id", 2, "op", "get", "key", key(1)));
+        reader.send(Wire.m("id", 3, "op", "contains", "key", key(1), "value", 42));
+        reader.send(Wire.m("id", 4, "op", "count", "key", key(1)));
+        reader.socket.setReceiveTimeOut(300);
+        assertThat(reader.socket.recv()).as("a read answered before the write it saw was durable").isNull();
+        assertThat(status(reader.call(Wire.m("id", 5, "op", "ping")))).as("the connection works").isEqualTo("ok");
+        reader.socket.setReceiveTimeOut(10_000);
+        wal.releaseForces();
+        assertThat(status(writer.recv())).isEqualTo("ok");
+        Map<Long, String> answers = new HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            Map<String, Value> r = reader.recv();
+            Value v = r.containsKey("values") ? r.get("values") : r.containsKey("found") ? r.get("found") : r.get("count");
+            answers.put(id(r), v.toString());
+        }
+        assertThat(answers).containsExactlyInAnyOrderEntriesOf(Map.of(2L, "[42]", 3L, "true", 4L, "1"));
+    }
+
     @Test
     void shouldAnswerBusyOverThePerClientBoundAndChangeNothing() throws Exception {
         start(Map.of("max-in-flight-per-client", "4")).recover();
