@@ -296,6 +296,26 @@ class PipelineTest {
         assertThat(pipeline.stats().lastBatch()).isLessThanOrEqualTo(4);
     }
 
+    /** README's embedded example: a DurableHashDir's parts in a pipeline; what it acknowledged is there on reopen. */
+    @Test
+    void shouldRunOverADurableHashDirAsTheReadmeShows() throws Exception {
+        Path dir = tmp.resolve("embedded");
+        dev.hashdir.engine.DurableHashDir.create(dir, StoreOptions.defaults(), HashDirConfig.defaults(),
+                WalOptions.of(KEY_BYTES, Durability.SYNC)).close();
+        dev.hashdir.engine.DurableHashDir d = dev.hashdir.engine.DurableHashDir.open(dir, HashDirConfig.defaults(),
+                WalOptions.of(KEY_BYTES, Durability.SYNC));
+        try (Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults(), EngineHook.NONE)) {
+            assertThat(p.put(key(1), 7).join().number()).isEqualTo(1);
+            assertThat(p.putAll(key(2), new long[]{1, 2, 3}).join().number()).isEqualTo(3);
+            assertThat(p.get(key(1), 10).join().values()).containsExactly(7);
+        }
+        try (dev.hashdir.engine.DurableHashDir again = dev.hashdir.engine.DurableHashDir.open(dir,
+                HashDirConfig.defaults(), WalOptions.of(KEY_BYTES, Durability.SYNC))) {
+            assertThat(again.count(java.lang.foreign.MemorySegment.ofArray(key(2)))).isEqualTo(3);
+            assertThat(again.contains(java.lang.foreign.MemorySegment.ofArray(key(1)), 7)).isTrue();
+        }
+    }
+
     /** The embedded future API scans too: pages of keys, every key once, ascending, after a cursor. */
     @Test
     void shouldScanEveryKeyByPagesThroughTheFutureApi() throws Exception {
