@@ -257,6 +257,12 @@ class ServiceFaultTest {
         assertThat(error(r)).contains("disk full");
         r = w.call(Wire.m("id", 3, "op", "put", "key", key(3), "value", 3));
         assertThat(status(r)).isEqualTo("read_only");
+        List<Long> many = new ArrayList<>();
+        for (long v = 0; v < 2500; v++) {
+            many.add(v);
+        }
+        r = w.call(Wire.m("id", 7, "op", "put", "key", key(5), "values", many)); // split into 3 events
+        assertThat(status(r)).as("a split put while read-only").isEqualTo("read_only");
         assertThat(w.call(Wire.m("id", 4, "op", "get", "key", key(1))).get("values").toString())
                 .as("reads of durable state go on").isEqualTo("[1]");
         assertThat(status(w.call(Wire.m("id", 5, "op", "contains", "key", key(2), "value", 2))))
@@ -282,6 +288,34 @@ class ServiceFaultTest {
         assertThat(w.call(Wire.m("id", id++, "op", "contains", "key", key(2), "value", 2)).get("found").toString())
                 .isEqualTo("true");
         assertThat(get("/stats").body()).contains("\"read_only\": 0").doesNotContain("read_only_reason");
+        assertThat(w.call(Wire.m("id", id++, "op", "count", "key", key(5))).get("count").toString())
+                .as("the split put refused up front changed nothing").isEqualTo("0");
+    }
+
+    /**
+     * docs/protocol.md §5-6: a split put whose one group commit fails is answered read_only
+     * "not durable" (not acknowledged) and, its records kept and retried, persists whole once the
+     * WAL can be written again.
+     */
+    @Test
+    void shouldKeepASplitPutWhoseCommitFailedWholeOnceTheRetrySucceeds() throws Exception {
+        start(Map.of()).recover();
+        Wire w = wire();
+        List<Long> many = new ArrayList<>();
+        for (long v = 0; v < 2500; v++) {
+            many.add(v);
+        }
+        wal.failForces(true);
+        Map<String, Value> r = w.call(Wire.m("id", 1, "op", "put", "key", key(6), "values", many));
+        assertThat(status(r)).isEqualTo("read_only");
+        assertThat(error(r)).startsWith("not durable:");
+        wal.failForces(false);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (server.stats().get("read_only").intValue() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(w.call(Wire.m("id", 2, "op", "count", "key", key(6))).get("count").toString())
+                .as("all three parts, written by the one commit that was retried").isEqualTo("2500");
     }
 
     @Test
