@@ -169,9 +169,9 @@ public final class HashdirServer implements AutoCloseable {
             return;
         }
         boolean serving = state == State.SERVING;
+        data.drain(); // first refuse new requests, then tell /ready: whoever sees draining is refused
         state = State.DRAINING;
         LOG.info("draining: no new requests, answering {} in flight", data.inFlight());
-        data.drain();
         try {
             if (ticker != null) {
                 ticker.interrupt();
