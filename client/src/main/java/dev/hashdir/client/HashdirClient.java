@@ -8,7 +8,9 @@ import org.msgpack.value.IntegerValue;
 import org.msgpack.value.Value;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
+import org.zeromq.ZEvent;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMonitor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +39,12 @@ import java.util.function.Function;
  * carrying the status and the server's message; no reply within the timeout completes it with a
  * {@link HashdirTimeoutException}. Thread-safe; {@link #sync()} gives blocking versions of the calls.
  *
+ * <p>Reconnecting: ZeroMQ reconnects by itself (every 100 ms, backing off to 2 s) when the server
+ * goes away and comes back on the same endpoint. Requests sent on a connection that drops fail at
+ * once with status {@code disconnected} (they may or may not have been done: writes are idempotent,
+ * repeat them); requests made while no server is there wait for the next connection up to their
+ * timeout.
+ *
  * <p>Keys are {@code byte[]} of the store's key length. Values are unsigned 64-bit integers held in
  * a {@code long}: {@code -1L} is 2^64-1 (see {@link Long#toUnsignedString(long)}).
  */
@@ -53,6 +61,34 @@ public final class HashdirClient implements AutoCloseable {
 
     /** One page of a key's values: {@code values} ascending unsigned, {@code count} in all, {@code more} after the page. */
     public record GetResult(long[] values, long count, boolean more) {
+    }
+
+    /**
+     * One page of keys, ascending (unsigned byte-wise); {@code cursor} continues the scan, null when
+     * it is complete.
+     */
+    public record ScanResult(List<byte[]> keys, byte[] cursor) {
+    }
+
+    /**
+     * The result of one op of a {@link Batch}: {@code status} ({@code ok} or why not), {@code error}
+     * (null when ok) and {@code result}, what the same call alone completes with (null when not
+     * ok): {@code Long} for put (added), count and delete (removed); {@code Boolean} for contains
+     * and remove; {@link GetResult}; {@link ScanResult}; a stats {@code Map}; null for ping.
+     */
+    public record OpResult(String op, String status, String error, Object result) {
+
+        public boolean ok() {
+            return status.equals("ok");
+        }
+
+        /** The result, or throws the op's failure as a {@link HashdirException}. */
+        public Object orThrow() {
+            if (!ok()) {
+                throw new HashdirException(status, error);
+            }
+            return result;
+        }
     }
 
     private final String endpoint;
@@ -113,6 +149,118 @@ public final class HashdirClient implements AutoCloseable {
         return call("ping", Map.of(), r -> null);
     }
 
+    /**
+     * A page of keys after {@code cursor} (null: from the first key), at most {@code limit} (null:
+     * 1,000). Pass the result's cursor back to continue; it is null when the scan is complete.
+     */
+    public CompletableFuture<ScanResult> scan(byte[] cursor, Integer limit) {
+        return call("scan", scanFields(cursor, limit), HashdirClient::scanResult);
+    }
+
+    /** A new batch: add ops, then {@link Batch#send()} them as one request. */
+    public Batch batch() {
+        return new Batch();
+    }
+
+    /**
+     * Ops sent as one {@code batch} request (docs/protocol.md): they run in order with no other
+     * request's op in between, their writes go to the WAL in one group commit, and the reply lists
+     * one {@link OpResult} per op. A batch is isolated, not atomic: an op can fail alone. Not
+     * thread-safe; one batch per thread.
+     */
+    public final class Batch {
+        private final List<Map<String, Object>> ops = new java.util.ArrayList<>();
+        private final List<Function<Map<String, Value>, Object>> parsers = new java.util.ArrayList<>();
+
+        private Batch() {
+        }
+
+        private Batch add(String op, Map<String, Object> fields, Function<Map<String, Value>, Object> parser) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("op", op);
+            m.putAll(fields);
+            ops.add(m);
+            parsers.add(parser);
+            return this;
+        }
+
+        public Batch ping() {
+            return add("ping", Map.of(), r -> null);
+        }
+
+        public Batch put(byte[] key, long... values) {
+            return add("put", fields("key", key, "values", values), r -> u64(r.get("added")));
+        }
+
+        public Batch get(byte[] key) {
+            return get(key, null, null);
+        }
+
+        public Batch get(byte[] key, Long after, Integer limit) {
+            return add("get", getFields(key, after, limit), HashdirClient::getResult);
+        }
+
+        public Batch contains(byte[] key, long value) {
+            return add("contains", fields("key", key, "value", value), r -> r.get("found").asBooleanValue().getBoolean());
+        }
+
+        public Batch count(byte[] key) {
+            return add("count", fields("key", key), r -> u64(r.get("count")));
+        }
+
+        public Batch remove(byte[] key, long value) {
+            return add("remove", fields("key", key, "value", value), r -> r.get("removed").asBooleanValue().getBoolean());
+        }
+
+        public Batch delete(byte[] key) {
+            return add("delete", fields("key", key), r -> u64(r.get("removed")));
+        }
+
+        public Batch scan(byte[] cursor, Integer limit) {
+            return add("scan", scanFields(cursor, limit), HashdirClient::scanResult);
+        }
+
+        public Batch stats() {
+            return add("stats", Map.of(), HashdirClient::statsResult);
+        }
+
+        /** Ops added so far. */
+        public int size() {
+            return ops.size();
+        }
+
+        /**
+         * Sends the ops as one request. Completes with one result per op, in order; fails as a single
+         * call does when the whole batch is refused (bad_request naming the op, too_large, busy, ...).
+         */
+        public CompletableFuture<List<OpResult>> send() {
+            List<Map<String, Object>> sent = List.copyOf(ops);
+            List<Function<Map<String, Value>, Object>> parse = List.copyOf(parsers);
+            return call("batch", fields("ops", sent), r -> {
+                List<Value> results = r.get("results").asArrayValue().list();
+                if (results.size() != sent.size()) {
+                    throw new HashdirException("internal", "batch of " + sent.size() + " ops got " + results.size()
+                            + " results");
+                }
+                List<OpResult> out = new java.util.ArrayList<>(results.size());
+                for (int i = 0; i < results.size(); i++) {
+                    Map<String, Value> m = stringKeys(results.get(i));
+                    String op = (String) sent.get(i).get("op");
+                    Value status = m.get("status");
+                    String st = status != null && status.isStringValue() ? status.asStringValue().asString() : "internal";
+                    if (st.equals("ok")) {
+                        out.add(new OpResult(op, st, null, parse.get(i).apply(m)));
+                    } else {
+                        Value error = m.get("error");
+                        out.add(new OpResult(op, st, error != null && error.isStringValue()
+                                ? error.asStringValue().asString() : "(no message)", null));
+                    }
+                }
+                return out;
+            });
+        }
+    }
+
     /** Adds the values to the set of {@code key}; completes with how many were not there before. */
     public CompletableFuture<Long> put(byte[] key, long... values) {
         return call("put", fields("key", key, "values", values), r -> u64(r.get("added")));
@@ -125,6 +273,10 @@ public final class HashdirClient implements AutoCloseable {
 
     /** Values of {@code key} strictly after {@code after} (unsigned; null: from the first), at most {@code limit} (null: 1,000). */
     public CompletableFuture<GetResult> get(byte[] key, Long after, Integer limit) {
+        return call("get", getFields(key, after, limit), HashdirClient::getResult);
+    }
+
+    private static Map<String, Object> getFields(byte[] key, Long after, Integer limit) {
         Map<String, Object> f = fields("key", key);
         if (after != null) {
             f.put("after", after);
@@ -132,14 +284,48 @@ public final class HashdirClient implements AutoCloseable {
         if (limit != null) {
             f.put("limit", (long) limit);
         }
-        return call("get", f, r -> {
-            List<Value> vs = r.get("values").asArrayValue().list();
-            long[] values = new long[vs.size()];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = u64(vs.get(i));
-            }
-            return new GetResult(values, u64(r.get("count")), r.get("more").asBooleanValue().getBoolean());
-        });
+        return f;
+    }
+
+    private static GetResult getResult(Map<String, Value> r) {
+        List<Value> vs = r.get("values").asArrayValue().list();
+        long[] values = new long[vs.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = u64(vs.get(i));
+        }
+        return new GetResult(values, u64(r.get("count")), r.get("more").asBooleanValue().getBoolean());
+    }
+
+    private static Map<String, Object> scanFields(byte[] cursor, Integer limit) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        if (cursor != null) {
+            f.put("cursor", cursor);
+        }
+        if (limit != null) {
+            f.put("limit", (long) limit);
+        }
+        return f;
+    }
+
+    private static ScanResult scanResult(Map<String, Value> r) {
+        List<Value> ks = r.get("keys").asArrayValue().list();
+        List<byte[]> keys = new java.util.ArrayList<>(ks.size());
+        for (Value k : ks) {
+            keys.add(k.asBinaryValue().asByteArray());
+        }
+        Value c = r.get("cursor");
+        return new ScanResult(keys, c == null || c.isNilValue() ? null : c.asBinaryValue().asByteArray());
+    }
+
+    private static Map<String, Object> statsResult(Map<String, Value> r) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<Value, Value> e : r.get("stats").asMapValue().map().entrySet()) {
+            Value v = e.getValue();
+            Object o = v.isIntegerValue() ? (Object) u64(v)
+                    : v.isFloatValue() ? (Object) v.asFloatValue().toDouble() : v.toString();
+            out.put(e.getKey().toString(), o);
+        }
+        return out;
     }
 
     public CompletableFuture<Boolean> contains(byte[] key, long value) {
@@ -162,16 +348,7 @@ public final class HashdirClient implements AutoCloseable {
 
     /** Server and engine counters: {@code Long} for integers, {@code Double} for ratios. */
     public CompletableFuture<Map<String, Object>> stats() {
-        return call("stats", Map.of(), r -> {
-            Map<String, Object> out = new LinkedHashMap<>();
-            for (Map.Entry<Value, Value> e : r.get("stats").asMapValue().map().entrySet()) {
-                Value v = e.getValue();
-                Object o = v.isIntegerValue() ? (Object) u64(v)
-                        : v.isFloatValue() ? (Object) v.asFloatValue().toDouble() : v.toString();
-                out.put(e.getKey().toString(), o);
-            }
-            return out;
-        });
+        return call("stats", Map.of(), HashdirClient::statsResult);
     }
 
     /** Blocking versions of the calls: they throw {@link HashdirException} (and its timeout subclass). */
@@ -229,6 +406,27 @@ public final class HashdirClient implements AutoCloseable {
 
         public Map<String, Object> stats() {
             return join(HashdirClient.this.stats());
+        }
+
+        public ScanResult scan(byte[] cursor, Integer limit) {
+            return join(HashdirClient.this.scan(cursor, limit));
+        }
+
+        /** Every key of the store, following the scan's pages (a scan is not a snapshot, see docs/protocol.md). */
+        public List<byte[]> keys() {
+            List<byte[]> out = new java.util.ArrayList<>();
+            byte[] cursor = null;
+            do {
+                ScanResult r = scan(cursor, 10_000);
+                out.addAll(r.keys());
+                cursor = r.cursor();
+            } while (cursor != null);
+            return out;
+        }
+
+        /** Sends {@code batch} and waits for its results. */
+        public List<OpResult> batch(Batch batch) {
+            return join(batch.send());
         }
     }
 
@@ -293,22 +491,50 @@ public final class HashdirClient implements AutoCloseable {
             p.packString("op").packString(op);
             for (Map.Entry<String, Object> e : fields.entrySet()) {
                 p.packString(e.getKey());
-                switch (e.getValue()) {
-                    case byte[] b -> p.packBinaryHeader(b.length).writePayload(b);
-                    case long[] vs -> {
-                        p.packArrayHeader(vs.length);
-                        for (long v : vs) {
-                            packU64(p, v);
-                        }
-                    }
-                    case Long v -> packU64(p, v);
-                    default -> throw new IllegalArgumentException("cannot pack " + e.getValue());
-                }
+                pack(p, e.getValue());
             }
             return p.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static void pack(MessagePacker p, Object value) throws IOException {
+        switch (value) {
+            case byte[] b -> p.packBinaryHeader(b.length).writePayload(b);
+            case long[] vs -> {
+                p.packArrayHeader(vs.length);
+                for (long v : vs) {
+                    packU64(p, v);
+                }
+            }
+            case Long v -> packU64(p, v);
+            case String str -> p.packString(str);
+            case Map<?, ?> m -> {
+                p.packMapHeader(m.size());
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    p.packString((String) e.getKey());
+                    pack(p, e.getValue());
+                }
+            }
+            case List<?> l -> {
+                p.packArrayHeader(l.size());
+                for (Object o : l) {
+                    pack(p, o);
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot pack " + value);
+        }
+    }
+
+    private static Map<String, Value> stringKeys(Value map) {
+        Map<String, Value> m = new HashMap<>();
+        for (Map.Entry<Value, Value> e : map.asMapValue().map().entrySet()) {
+            if (e.getKey().isStringValue()) {
+                m.put(e.getKey().asStringValue().asString(), e.getValue());
+            }
+        }
+        return m;
     }
 
     /**
@@ -336,13 +562,7 @@ public final class HashdirClient implements AutoCloseable {
 
     static Map<String, Value> decode(byte[] frame) throws IOException {
         try (MessageUnpacker u = MessagePack.newDefaultUnpacker(frame)) {
-            Map<String, Value> m = new HashMap<>();
-            for (Map.Entry<Value, Value> e : u.unpackValue().asMapValue().map().entrySet()) {
-                if (e.getKey().isStringValue()) {
-                    m.put(e.getKey().asStringValue().asString(), e.getValue());
-                }
-            }
-            return m;
+            return stringKeys(u.unpackValue());
         }
     }
 
@@ -356,8 +576,25 @@ public final class HashdirClient implements AutoCloseable {
         }
     }
 
-    private record Pending(long id, String op, byte[] frame, long deadline, CompletableFuture<Map<String, Value>> reply) {
+    private static final class Pending {
+        final long id;
+        final String op;
+        final byte[] frame;
+        final long deadline;
+        final CompletableFuture<Map<String, Value>> reply;
+        /** Handed to the socket (I/O thread only). */
+        boolean sent;
+
+        Pending(long id, String op, byte[] frame, long deadline, CompletableFuture<Map<String, Value>> reply) {
+            this.id = id;
+            this.op = op;
+            this.frame = frame;
+            this.deadline = deadline;
+            this.reply = reply;
+        }
     }
+
+    private static final AtomicLong MONITORS = new AtomicLong();
 
     // ---- the I/O thread ----------------------------------------------------------------------------
 
@@ -383,10 +620,15 @@ public final class HashdirClient implements AutoCloseable {
                 socket.setLinger(0);
                 socket.setSndHWM(100_000);
                 socket.setRcvHWM(100_000);
+                String monitorEndpoint = "inproc://hashdir-client-monitor-" + MONITORS.incrementAndGet();
+                socket.monitor(monitorEndpoint, ZMQ.EVENT_DISCONNECTED);
+                ZMQ.Socket monitor = ctx.createSocket(SocketType.PAIR);
+                monitor.connect(monitorEndpoint);
                 socket.connect(endpoint);
-                ZMQ.Poller poller = ctx.createPoller(2);
+                ZMQ.Poller poller = ctx.createPoller(3);
                 int socketIndex = poller.register(socket, ZMQ.Poller.POLLIN);
                 int wakeIndex = poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
+                int monitorIndex = poller.register(monitor, ZMQ.Poller.POLLIN);
                 started.complete(null);
                 while (!closed) {
                     long wait = IDLE_POLL_MS;
@@ -405,6 +647,9 @@ public final class HashdirClient implements AutoCloseable {
                     sendOutbound(socket);
                     if (poller.pollin(socketIndex)) {
                         receive(socket);
+                    }
+                    if (poller.pollin(monitorIndex)) {
+                        disconnected(monitor, socket);
                     }
                     expire();
                 }
@@ -442,6 +687,7 @@ public final class HashdirClient implements AutoCloseable {
                 if (p.reply.isDone()) {
                     outbound.poll();
                 } else if (socket.send(p.frame, ZMQ.DONTWAIT)) {
+                    p.sent = true;
                     outbound.poll();
                 } else {
                     return; // high-water mark: retry on the next turn
@@ -476,6 +722,31 @@ public final class HashdirClient implements AutoCloseable {
                     Value error = reply.get("error");
                     p.reply.completeExceptionally(new HashdirException(s,
                             error != null && error.isStringValue() ? error.asStringValue().asString() : "(no message)"));
+                }
+            }
+        }
+
+        /**
+         * The connection dropped (the server stopped or crashed): no reply comes for what was sent
+         * on it, so those requests fail now instead of at their timeout. ZeroMQ reconnects by
+         * itself; requests not yet sent, and new ones, go out once it has.
+         */
+        private void disconnected(ZMQ.Socket monitor, ZMQ.Socket socket) {
+            boolean lost = false;
+            for (ZEvent ev; (ev = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null; ) {
+                lost |= ev.getEvent() == ZMonitor.Event.DISCONNECTED;
+            }
+            if (!lost) {
+                return;
+            }
+            receive(socket); // replies that came in before the connection dropped still count
+            for (java.util.Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
+                Pending p = it.next();
+                if (p.sent) {
+                    it.remove();
+                    p.reply.completeExceptionally(new HashdirException("disconnected", "the connection to " + endpoint
+                            + " was lost before the reply to " + p.op + " (id " + p.id
+                            + "): it may or may not have been done; the client reconnects by itself"));
                 }
             }
         }

@@ -3,7 +3,8 @@ package dev.hashdir.client;
 /**
  * A request that did not succeed: the server answered with a status other than {@code ok}
  * ({@link #status()} is that status, {@link #error()} the server's message), or the client gave up
- * (see {@link HashdirTimeoutException}; status {@code closed} when the client was closed first).
+ * (see {@link HashdirTimeoutException}; status {@code closed} when the client was closed first,
+ * {@code disconnected} when the connection dropped after the request was sent).
  */
 public class HashdirException extends RuntimeException {
 
@@ -18,7 +19,10 @@ public class HashdirException extends RuntimeException {
         this.error = error;
     }
 
-    /** The reply's status ({@code bad_request}, {@code busy}, ...), or {@code timeout} / {@code closed} from the client. */
+    /**
+     * The reply's status ({@code bad_request}, {@code busy}, ...), or from the client: {@code timeout},
+     * {@code closed}, {@code disconnected} (the connection dropped after the request was sent).
+     */
     public String status() {
         return status;
     }

@@ -81,6 +81,10 @@ public final class DurableHashDir implements AutoCloseable {
             long walBytes = walBytes(walDir);
             long fromLsn = hd.durableMeta().checkpointLsn() + 1;
             WalWriter wal = WalWriter.open(walDir, walOptions, fromLsn, applier);
+            // replay is over: release its buffers now, on the thread that made them (the applier's
+            // counters stay readable); a DurableHashDir whose parts a pipeline takes over is never
+            // closed itself, so this is the only place that reliably frees them
+            applier.close();
             DurableHashDir d = new DurableHashDir(hd, wal, applier, walBytes);
             d.checkpointLsn = fromLsn - 1;
             return d;
@@ -253,6 +257,11 @@ public final class DurableHashDir implements AutoCloseable {
         return phase;
     }
 
+    /** True once recovery's buffers are released (at the end of {@link #open}; tests check it). */
+    public boolean recoveryReleased() {
+        return applier.closed();
+    }
+
     /** Records replayed by recovery. */
     public long recordsReplayed() {
         return applier.records();
@@ -295,8 +304,6 @@ public final class DurableHashDir implements AutoCloseable {
         } catch (RuntimeException | IOException e) {
             closeQuietly(e);
             throw e;
-        } finally {
-            applier.close();
         }
         closeQuietly(null);
     }
@@ -304,7 +311,6 @@ public final class DurableHashDir implements AutoCloseable {
     /** Tests: stops as a crash would, without committing or checkpointing (the WAL keeps what it forced). */
     void crash() throws IOException {
         phase = Phase.CLOSED;
-        applier.close();
         closeQuietly(null);
     }
 

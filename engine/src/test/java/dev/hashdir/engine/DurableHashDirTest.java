@@ -127,6 +127,7 @@ class DurableHashDirTest {
         try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal)) {
             long nanos = System.nanoTime() - start;
             assertThat(d.recordsReplayed()).isGreaterThan(20_000 / 2);
+            assertThat(d.recoveryReleased()).as("replay's buffers are freed once open returns").isTrue();
             System.out.printf("recovery: %d records replayed in %.1f ms%n", d.recordsReplayed(), nanos / 1e6);
             assertThat(state(d.hashDir(), 10_000)).as("seed %d", SEED).isEqualTo(model);
         }

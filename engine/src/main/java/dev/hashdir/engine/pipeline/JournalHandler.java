@@ -18,7 +18,10 @@ import java.util.function.LongSupplier;
  *   <li>otherwise, while the group is younger than the wait, it leaves the commit to a later
  *       batch if more events are already in the ring, or parks briefly for them to arrive; then
  *       it commits;</li>
- *   <li>a group with no new record (reads only) needs no commit.</li>
+ *   <li>a group with no new record (reads only) needs no commit;</li>
+ *   <li>never between two events of one run ({@link Pipeline#tryPublishAll}: a protocol batch, a
+ *       put split into several events): the run's records go to the WAL in one commit, which may
+ *       make the group larger than the controller's maximum by up to the run's length.</li>
  * </ul>
  *
  * <p>A failed commit (e.g. disk full) acknowledges nothing: the writer keeps the records buffered,
@@ -80,6 +83,9 @@ final class JournalHandler implements EventHandler<RequestEvent> {
         if (e.op == Op.SYNC) {
             sync();
             return;
+        }
+        if (e.continued) {
+            return; // a run of events published together (tryPublishAll) is committed together, after its last
         }
         if (groupEvents >= controller.maxBatch() || endOfBatch && !deferred(sequence)) {
             commit(sequence);

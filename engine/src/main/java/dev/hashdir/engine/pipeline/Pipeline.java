@@ -162,7 +162,9 @@ public final class Pipeline implements AutoCloseable {
     /**
      * Claims {@code n} consecutive ring slots, lets {@code filler} fill each (index 0..n-1) and
      * publishes them together: all or nothing, and no other producer's event lands between them
-     * (a protocol batch runs with no other request's op in between).
+     * (a protocol batch runs with no other request's op in between). The journal commits their
+     * records in one group commit: it never commits between two events of the run, so they become
+     * durable together (or, if that commit fails, none of them is acknowledged).
      *
      * @return false when fewer than {@code n} slots are free (busy) or the pipeline is not
      *         accepting requests (not_ready); nothing was published then
@@ -190,6 +192,7 @@ public final class Pipeline implements AutoCloseable {
                     RequestEvent e = ring.get(lo + i);
                     e.clear();
                     filler.fill(e, i, arg);
+                    e.continued = i < n - 1;
                 }
             } catch (RuntimeException | Error ex) {
                 for (long s = lo; s <= hi; s++) {
@@ -294,6 +297,20 @@ public final class Pipeline implements AutoCloseable {
 
     public CompletableFuture<Reply> count(byte[] key) {
         return submit(Op.COUNT, key, 0, null, false, 0, 1);
+    }
+
+    /**
+     * A page of keys, ascending (unsigned byte-wise), strictly after {@code cursor} (null: from the
+     * first key), at most {@code limit} (capped at {@link RequestEvent#SCAN_PAGE}): {@link Reply#keys()};
+     * {@link Reply#flag()} says whether more may follow (pass the last key back as the cursor).
+     * Like every read it is answered once what it saw is acknowledged.
+     */
+    public CompletableFuture<Reply> scan(byte[] cursor, int limit) {
+        if (cursor != null && cursor.length != hd.keyBytes()) {
+            return CompletableFuture.completedFuture(Reply.refused(Op.SCAN, Status.BAD_REQUEST,
+                    "cursor must be a key of " + hd.keyBytes() + " bytes: length=" + cursor.length));
+        }
+        return submit(Op.SCAN, cursor, 0, null, false, 0, limit);
     }
 
     /** Completes once everything published before it is forced to disk, in any durability mode. */

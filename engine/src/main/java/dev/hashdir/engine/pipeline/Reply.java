@@ -9,24 +9,36 @@ import java.util.Arrays;
  * @param status the outcome
  * @param error  why, when the status is not OK
  * @param number PUT / PUT_MANY added, DELETE removed, COUNT held, GET total
- * @param flag   REMOVE removed, CONTAINS found, GET more
+ * @param flag   REMOVE removed, CONTAINS found, GET more, SCAN more (the last key continues it)
  * @param values GET page (empty otherwise)
  * @param lsn    the WAL record's LSN, 0 when none was written
+ * @param keys   SCAN page, ascending (empty otherwise)
  */
-public record Reply(Op op, Status status, String error, long number, boolean flag, long[] values, long lsn) {
+public record Reply(Op op, Status status, String error, long number, boolean flag, long[] values, long lsn,
+                    byte[][] keys) {
 
     private static final long[] NONE = new long[0];
+    private static final byte[][] NO_KEYS = new byte[0][];
 
     /** Copies the answer out of {@code e} (reply thread). */
     static Reply of(RequestEvent e) {
-        boolean get = e.op == Op.GET && e.status == Status.OK;
+        boolean ok = e.status == Status.OK;
+        if (e.op == Op.SCAN && ok) {
+            dev.hashdir.engine.ScanResult s = e.scanResult();
+            byte[][] keys = new byte[s.size()][];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = s.key(i);
+            }
+            return new Reply(e.op, e.status, e.error, keys.length, s.more() && keys.length > 0, NONE, e.lsn, keys);
+        }
+        boolean get = e.op == Op.GET && ok;
         return new Reply(e.op, e.status, e.error, get ? e.values().total() : e.number,
-                get ? e.values().more() : e.flag, get ? e.values().toArray() : NONE, e.lsn);
+                get ? e.values().more() : e.flag, get ? e.values().toArray() : NONE, e.lsn, NO_KEYS);
     }
 
     /** An answer that never reached the ring (busy, not ready). */
     static Reply refused(Op op, Status status, String error) {
-        return new Reply(op, status, error, 0, false, NONE, 0);
+        return new Reply(op, status, error, 0, false, NONE, 0, NO_KEYS);
     }
 
     public boolean ok() {
@@ -36,17 +48,19 @@ public record Reply(Op op, Status status, String error, long number, boolean fla
     @Override
     public String toString() {
         return "Reply[op=" + op + ", status=" + status + (error != null ? ", error=" + error : "") + ", number="
-                + number + ", flag=" + flag + ", values=" + Arrays.toString(values) + ", lsn=" + lsn + "]";
+                + number + ", flag=" + flag + ", values=" + Arrays.toString(values) + ", lsn=" + lsn + ", keys="
+                + keys.length + "]";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Reply r && op == r.op && status == r.status && number == r.number && flag == r.flag
-                && lsn == r.lsn && Arrays.equals(values, r.values) && java.util.Objects.equals(error, r.error);
+                && lsn == r.lsn && Arrays.equals(values, r.values) && java.util.Objects.equals(error, r.error)
+                && Arrays.deepEquals(keys, r.keys);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(op, status, number, flag, lsn, Arrays.hashCode(values));
+        return java.util.Objects.hash(op, status, number, flag, lsn, Arrays.hashCode(values), Arrays.deepHashCode(keys));
     }
 }

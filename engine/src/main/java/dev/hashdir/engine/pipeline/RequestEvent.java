@@ -24,6 +24,7 @@ import java.lang.foreign.ValueLayout;
  *            limit                              {@code limit} (capped at maxGetValues)
  *            sink, token,          producer     where the reply goes, and for whom
  *            attachment
+ *            continued             pipeline     more events of the same run follow (tryPublishAll)
  *   result   status, error         engine,      {@link Status}; error text when not OK
  *                                  journal
  *            number                engine       PUT/PUT_MANY added, DELETE removed, COUNT
@@ -65,6 +66,8 @@ public final class RequestEvent {
     ReplySink sink;
     long token;
     Object attachment;
+    /** Set by {@link Pipeline#tryPublishAll} on every event of a run but the last: the journal commits after the run. */
+    boolean continued;
 
     // result
     Status status;
@@ -106,6 +109,7 @@ public final class RequestEvent {
         sink = null;
         token = 0;
         attachment = null;
+        continued = false;
         status = null;
         error = null;
         number = 0;

@@ -64,9 +64,17 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         return bytes;
     }
 
+    /** Releases the key buffer (idempotent); {@link #records()} and {@link #bytes()} stay readable. */
     @Override
     public void close() {
-        arena.close();
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    /** True once {@link #close} ran. */
+    public boolean closed() {
+        return !arena.scope().isAlive();
     }
 
     private MemorySegment key(WalRecord r) {

@@ -47,4 +47,9 @@ public record WalOptions(int keyBytes, long segmentBytes, Durability durability,
     public WalOptions withSegmentBytes(long bytes) {
         return new WalOptions(keyBytes, bytes, durability, asyncForceInterval);
     }
+
+    /** The same options with another ASYNC force interval. */
+    public WalOptions withAsyncForceInterval(Duration interval) {
+        return new WalOptions(keyBytes, segmentBytes, durability, interval);
+    }
 }

@@ -52,6 +52,15 @@ class PipelineTest {
         return pipeline;
     }
 
+    private WalWriter wal;
+
+    private Pipeline start(WalOptions options, PipelineConfig config) throws IOException {
+        HashDir hd = HashDir.create(tmp.resolve("data"), StoreOptions.defaults(), HashDirConfig.defaults());
+        wal = WalWriter.open(walDir, options, 1, r -> { });
+        pipeline = Pipeline.start(hd, wal, config, EngineHook.NONE);
+        return pipeline;
+    }
+
     private Pipeline start(Durability durability) throws IOException {
         return start(durability, PipelineConfig.defaults().withRingSize(1024), EngineHook.NONE);
     }
@@ -197,6 +206,146 @@ class PipelineTest {
         assertThat(put).isDone();
         assertThat(done(get).values()).containsExactly(42);
         assertThat(done(count).number()).isEqualTo(1);
+    }
+
+    /**
+     * ASYNC acknowledges a write once it is written, before any force: with the force interval and
+     * the retry tick an hour away, and every force held at the gate, a put and a read of it are
+     * answered although no force ran. An explicit sync still forces (and waits for the gate).
+     */
+    @Test
+    void shouldAcknowledgeAsyncWritesOnceWrittenBeforeAnyForce() throws Exception {
+        start(WalOptions.of(KEY_BYTES, Durability.ASYNC).withAsyncForceInterval(Duration.ofHours(1)),
+                PipelineConfig.defaults().withRingSize(64).withRetryInterval(Duration.ofHours(1)));
+        assertThat(pipeline.durability()).isEqualTo(Durability.ASYNC);
+        assertThat(pipeline.stats().durability()).isEqualTo(Durability.ASYNC);
+        int forcesBefore = walDir.forces.get();
+        walDir.close();
+        Reply put = done(pipeline.put(key(1), 42));
+        assertThat(put.status()).isEqualTo(Status.OK);
+        assertThat(put.lsn()).isPositive().isLessThanOrEqualTo(pipeline.ackedLsn());
+        Reply read = done(pipeline.contains(key(1), 42));
+        assertThat(read.flag()).as("a read of an acknowledged ASYNC write").isTrue();
+        assertThat(walDir.forces.get()).as("no force ran for the acknowledged write").isEqualTo(forcesBefore);
+        assertThat(walDir.blocked.availablePermits()).as("no force even reached the gate").isZero();
+        assertThat(walDir.inner.size(wal.currentSegment())).as("but it was written").isPositive();
+
+        CompletableFuture<Reply> sync = pipeline.sync();
+        walDir.awaitBlocked();
+        assertThat(sync).isNotDone();
+        walDir.open();
+        assertThat(done(sync).ok()).isTrue();
+        assertThat(walDir.forces.get()).isGreaterThan(forcesBefore);
+    }
+
+    /**
+     * ASYNC forces what it acknowledged within its interval by itself: after one put and no other
+     * request, the pipeline's timer forces the WAL (the durable LSN reaches the put's) although
+     * nothing else arrives. The bound below is generous (a loaded machine); the time it took is
+     * printed, the interval being 200 ms.
+     */
+    @Test
+    void shouldForceAsyncWritesWithinTheIntervalWithoutFurtherRequests() throws Exception {
+        Duration interval = Duration.ofMillis(200);
+        start(WalOptions.of(KEY_BYTES, Durability.ASYNC).withAsyncForceInterval(interval),
+                PipelineConfig.defaults().withRingSize(64).withRetryInterval(Duration.ofHours(1)));
+        int forcesBefore = walDir.forces.get();
+        long t0 = System.nanoTime();
+        Reply put = done(pipeline.put(key(2), 7));
+        assertThat(put.status()).isEqualTo(Status.OK);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (wal.durableLsn() < put.lsn() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        System.out.printf("async: put acknowledged, forced by the timer %d ms later (interval %d ms)%n", ms,
+                interval.toMillis());
+        assertThat(wal.durableLsn()).as("forced by the interval timer alone").isGreaterThanOrEqualTo(put.lsn());
+        assertThat(walDir.forces.get()).isGreaterThan(forcesBefore);
+        assertThat(pipeline.stats().commits()).as("the put's own commit").isEqualTo(1);
+    }
+
+    /**
+     * A run of events published together (a protocol batch, a split put) is committed together:
+     * with the controller allowing 4 events per commit, 64 puts published by one tryPublishAll
+     * take one force, not 16, and every one is answered ok.
+     */
+    @Test
+    void shouldCommitARunPublishedTogetherInOneGroupCommit() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(256)
+                .withBatch(new BatchController.Bounds(1, 4, 0)), EngineHook.NONE);
+        assertThat(done(pipeline.put(key(0), 0)).ok()).isTrue();
+        int forcesBefore = walDir.forces.get();
+        long commitsBefore = pipeline.stats().commits();
+        int n = 64;
+        ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
+        ReplySink sink = e -> replies.add(Reply.of(e));
+        IndexedFiller<Void> filler = (e, i, unused) -> e.op(Op.PUT).key(key(1 + i % 8)).value(i).replyTo(sink, i, null);
+        assertThat(pipeline.tryPublishAll(n, filler, null)).isTrue();
+        assertThat(done(pipeline.count(key(1))).number()).isEqualTo(n / 8);
+        assertThat(replies).hasSize(n).allMatch(Reply::ok);
+        assertThat(pipeline.stats().commits() - commitsBefore).as("commits for one run of %d events", n)
+                .isEqualTo(1);
+        assertThat(walDir.forces.get() - forcesBefore).isEqualTo(1);
+        // single events still commit at most 4 at a time
+        List<CompletableFuture<Reply>> singles = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            singles.add(pipeline.put(key(20 + i), i));
+        }
+        singles.forEach(f -> assertThat(done(f).ok()).isTrue());
+        assertThat(pipeline.stats().lastBatch()).isLessThanOrEqualTo(4);
+    }
+
+    /** README's embedded example: a DurableHashDir's parts in a pipeline; what it acknowledged is there on reopen. */
+    @Test
+    void shouldRunOverADurableHashDirAsTheReadmeShows() throws Exception {
+        Path dir = tmp.resolve("embedded");
+        dev.hashdir.engine.DurableHashDir.create(dir, StoreOptions.defaults(), HashDirConfig.defaults(),
+                WalOptions.of(KEY_BYTES, Durability.SYNC)).close();
+        dev.hashdir.engine.DurableHashDir d = dev.hashdir.engine.DurableHashDir.open(dir, HashDirConfig.defaults(),
+                WalOptions.of(KEY_BYTES, Durability.SYNC));
+        try (Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults(), EngineHook.NONE)) {
+            assertThat(p.put(key(1), 7).join().number()).isEqualTo(1);
+            assertThat(p.putAll(key(2), new long[]{1, 2, 3}).join().number()).isEqualTo(3);
+            assertThat(p.get(key(1), 10).join().values()).containsExactly(7);
+        }
+        try (dev.hashdir.engine.DurableHashDir again = dev.hashdir.engine.DurableHashDir.open(dir,
+                HashDirConfig.defaults(), WalOptions.of(KEY_BYTES, Durability.SYNC))) {
+            assertThat(again.count(java.lang.foreign.MemorySegment.ofArray(key(2)))).isEqualTo(3);
+            assertThat(again.contains(java.lang.foreign.MemorySegment.ofArray(key(1)), 7)).isTrue();
+        }
+    }
+
+    /** The embedded future API scans too: pages of keys, every key once, ascending, after a cursor. */
+    @Test
+    void shouldScanEveryKeyByPagesThroughTheFutureApi() throws Exception {
+        start(Durability.SYNC);
+        TreeSet<String> expected = new TreeSet<>();
+        List<CompletableFuture<Reply>> puts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            puts.add(pipeline.put(key(i), i));
+            expected.add(java.util.HexFormat.of().formatHex(key(i)));
+        }
+        puts.forEach(f -> assertThat(done(f).ok()).isTrue());
+        List<String> seen = new ArrayList<>();
+        byte[] cursor = null;
+        int pages = 0;
+        while (true) {
+            Reply r = done(pipeline.scan(cursor, 100));
+            assertThat(r.status()).isEqualTo(Status.OK);
+            assertThat(r.keys().length).isLessThanOrEqualTo(100);
+            for (byte[] k : r.keys()) {
+                seen.add(java.util.HexFormat.of().formatHex(k));
+            }
+            pages++;
+            if (!r.flag()) {
+                break;
+            }
+            cursor = r.keys()[r.keys().length - 1];
+        }
+        assertThat(pages).isGreaterThanOrEqualTo(3);
+        assertThat(seen).as("every key once, ascending").containsExactlyElementsOf(expected);
+        assertThat(done(pipeline.scan(new byte[3], 10)).status()).isEqualTo(Status.BAD_REQUEST);
     }
 
     @Test

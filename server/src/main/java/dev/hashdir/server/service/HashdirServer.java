@@ -9,6 +9,8 @@ import dev.hashdir.engine.pipeline.PipelineStats;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreFormat;
 import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.engine.wal.FileWalDirectory;
+import dev.hashdir.engine.wal.WalDirectory;
 import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.server.config.ServerConfig;
 import dev.hashdir.server.http.ControlPlane;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -43,7 +46,14 @@ public final class HashdirServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HashdirServer.class);
     private static final int STEP_PAGES = 64;
 
+    /** Opens a store's WAL directory: its files in production; tests hold or fail its I/O. */
+    @FunctionalInterface
+    interface WalDirectories {
+        WalDirectory open(Path walDir) throws IOException;
+    }
+
     private final ServerConfig config;
+    private final WalDirectories walDirectories;
     private final ServerMetrics metrics = new ServerMetrics();
     private final DataPlane data;
     private final ControlPlane http;
@@ -54,8 +64,9 @@ public final class HashdirServer implements AutoCloseable {
     private volatile DurableHashDir durable;
     private Thread ticker;
 
-    private HashdirServer(ServerConfig config) throws IOException {
+    private HashdirServer(ServerConfig config, WalDirectories walDirectories) throws IOException {
         this.config = config;
+        this.walDirectories = walDirectories;
         this.data = DataPlane.start(config.bind(), config.maxInFlight(), config.maxPerClient(), metrics);
         try {
             this.http = ControlPlane.start(config.httpHost(), config.httpPort(), this);
@@ -67,7 +78,12 @@ public final class HashdirServer implements AutoCloseable {
 
     /** Binds both planes and returns; call {@link #recover} next. */
     public static HashdirServer start(ServerConfig config) throws IOException {
-        return new HashdirServer(config);
+        return new HashdirServer(config, FileWalDirectory::open);
+    }
+
+    /** {@link #start(ServerConfig)} with the WAL directory opened by {@code walDirectories} (tests inject faults). */
+    static HashdirServer start(ServerConfig config, WalDirectories walDirectories) throws IOException {
+        return new HashdirServer(config, walDirectories);
     }
 
     /** Creates the store with defaults when there is none, opens it (recovery) and starts serving. */
@@ -84,7 +100,7 @@ public final class HashdirServer implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             DurableHashDir d = DurableHashDir.open(config.data(), HashDirConfig.defaults(),
-                    WalOptions.of(keyBytes, config.durability()));
+                    WalOptions.of(keyBytes, config.durability()), walDirectories.open(config.data().resolve("wal")));
             durable = d;
             long checkpointLsn = d.hashDir().durableMeta().checkpointLsn();
             LOG.info("recovered {} in {} ms: {} WAL records replayed from LSN {}", config.data(),
@@ -153,9 +169,9 @@ public final class HashdirServer implements AutoCloseable {
             return;
         }
         boolean serving = state == State.SERVING;
+        data.drain(); // first refuse new requests, then tell /ready: whoever sees draining is refused
         state = State.DRAINING;
         LOG.info("draining: no new requests, answering {} in flight", data.inFlight());
-        data.drain();
         try {
             if (ticker != null) {
                 ticker.interrupt();
@@ -164,9 +180,16 @@ public final class HashdirServer implements AutoCloseable {
             if (p != null) {
                 if (serving && p.readOnlyReason() == null) {
                     try {
+                        // what was in flight when draining began is acknowledged first, so that the
+                        // final checkpoint covers it too and the next start replays nothing
+                        p.sync().get(30, TimeUnit.SECONDS);
                         checkpoint(Duration.ofSeconds(30));
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | java.util.concurrent.ExecutionException
+                             | java.util.concurrent.TimeoutException e) {
                         LOG.warn("final checkpoint failed; recovery replays the WAL instead: {}", e.toString());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        LOG.warn("final checkpoint interrupted; recovery replays the WAL instead");
                     }
                 }
                 p.close(); // answers what is in flight, syncs and closes the WAL and the store
@@ -215,6 +238,11 @@ public final class HashdirServer implements AutoCloseable {
             case STARTING, RECOVERING -> durable == null ? 0 : durable.recoveryFraction();
             default -> 1;
         };
+    }
+
+    /** The opened store (its parts run in the pipeline), or null before recovery; tests. */
+    DurableHashDir durable() {
+        return durable;
     }
 
     PipelineStats pipelineStats() {

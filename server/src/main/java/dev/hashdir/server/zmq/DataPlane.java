@@ -47,8 +47,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Requests and ring events: one event per op; a put of more values than an event holds is split
  * into several events (its parts are applied in order; should a later part fail, the earlier ones
- * stay applied); a batch publishes all its events at once, contiguously (no other op between).
- * Ping, stats, a scan with limit 0 and a put of no values need no event.
+ * stay applied and the reply, carrying the failure, acknowledges none); a request's events are
+ * published at once, contiguously (no other op between), and committed by one group commit
+ * (docs/protocol.md, put and batch). Ping, stats, a scan with limit 0 and a put of no values need
+ * no event.
  *
  * <p>Allocation: decode, publish, collect and encode allocate nothing once warm; JeroMQ allocates
  * a message object per frame received and sent; errors and stats build strings and maps.
@@ -234,6 +236,12 @@ public final class DataPlane implements AutoCloseable {
                 LOG.error("data plane failed; it answers no more requests", e);
             }
         } finally {
+            // replies the drained pipeline finished after this loop's last turn still go out
+            try {
+                sendDone();
+            } catch (RuntimeException e) {
+                LOG.warn("could not send the last replies: {}", e.toString());
+            }
             poller.close();
         }
     }

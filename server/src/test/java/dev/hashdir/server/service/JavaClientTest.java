@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The Java client (client module) against a real server on loopback: every call, errors, pipelining, timeout. */
+/** The Java client (client module) against a real server on loopback: every call, scan, batch, errors, pipelining, timeout. */
 class JavaClientTest {
 
     @TempDir
@@ -74,6 +75,60 @@ class JavaClientTest {
         assertThat(c.delete(k)).isEqualTo(5);
         assertThat(c.delete(k)).isZero();
         assertThat(c.get(k).values()).isEmpty();
+    }
+
+    @Test
+    void shouldScanEveryKeyByPages() throws Exception {
+        HashdirClient.Sync c = client.sync();
+        java.util.TreeSet<String> expected = new java.util.TreeSet<>();
+        for (int i = 0; i < 25; i++) {
+            c.put(ServiceSocketTest.key(i), i);
+            expected.add(java.util.HexFormat.of().formatHex(ServiceSocketTest.key(i)));
+        }
+        List<String> paged = new ArrayList<>();
+        byte[] cursor = null;
+        int pages = 0;
+        do {
+            HashdirClient.ScanResult r = client.scan(cursor, 10).get(10, TimeUnit.SECONDS);
+            assertThat(r.keys()).hasSizeLessThanOrEqualTo(10);
+            r.keys().forEach(k -> paged.add(java.util.HexFormat.of().formatHex(k)));
+            cursor = r.cursor();
+            pages++;
+        } while (cursor != null);
+        assertThat(pages).isGreaterThanOrEqualTo(3);
+        assertThat(paged).as("every key once, ascending").containsExactlyElementsOf(expected);
+        assertThat(c.keys()).hasSize(25);
+        assertThat(c.scan(null, 0).keys()).isEmpty();
+    }
+
+    @Test
+    void shouldRunABatchAndReportEachOp() throws Exception {
+        byte[] k = ServiceSocketTest.key(1);
+        byte[] other = ServiceSocketTest.key(2);
+        client.sync().put(other, 5, 6);
+        List<HashdirClient.OpResult> r = client.batch().put(k, 1, 2, -1L).get(k).contains(k, -1L).count(other)
+                .remove(other, 5).delete(other).scan(null, 10).ping().stats().send().get(10, TimeUnit.SECONDS);
+        assertThat(r).extracting(HashdirClient.OpResult::op).containsExactly("put", "get", "contains", "count",
+                "remove", "delete", "scan", "ping", "stats");
+        assertThat(r).allMatch(HashdirClient.OpResult::ok);
+        assertThat(r.get(0).result()).isEqualTo(3L);
+        HashdirClient.GetResult g = (HashdirClient.GetResult) r.get(1).result();
+        assertThat(g.values()).containsExactly(1, 2, -1L);
+        assertThat(r.get(2).result()).isEqualTo(true);
+        assertThat(r.get(3).result()).isEqualTo(2L);
+        assertThat(r.get(4).result()).isEqualTo(true);
+        assertThat(r.get(5).result()).as("delete removed the one value left").isEqualTo(1L);
+        assertThat(((HashdirClient.ScanResult) r.get(6).result()).keys()).hasSize(1);
+        assertThat(r.get(7).result()).isNull();
+        assertThat(((Map<?, ?>) r.get(8).orThrow()).containsKey("keys")).isTrue();
+        assertThat(client.sync().batch(client.batch())).as("an empty batch").isEmpty();
+        // one invalid op refuses the whole batch, naming it, and changes nothing
+        HashdirClient.Batch bad = client.batch().put(ServiceSocketTest.key(3), 1).count(new byte[3]);
+        assertThatThrownBy(() -> client.sync().batch(bad)).isInstanceOfSatisfying(HashdirException.class, e -> {
+            assertThat(e.status()).isEqualTo("bad_request");
+            assertThat(e.error()).startsWith("ops[1].key: expected bin of 32 bytes");
+        });
+        assertThat(client.sync().count(ServiceSocketTest.key(3))).isZero();
     }
 
     @Test

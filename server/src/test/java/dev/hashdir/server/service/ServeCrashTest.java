@@ -1,112 +1,147 @@
 package dev.hashdir.server.service;
 
-import dev.hashdir.server.cli.HashdirCli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.msgpack.value.Value;
 import org.zeromq.SocketType;
 import org.zeromq.ZMQ;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code serve} in a child JVM under pipelined puts, killed with SIGKILL mid-load, restarted on the
- * same directory: every acknowledged put is there. Also: SIGTERM drains and exits 0.
- * Child output goes to a file (not the pipe, see the engine's ChildProcess).
+ * {@code serve} in a child JVM under pipelined puts and reads, killed with SIGKILL mid-load and
+ * restarted on the same directory, several times: after each restart every acknowledged put, and
+ * every value a read returned (no dirty reads: a read never returns what a crash can take away),
+ * from every run so far, is there. Finally SIGTERM drains and exits 0.
  */
 class ServeCrashTest {
 
-    private static final Pattern SERVING = Pattern.compile("hashdir serving .* on (tcp://\\S+), control plane");
+    private static final int KEYS = 5000;
+    private static final int CYCLES = 3;
+    private static final long SEED = 20261121L;
 
     @TempDir
     Path dir;
 
-    record Child(Process process, Path output, String endpoint) {
-    }
-
-    Child serve(Path data, String name) throws Exception {
-        Path out = dir.resolve(name + ".out");
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-Dmsgpack.universal-buffer=true", "-cp",
-                System.getProperty("java.class.path"), HashdirCli.class.getName(), "serve", "--data", data.toString(),
-                "--bind", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Matcher m = SERVING.matcher(Files.readString(out));
-            if (m.find()) {
-                return new Child(p, out, m.group(1));
-            }
-            if (!p.isAlive()) {
-                break;
-            }
-            Thread.sleep(50);
-        }
-        p.destroyForcibly();
-        throw new AssertionError("serve did not start:\n" + Files.readString(out));
-    }
+    /** What must survive: key index to values. */
+    private final Map<Integer, TreeSet<Long>> expected = new TreeMap<>();
+    /** Values returned by reads (each checked after every later restart). */
+    private long readValues;
 
     @Test
-    void shouldKeepEveryAcknowledgedPutAfterKill9() throws Exception {
+    void shouldKeepEveryAcknowledgedPutAndEveryValueReadAfterKill9() throws Exception {
         Path data = dir.resolve("data");
-        Child c = serve(data, "first");
-        List<Long> acked = new ArrayList<>();
+        Random rnd = new Random(SEED);
+        System.out.println("ServeCrashTest seed " + SEED);
+        long next = 0;
+        StringBuilder logs = new StringBuilder();
+        for (int cycle = 0; cycle < CYCLES; cycle++) {
+            ServeChild c = ServeChild.start(dir, data, "run" + cycle, "tcp://127.0.0.1:*");
+            if (cycle > 0) {
+                verify(c, logs, cycle);
+            }
+            int before = count();
+            next = load(c, rnd, next);
+            logs.append("run ").append(cycle).append(":\n").append(c.log());
+            assertThat(count() - before).as("cycle %d acknowledged something before the kill", cycle)
+                    .isGreaterThan(10);
+        }
+        ServeChild last = ServeChild.start(dir, data, "last", "tcp://127.0.0.1:*");
+        verify(last, logs, CYCLES);
+        assertThat(readValues).as("reads returned values to check").isPositive();
+        assertThat(last.stop()).as(last.log()).isZero(); // SIGTERM: drain, final checkpoint, exit 0
+        assertThat(last.log()).contains("stopped");
+    }
+
+    /** Pipelined puts (new values) and gets (of keys written lately) for about 1.5 s, then SIGKILL. */
+    private long load(ServeChild c, Random rnd, long next) throws Exception {
+        Map<Long, Integer> reads = new HashMap<>(); // request id of a get -> key index
         try (Wire w = new Wire(c.endpoint(), SocketType.DEALER)) {
             w.socket.setReceiveTimeOut(2000);
-            long next = 0;
+            long id = 1L << 40;
             int inFlight = 0;
             long killAt = System.nanoTime() + 1_500_000_000L;
             while (true) {
                 while (inFlight < 32 && System.nanoTime() < killAt) {
-                    w.send(Wire.m("id", next, "op", "put", "key", ServiceSocketTest.key((int) (next % 5000)),
-                            "value", next));
-                    next++;
+                    if (rnd.nextInt(4) == 0 && next > 0) {
+                        int k = (int) (Math.max(0, next - 1 - rnd.nextInt(64)) % KEYS);
+                        reads.put(id, k);
+                        w.send(Wire.m("id", id++, "op", "get", "key", ServiceSocketTest.key(k), "limit", 10_000));
+                    } else {
+                        w.send(Wire.m("id", next, "op", "put", "key", ServiceSocketTest.key((int) (next % KEYS)),
+                                "value", next));
+                        next++;
+                    }
                     inFlight++;
                 }
                 if (System.nanoTime() >= killAt) {
-                    c.process().destroyForcibly().waitFor();
-                    // replies already in our socket were acknowledged before the kill
+                    c.kill();
+                    // replies already in our socket were sent before the kill
                     byte[] f;
                     while ((f = w.socket.recv(ZMQ.DONTWAIT)) != null) {
-                        record(Wire.unpack(f), acked);
+                        record(Wire.unpack(f), reads);
                     }
                     break;
                 }
-                record(w.recv(), acked);
+                record(w.recv(), reads);
                 inFlight--;
             }
         }
-        assertThat(acked).hasSizeGreaterThan(10);
-        Child again = serve(data, "second");
-        List<Long> missing = new ArrayList<>();
-        try (Wire w = new Wire(again.endpoint(), SocketType.DEALER)) {
-            for (long v : acked) {
-                Map<String, Value> r = w.call(Wire.m("id", v, "op", "contains", "key",
-                        ServiceSocketTest.key((int) (v % 5000)), "value", v));
-                if (!r.get("found").asBooleanValue().getBoolean()) {
-                    missing.add(v);
+        return next;
+    }
+
+    private void record(Map<String, Value> r, Map<Long, Integer> reads) {
+        if (!r.get("status").asStringValue().asString().equals("ok")) {
+            return;
+        }
+        long id = r.get("id").asIntegerValue().toLong();
+        Integer k = reads.remove(id);
+        if (k == null) { // a put: its value is its id
+            expected.computeIfAbsent((int) (id % KEYS), x -> new TreeSet<>()).add(id);
+        } else {
+            for (Value v : r.get("values").asArrayValue()) {
+                expected.computeIfAbsent(k, x -> new TreeSet<>()).add(v.asIntegerValue().toLong());
+                readValues++;
+            }
+        }
+    }
+
+    private int count() {
+        return expected.values().stream().mapToInt(Set::size).sum();
+    }
+
+    private void verify(ServeChild c, StringBuilder logs, int cycle) throws Exception {
+        List<String> missing = new ArrayList<>();
+        try (Wire w = new Wire(c.endpoint(), SocketType.DEALER)) {
+            for (Map.Entry<Integer, TreeSet<Long>> e : expected.entrySet()) {
+                Map<String, Value> r = w.call(Wire.m("id", e.getKey(), "op", "get", "key",
+                        ServiceSocketTest.key(e.getKey()), "limit", 10_000));
+                assertThat(r.get("status").asStringValue().asString()).isEqualTo("ok");
+                assertThat(r.get("more").asBooleanValue().getBoolean()).isFalse();
+                Set<Long> there = new TreeSet<>();
+                for (Value v : r.get("values").asArrayValue()) {
+                    there.add(v.asIntegerValue().toLong());
+                }
+                for (long v : e.getValue()) {
+                    if (!there.contains(v)) {
+                        missing.add(e.getKey() + ":" + v);
+                    }
                 }
             }
         }
-        assertThat(missing).as("acknowledged puts missing of %d; first run:%n%s%nsecond run:%n%s", acked.size(),
-                Files.readString(c.output()), Files.readString(again.output())).isEmpty();
-        again.process().destroy(); // SIGTERM: drain, final checkpoint, exit 0
-        assertThat(again.process().waitFor()).as(Files.readString(again.output())).isZero();
-        assertThat(Files.readString(again.output())).contains("stopped");
-    }
-
-    private static void record(Map<String, Value> r, List<Long> acked) throws IOException {
-        if (r.get("status").asStringValue().asString().equals("ok")) {
-            acked.add(r.get("id").asIntegerValue().toLong());
-        }
+        assertThat(missing).as("after kill %d: acknowledged or read values missing of %d (seed %d); logs:%n%s%n"
+                + "this run:%n%s", cycle, count(), SEED, logs, c.log()).isEmpty();
+        System.out.printf("after kill %d: all %d acknowledged or read values there (reads returned %d values)%n",
+                cycle, count(), readValues);
     }
 }

@@ -123,6 +123,57 @@ class ServiceSocketTest {
         assertThat(wire.call(Wire.m("id", 10, "op", "stats")).get("stats").asMapValue().size()).isGreaterThan(5);
     }
 
+    /** The server's commit counter (from the stats op) once it has counted at least {@code atLeast}. */
+    long commits(long atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        long c;
+        int id = 1_000_000;
+        // the counter moves just after the commit acknowledges: the reply may overtake it
+        while ((c = wire.call(Wire.m("id", id++, "op", "stats")).get("stats").asMapValue().map()
+                .get(org.msgpack.value.ValueFactory.newString("commits")).asIntegerValue().toLong()) < atLeast
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return c;
+    }
+
+    /**
+     * docs/protocol.md, put and batch: a put of more values than one ring event carries (1,024) and
+     * a batch of writes each go to the WAL in one group commit, and their reply sums or lists
+     * every part.
+     */
+    @Test
+    void shouldCommitASplitPutAndABatchInOneGroupCommit() throws Exception {
+        server.recover();
+        assertThat(status(wire.call(Wire.m("id", 1, "op", "put", "key", key(1), "value", 1)))).isEqualTo("ok");
+        long before = commits(1);
+        List<Long> many = new ArrayList<>();
+        for (long v = 0; v < 5000; v++) {
+            many.add(v * 3);
+        }
+        Map<String, Value> r = wire.call(Wire.m("id", 2, "op", "put", "key", key(2), "values", many));
+        assertThat(r.get("added").toString()).isEqualTo("5000");
+        assertThat(commits(before + 1) - before).as("commits for a put split into 5 events").isEqualTo(1);
+
+        before = commits(before + 1);
+        List<Map<String, Object>> ops = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            ops.add(Wire.m("op", "put", "key", key(100 + i), "values", List.of((long) i, (long) i + 1)));
+        }
+        ops.add(Wire.m("op", "put", "key", key(2), "values", many)); // 5 more events, all duplicates
+        ops.add(Wire.m("op", "count", "key", key(149)));
+        r = wire.call(Wire.m("id", 3, "op", "batch", "ops", ops));
+        List<Value> results = r.get("results").asArrayValue().list();
+        assertThat(results).hasSize(52);
+        for (int i = 0; i < 50; i++) {
+            assertThat(results.get(i).toString()).isEqualTo("{\"status\":\"ok\",\"added\":2}");
+        }
+        assertThat(results.get(50).toString()).isEqualTo("{\"status\":\"ok\",\"added\":0}");
+        assertThat(results.get(51).toString()).as("a read in a batch sees the batch's writes before it")
+                .isEqualTo("{\"status\":\"ok\",\"count\":2}");
+        assertThat(commits(before + 1) - before).as("commits for a batch of 50 writes").isEqualTo(1);
+    }
+
     @Test
     void shouldAnswerEveryErrorStatusWithTheId() throws IOException {
         server.recover();
