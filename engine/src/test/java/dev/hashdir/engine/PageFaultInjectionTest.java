@@ -45,7 +45,7 @@ class PageFaultInjectionTest {
 
     private static final int KEY_BYTES = 16;
     private static final long BASE_SEED = Long.getLong("page.faults.seed", 20_261_121L);
-    private static final int CASES = Integer.getInteger("page.faults.cases", 1500);
+    private static final int CASES = Integer.getInteger("page.faults.cases", 1200);
     private static final HashDirConfig CONFIG = HashDirConfig.defaults().withCacheBytes(1 << 20);
     private static final WalOptions WAL = WalOptions.of(KEY_BYTES, Durability.SYNC);
 
@@ -130,11 +130,11 @@ class PageFaultInjectionTest {
 
         void run() throws IOException {
             open();
-            int steps = 20 + rnd.nextInt(120);
+            int steps = 15 + rnd.nextInt(80);
             for (int step = 0; step < steps; step++) {
                 int op = rnd.nextInt(100);
                 if (op < 50) {
-                    mutate(1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 200 : 15));
+                    mutate(1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 120 : 12));
                 } else if (op < 64) {
                     commit();
                 } else if (op < 72) {
