@@ -449,9 +449,10 @@ public final class HashDir implements AutoCloseable {
 
     /**
      * Releases the file, its writer lock and all memory without a checkpoint: the file stays at
-     * its last durable checkpoint (after a write failure, or to simulate a crash in tests).
+     * its last durable checkpoint. For a caller whose WAL holds everything since (after a page
+     * store failure, when no checkpoint can be written), and for tests that simulate a crash.
      */
-    void abandon() throws IOException {
+    public void abandon() throws IOException {
         if (closed) {
             return;
         }
