@@ -414,7 +414,9 @@ public final class HashDir implements AutoCloseable {
      * until a later {@code reload()} succeeds: every call fails with the reason.
      */
     public void reload() {
-        checkOpen();
+        if (closed) {
+            throw new IllegalStateException("hashdir is closed: " + store.file());
+        }
         PageCache old = cache;
         pendingMeta = null;
         checkpointLsn = -1;

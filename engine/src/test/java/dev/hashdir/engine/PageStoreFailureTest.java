@@ -112,6 +112,32 @@ class PageStoreFailureTest {
     }
 
     @Test
+    void aResumeWhoseReopenFailsLeavesReadsFailingClearlyUntilALaterResumeReopens() throws Exception {
+        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
+        DurableHashDir d = open(8);
+        fill(d, 0, 2000);
+        d.commit();
+        pages.failWritesAfter(0);
+        assertThatThrownBy(d::checkpoint).isInstanceOf(ReadOnlyException.class);
+        assertHolds(d, 0, 2000); // rebuilt at once: that reopen worked
+        pages.clearFailures();
+        pages.failNextOpens(1);
+        assertThat(d.tryResume()).isFalse();
+        assertThat(d.readOnlyReason()).contains("simulated: unable to open file");
+        assertThatThrownBy(() -> d.count(key(1))).isInstanceOf(StoreException.class)
+                .hasMessageStartingWith("reloading " + dir.resolve("hashdir.h5") + " failed: ")
+                .hasMessageContaining("simulated: unable to open file");
+        assertThat(d.tryResume()).isTrue();
+        assertHolds(d, 0, 2000);
+        fill(d, 2000, 2100);
+        d.commit();
+        d.close();
+        try (DurableHashDir again = open(8)) {
+            assertHolds(again, 0, 2100);
+        }
+    }
+
+    @Test
     void aFailingSyncThatDropsPagesIsRebuiltFromTheCheckpointAndTheWal() throws Exception {
         PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
         DurableHashDir d = open(8);

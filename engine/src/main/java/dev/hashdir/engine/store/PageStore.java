@@ -353,10 +353,16 @@ public final class PageStore implements AutoCloseable {
             h5 = H5File.open(file, H5File.Mode.SWMR_WRITE);
         }
         PageIo opened;
+        Hdf5PageIo raw = null;
         try {
-            opened = wrapper.wrap(new Hdf5PageIo(h5));
+            raw = new Hdf5PageIo(h5);
+            opened = wrapper.wrap(raw);
         } catch (RuntimeException e) {
-            h5.close();
+            if (raw != null) {
+                raw.close();
+            } else {
+                h5.close();
+            }
             throw e;
         }
         try {

@@ -65,6 +65,7 @@ public final class FaultyPageIo implements PageIo {
     private PageIo real;
     private long writesUntilFull = -1;
     private int failingSyncs;
+    private int failingAttaches;
 
     public int writes;
     public int syncs;
@@ -81,9 +82,18 @@ public final class FaultyPageIo implements PageIo {
     /** The wrapper to open the store with: attaches this layer over each HDF5 layer the store opens. */
     public PageIo.Wrapper wrapper() {
         return hdf5 -> {
+            if (failingAttaches > 0) {
+                failingAttaches--;
+                throw new Hdf5Exception("H5Fopen(simulated)", "simulated: unable to open file: Input/output error");
+            }
             real = hdf5;
             return this;
         };
+    }
+
+    /** The next {@code n} opens of the file (the store's internal reopens) fail. */
+    public void failNextOpens(int n) {
+        failingAttaches = n;
     }
 
     /** Writes (pages and meta) succeed {@code n} more times, then fail as on a full disk until cleared. */
