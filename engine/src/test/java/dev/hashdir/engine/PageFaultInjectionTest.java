@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * puts, removes and deletes through {@link DurableHashDir} with a tiny page cache (evictions write
  * pages all the time), group commits, incremental checkpoints, page writes failing as on a full
  * disk, failing fdatasyncs that drop unsynced pages, a full WAL disk, resumes, and crashes that
- * drop, tear, reorder or bit-flip the unsynced page writes (and the WAL's per its own faults).
+ * drop, tear, reorder or bit-flip the unsynced page writes (and the WAL's per its own faults),
+ * between calls or inside one (a page write, a checkpoint's first or second sync, a WAL write).
  *
  * <p>Checked: while running, every read answers the model of everything applied (also while
  * read-only after a failure); after every crash, recovery yields exactly the model after some LSN
@@ -60,6 +61,8 @@ class PageFaultInjectionTest {
     private long readOnlyChecks;
     private long mutations;
     private long lostSyncReads;
+    private long midCallCrashes;
+    private final Map<String, Integer> crashSites = new TreeMap<>();
 
     @Test
     void crashesAndWriteFailuresNeverLoseAcknowledgedChangesNorInventAny() throws IOException {
@@ -86,15 +89,18 @@ class PageFaultInjectionTest {
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf("page fault cases=%d in %d ms: crashes=%s, page write failures=%d, sync failures=%d "
                         + "(unsynced writes they dropped=%d), resumes=%d, read-only state checks=%d (reads failed on a page a "
-                        + "failed sync lost, WAL not durable=%d), mutations=%d%n",
+                        + "failed sync lost, WAL not durable=%d), crashes inside a call=%d %s, mutations=%d%n",
                 CASES, ms, crashes, pageWriteFailures, syncFailures, droppedBySyncFailure, resumes, readOnlyChecks,
-                lostSyncReads, mutations);
+                lostSyncReads, midCallCrashes, crashSites, mutations);
         assertThat(crashes.values().stream().mapToInt(Integer::intValue).sum()).isGreaterThanOrEqualTo(CASES);
         if (CASES >= 100) {
             assertThat(pageWriteFailures).as("page writes failed in some cases").isPositive();
             assertThat(syncFailures).as("syncs failed in some cases").isPositive();
             assertThat(resumes).as("some cases resumed after a page failure").isPositive();
             assertThat(readOnlyChecks).as("reads were checked while read-only").isPositive();
+            assertThat(midCallCrashes).as("some crashes came inside a call").isPositive();
+            assertThat(crashSites).as("crashes between a checkpoint's meta write and its sync, and inside syncs")
+                    .containsKeys("page meta write", "page sync", "page sync (armed)");
         }
     }
 
@@ -132,34 +138,66 @@ class PageFaultInjectionTest {
             open();
             int steps = 15 + rnd.nextInt(80);
             for (int step = 0; step < steps; step++) {
-                int op = rnd.nextInt(100);
-                if (op < 50) {
-                    mutate(1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 120 : 12));
-                } else if (op < 64) {
-                    commit();
-                } else if (op < 72) {
-                    checkpoint();
-                } else if (op < 76) {
-                    int after = rnd.nextInt(30);
-                    pages.failWritesAfter(after);
-                    log.add("page writes fail after " + after + " more");
-                } else if (op < 79) {
-                    int n = 1 + rnd.nextInt(2);
-                    pages.failNextSyncs(n);
-                    log.add("next " + n + " page syncs fail (EIO)");
-                } else if (op < 81) {
-                    long limit = wal.usedBytes() + rnd.nextInt(300);
-                    wal.setSpaceLimit(limit);
-                    log.add("WAL disk full at " + limit);
-                } else if (op < 89) {
-                    resume();
-                } else if (op < 95) {
-                    checkRunningState();
-                } else {
+                try {
+                    step();
+                } catch (FaultyPageIo.SimulatedCrash | FaultyWalDirectory.SimulatedCrash crash) {
+                    log.add(crash.getMessage());
+                    midCallCrashes++;
+                    String where = crash.getMessage().replaceFirst("^simulated crash in ", "");
+                    crashSites.merge(crash instanceof FaultyPageIo.SimulatedCrash ? "page " + where
+                            : "WAL " + where.split(" ")[0], 1, Integer::sum);
+                    if (where.equals("sync (armed)") && d != null && d.checkpointRunning()) {
+                        crashSites.merge("page sync inside a checkpoint", 1, Integer::sum);
+                    }
                     crashAndCheck();
                 }
             }
             crashAndCheck();
+        }
+
+        void step() throws IOException {
+            int op = rnd.nextInt(100);
+            if (op < 4) {
+                long n = 1 + rnd.nextInt(rnd.nextBoolean() ? 4 : 40);
+                int where = rnd.nextInt(3);
+                if (where == 0) {
+                    pages.armCrash(n);
+                    log.add("page I/O call " + n + " from now crashes");
+                } else if (where == 1) {
+                    long syncs = 1 + rnd.nextInt(2);
+                    pages.armSyncCrash(syncs);
+                    log.add("page sync " + syncs + " from now crashes");
+                } else {
+                    wal.armCrash(n);
+                    log.add("WAL I/O call " + n + " from now crashes");
+                }
+                op = rnd.nextInt(100);
+            }
+            if (op < 50) {
+                mutate(1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 120 : 12));
+            } else if (op < 64) {
+                commit();
+            } else if (op < 72) {
+                checkpoint();
+            } else if (op < 76) {
+                int after = rnd.nextInt(30);
+                pages.failWritesAfter(after);
+                log.add("page writes fail after " + after + " more");
+            } else if (op < 79) {
+                int n = 1 + rnd.nextInt(2);
+                pages.failNextSyncs(n);
+                log.add("next " + n + " page syncs fail (EIO)");
+            } else if (op < 81) {
+                long limit = wal.usedBytes() + rnd.nextInt(300);
+                wal.setSpaceLimit(limit);
+                log.add("WAL disk full at " + limit);
+            } else if (op < 89) {
+                resume();
+            } else if (op < 95) {
+                checkRunningState();
+            } else {
+                crashAndCheck();
+            }
         }
 
         void open() throws IOException {
@@ -270,10 +308,12 @@ class PageFaultInjectionTest {
             pages.failedWrites = 0;
             pages.failedSyncs = 0;
             pages.droppedBySyncFailure = 0;
+            // the "disks" settle first: whatever the crashed engine's close still tries to write goes
+            // to handles the WAL layer has invalidated, and the page layer holds nothing unsynced
+            wal.armCrash(0);
             String what = pages.crash(rnd, fault);
-            d.crash();
-            d = null;
             String walWhat = wal.crash(rnd, walFault);
+            crashEngine();
             crashes.merge(fault, 1, Integer::sum);
             pages.clearFailures();
             wal.clearSpaceLimit();
@@ -309,6 +349,20 @@ class PageFaultInjectionTest {
             if (d.readOnlyReason() != null) {
                 readOnlyChecks++;
             }
+        }
+
+        /**
+         * Drops the engine as a crash would. Its close may still try WAL I/O (invalid handles now,
+         * which fail) and closes the HDF5 file, whose unsynced page writes the page layer has
+         * already settled; nothing it does can reach the settled "disks".
+         */
+        void crashEngine() {
+            try {
+                d.crash();
+            } catch (IOException | RuntimeException e) {
+                log.add("closing the crashed engine failed (as it may): " + e);
+            }
+            d = null;
         }
 
         /** Every read answers the model of the changes so far: each key's values, and no other key. */

@@ -49,6 +49,15 @@ public final class FaultyPageIo implements PageIo {
         MIXED
     }
 
+    /** Thrown by an I/O call armed to crash; an Error, so that no {@code catch (RuntimeException)} stops it. */
+    public static final class SimulatedCrash extends Error {
+        private static final long serialVersionUID = 1L;
+
+        SimulatedCrash(String where) {
+            super("simulated crash in " + where);
+        }
+    }
+
     private record Write(long target, byte[] image) {
         boolean meta() {
             return target < 0;
@@ -66,6 +75,8 @@ public final class FaultyPageIo implements PageIo {
     private long writesUntilFull = -1;
     private int failingSyncs;
     private int failingAttaches;
+    private long crashCountdown;
+    private long syncCrashCountdown;
 
     public int writes;
     public int syncs;
@@ -104,6 +115,30 @@ public final class FaultyPageIo implements PageIo {
     /** The next {@code n} syncs fail with EIO (each dropping part of the unsynced writes). */
     public void failNextSyncs(int n) {
         failingSyncs = n;
+    }
+
+    /**
+     * The {@code n}-th page write, meta write or sync from now (1: the next) throws
+     * {@link SimulatedCrash} before it has any effect: a crash in the middle of a checkpoint, e.g.
+     * between the meta write and the sync after it. 0 disarms.
+     */
+    public void armCrash(long n) {
+        crashCountdown = n;
+    }
+
+    /**
+     * The {@code n}-th sync from now throws {@link SimulatedCrash} before it has any effect: a
+     * checkpoint syncs twice, so 2 (with no checkpoint half done) crashes between its meta write and
+     * the sync that would make the meta durable. 0 disarms.
+     */
+    public void armSyncCrash(long n) {
+        syncCrashCountdown = n;
+    }
+
+    private void crashPoint(String where) {
+        if (crashCountdown > 0 && --crashCountdown == 0) {
+            throw new SimulatedCrash(where);
+        }
     }
 
     /** Space is back: writes and syncs succeed again. */
@@ -169,6 +204,10 @@ public final class FaultyPageIo implements PageIo {
 
     @Override
     public void sync() throws IOException {
+        crashPoint("sync");
+        if (syncCrashCountdown > 0 && --syncCrashCountdown == 0) {
+            throw new SimulatedCrash("sync (armed)");
+        }
         syncs++;
         if (failingSyncs > 0) {
             failingSyncs--;
@@ -200,6 +239,8 @@ public final class FaultyPageIo implements PageIo {
      * writes that, and forgets the rest. Returns a description for the failure log.
      */
     public String crash(Random r, Fault fault) {
+        crashCountdown = 0;
+        syncCrashCountdown = 0;
         List<Write> ws = new ArrayList<>(unsynced);
         unsynced.clear();
         latest.clear();
@@ -285,6 +326,7 @@ public final class FaultyPageIo implements PageIo {
     // ---- inside ----------------------------------------------------------------------------
 
     private void write(long target, MemorySegment image) {
+        crashPoint(target < 0 ? "meta write" : "page write");
         writes++;
         if (writesUntilFull == 0) {
             failedWrites++;
