@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The writer's view of {@code <data>/hashdir.h5}: fixed-size pages by id, the two meta slots, and
@@ -419,7 +421,7 @@ public final class PageStore implements AutoCloseable {
     }
 
     private PageWriteException failed(String what, Throwable cause) {
-        String reason = what + " failed: " + cause.getMessage();
+        String reason = what + " failed: " + briefly(cause);
         writeFailure = reason;
         return new PageWriteException("page store " + file + ": " + reason, cause);
     }
@@ -536,6 +538,23 @@ public final class PageStore implements AutoCloseable {
             throw new CorruptionException("no valid meta slot in " + file + ":" + why);
         }
         return best;
+    }
+
+    private static final Pattern ERRNO = Pattern.compile("errno = (\\d+), error message = '([^']*)'");
+
+    /**
+     * One line for a read-only reason: the failed call and, when HDF5's error stack has it (its
+     * sec2 driver reports the errno of the failed pwrite), the errno; the whole stack stays in the
+     * exception's cause.
+     */
+    static String briefly(Throwable t) {
+        String message = String.valueOf(t.getMessage());
+        String first = message.lines().findFirst().orElse(message).strip();
+        if (first.endsWith(":")) {
+            first = first.substring(0, first.length() - 1);
+        }
+        Matcher errno = ERRNO.matcher(message);
+        return errno.find() ? first + ": errno=" + errno.group(1) + " (" + errno.group(2) + ")" : first;
     }
 
     private static void syncDirectory(Path dir) throws IOException {

@@ -337,7 +337,7 @@ public final class FaultyPageIo implements PageIo {
             }
             throw new Hdf5Exception((target < 0 ? "H5Dwrite_chunk(/meta, offset=" + (-1 - target)
                     : "H5Dwrite_chunk(/pages, offset=" + target) + ", size=" + image.byteSize() + ")",
-                    "simulated: file write failed: No space left on device (ENOSPC)");
+                    "simulated H5FD__sec2_write(): file write failed: errno = 28, error message = 'No space left on device'");
         }
         if (writesUntilFull > 0) {
             writesUntilFull--;
