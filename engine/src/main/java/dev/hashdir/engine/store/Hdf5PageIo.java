@@ -2,6 +2,7 @@ package dev.hashdir.engine.store;
 
 import dev.hashdir.bindings.hdf5.H5Dataset;
 import dev.hashdir.bindings.hdf5.H5File;
+import dev.hashdir.bindings.libc.LibC;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +14,7 @@ final class Hdf5PageIo implements PageIo {
     private final H5Dataset pages;
     private final H5Dataset metaSlots;
     private final int pageSize;
+    private final int fd;
 
     Hdf5PageIo(H5File h5) {
         this.h5 = h5;
@@ -26,6 +28,7 @@ final class Hdf5PageIo implements PageIo {
         }
         this.metaSlots = m;
         this.pageSize = (int) pages.dims()[1];
+        this.fd = h5.fileDescriptor();
     }
 
     @Override
@@ -66,10 +69,8 @@ final class Hdf5PageIo implements PageIo {
     }
 
     @Override
-    public void sync() throws IOException {
-        pages.flush();
-        metaSlots.flush();
-        h5.sync();
+    public void fdatasync() throws IOException {
+        LibC.fdatasync(fd);
     }
 
     /** Closes the datasets, then the file, even when one of them fails (the first failure is thrown). */

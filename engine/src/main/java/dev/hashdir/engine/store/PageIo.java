@@ -35,11 +35,24 @@ public interface PageIo extends AutoCloseable {
     /** Grows {@code /pages} to {@code rows} rows (metadata only: no page storage is allocated). */
     void extend(long rows);
 
-    /** Hands buffered writes to the operating system so SWMR readers see them (not durable). */
+    /**
+     * Hands buffered writes to the operating system ({@code H5Dflush}, {@code H5Fflush}) so SWMR
+     * readers see them; not durable. Engine thread (HDF5).
+     */
     void flush();
 
-    /** Makes every write so far durable: flush, then {@code fdatasync}. */
-    void sync() throws IOException;
+    /**
+     * {@code fdatasync} of the file: makes durable what {@link #flush()} handed to the operating
+     * system. Calls libc only, never HDF5, so another thread may run it while the engine thread
+     * goes on (not while the file is being closed or reopened).
+     */
+    void fdatasync() throws IOException;
+
+    /** Makes every write so far durable: {@link #flush()}, then {@link #fdatasync()}. */
+    default void sync() throws IOException {
+        flush();
+        fdatasync();
+    }
 
     /** Closes the datasets and the file. */
     @Override

@@ -48,7 +48,7 @@ public final class PageStore implements AutoCloseable {
     private long capacity;
     private Meta meta;
     /** The first write, grow or sync that failed since the file was (re)opened; null while all went well. */
-    private String writeFailure;
+    private volatile String writeFailure;
     private long reopens;
 
     private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags, PageIo.Wrapper wrapper) {
@@ -298,9 +298,20 @@ public final class PageStore implements AutoCloseable {
      * @throws PageWriteException when it fails, or an earlier write failed (see {@link #writeFailure()})
      */
     public void sync() throws IOException {
+        flush();
+        fdatasync();
+    }
+
+    /**
+     * {@code fdatasync} of the file: makes durable what {@link #flush()} handed to the operating
+     * system. libc only, so another thread may call it while the engine thread goes on writing
+     * pages (not while it closes or reopens the store); a failure is recorded as
+     * {@link #writeFailure()} like any other.
+     */
+    public void fdatasync() throws IOException {
         checkWritable();
         try {
-            io.sync();
+            io.fdatasync();
         } catch (IOException | RuntimeException e) {
             throw failed("syncing", e);
         }

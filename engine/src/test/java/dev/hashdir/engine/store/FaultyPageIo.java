@@ -16,7 +16,7 @@ import java.util.Random;
 /**
  * A fault-injecting {@link PageIo} under a {@link PageStore}: a model of the kernel's page cache
  * over the real HDF5 file. Page and meta writes are held back as <em>unsynced</em> (reads see
- * them, as they would see the page cache); {@link #sync()} hands them to the real file in order
+ * them, as they would see the page cache); {@link #fdatasync()} hands them to the real file in order
  * (without its fdatasync: durability is what this layer decides). {@link #crash} turns the
  * unsynced writes into what a power failure could leave ({@link Fault}) and writes that to the
  * real file, which then is the "disk" the next open recovers from.
@@ -203,7 +203,7 @@ public final class FaultyPageIo implements PageIo {
     }
 
     @Override
-    public void sync() throws IOException {
+    public void fdatasync() throws IOException {
         crashPoint("sync");
         if (syncCrashCountdown > 0 && --syncCrashCountdown == 0) {
             throw new SimulatedCrash("sync (armed)");
