@@ -382,8 +382,9 @@ public final class DurableHashDir implements AutoCloseable {
      * failed {@code fdatasync} the kernel may drop the pages it could not write back, and a page
      * evicted from the cache would then read back old or torn), so memory is rebuilt at once from
      * what is trustworthy, the durable checkpoint and the WAL. When the WAL cannot be made durable
-     * either, memory stays as it is; a read that meets a lost page fails (its checksum), never
-     * answers wrongly, and {@link #tryResume()} rebuilds later.
+     * either, memory stays as it is; a read that needs a page written since the last good sync
+     * fails ({@link dev.hashdir.engine.store.PageLostException}: such a page could read back an
+     * older image with a valid checksum), never answers wrongly, and {@link #tryResume()} rebuilds later.
      */
     private void reloadAfterFailedCheckpoint(Throwable failure) {
         try {
@@ -499,9 +500,6 @@ public final class DurableHashDir implements AutoCloseable {
     }
 
     private CorruptionException corrupt(CorruptionException e) {
-        if (hd.writeFailure() != null) {
-            return e; // a page lost by the failed write or sync, not damage: the resume rebuilds memory
-        }
         String reason = readOnlyReason;
         if (reason == null || !reason.startsWith(CORRUPT)) {
             readOnlyReason = CORRUPT + e.getMessage() + " (read-only until repaired; check the store with hashdir check)";

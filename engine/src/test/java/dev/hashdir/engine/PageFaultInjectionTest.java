@@ -1,6 +1,7 @@
 package dev.hashdir.engine;
 
 import dev.hashdir.engine.store.FaultyPageIo;
+import dev.hashdir.engine.store.PageLostException;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
@@ -330,15 +331,16 @@ class PageFaultInjectionTest {
 
         /**
          * Reads answer the model, also while read-only. One exception: when a page file sync
-         * failed (the fault layer then drops unsynced page writes, as the kernel may) and the WAL
-         * could not be made durable either, the engine cannot rebuild memory yet; a read that meets
-         * a lost page must then fail with its checksum, never answer.
+         * failed (the fault layer then drops unsynced page writes, as the kernel may, so a row may
+         * read back an older image with a valid checksum) and the WAL could not be made durable
+         * either, the engine cannot rebuild memory yet; a read that needs a row written since the
+         * last good sync must then fail ({@link PageLostException}), never answer.
          */
         void checkRunningState() {
             String failure = d.hashDir().writeFailure();
             try {
                 checkState("running, read-only=" + d.readOnlyReason());
-            } catch (CorruptionException e) {
+            } catch (PageLostException e) {
                 assertThat(failure).as("a read fails only after a lost sync: %s", e.getMessage()).isNotNull()
                         .startsWith("syncing");
                 assertThat(d.readOnlyReason()).isNotNull();

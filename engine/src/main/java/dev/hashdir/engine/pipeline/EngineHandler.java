@@ -3,6 +3,7 @@ package dev.hashdir.engine.pipeline;
 import com.lmax.disruptor.EventHandler;
 import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.store.PageLostException;
 import dev.hashdir.engine.wal.WalRecordType;
 
 import java.lang.foreign.MemorySegment;
@@ -68,6 +69,10 @@ final class EngineHandler implements EventHandler<RequestEvent> {
             state.fatal("corruption detected: " + corrupt.getMessage() + " (read-only until repaired; check the store "
                     + "with hashdir check)");
             e.result(Status.INTERNAL, corrupt.getMessage());
+        } catch (PageLostException lost) {
+            // a page written after the last good sync, once a sync failed: not damage; a restart
+            // recovers it from the last checkpoint and the WAL (the failed checkpoint made this read-only)
+            e.result(Status.INTERNAL, lost.getMessage() + "; a restart recovers it from the WAL");
         }
         if (endOfBatch) {
             boolean m = mutated;

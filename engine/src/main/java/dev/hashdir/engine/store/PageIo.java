@@ -43,8 +43,8 @@ public interface PageIo extends AutoCloseable {
 
     /**
      * {@code fdatasync} of the file: makes durable what {@link #flush()} handed to the operating
-     * system. Calls libc only, never HDF5, so another thread may run it while the engine thread
-     * goes on (not while the file is being closed or reopened).
+     * system. Calls libc only, never HDF5 (so it could run on another thread; the store calls it
+     * from {@link PageStore#sync()} on the engine thread).
      */
     void fdatasync() throws IOException;
 

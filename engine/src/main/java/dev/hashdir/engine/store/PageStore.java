@@ -49,6 +49,10 @@ public final class PageStore implements AutoCloseable {
     private Meta meta;
     /** The first write, grow or sync that failed since the file was (re)opened; null while all went well. */
     private volatile String writeFailure;
+    /** One bit per row written since the last successful sync (engine thread). */
+    private long[] writtenSinceSync = new long[64];
+    /** After a failed sync: the rows it may have lost (reads of them are refused); null otherwise. */
+    private long[] lostRows;
     private long reopens;
 
     private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags, PageIo.Wrapper wrapper) {
@@ -208,6 +212,7 @@ public final class PageStore implements AutoCloseable {
     public void readPage(long id, MemorySegment dst) {
         checkReadable();
         checkId(id);
+        checkNotLost(id);
         checkSize(dst);
         try {
             io.readPage(id, dst);
@@ -239,6 +244,7 @@ public final class PageStore implements AutoCloseable {
     public void readRow(long row, MemorySegment dst, long expectedId) {
         checkReadable();
         checkId(row);
+        checkNotLost(row);
         checkSize(dst);
         try {
             io.readPage(row, dst);
@@ -299,22 +305,17 @@ public final class PageStore implements AutoCloseable {
      */
     public void sync() throws IOException {
         flush();
-        fdatasync();
-    }
-
-    /**
-     * {@code fdatasync} of the file: makes durable what {@link #flush()} handed to the operating
-     * system. libc only, so another thread may call it while the engine thread goes on writing
-     * pages (not while it closes or reopens the store); a failure is recorded as
-     * {@link #writeFailure()} like any other.
-     */
-    public void fdatasync() throws IOException {
         checkWritable();
         try {
             io.fdatasync();
         } catch (IOException | RuntimeException e) {
+            // Linux may have dropped any page written since the last successful sync (it marks pages
+            // it failed to write back clean): such a row could read back an older image, checksum and
+            // all, so reads of those rows are refused from now on until the store is reopened
+            lostRows = writtenSinceSync.clone();
             throw failed("syncing", e);
         }
+        java.util.Arrays.fill(writtenSinceSync, 0);
     }
 
     /** Flushes HDF5's buffers so SWMR readers see the latest writes (not durable). */
@@ -385,6 +386,8 @@ public final class PageStore implements AutoCloseable {
             meta = m;
             capacity = rows;
             writeFailure = null;
+            lostRows = null;
+            java.util.Arrays.fill(writtenSinceSync, 0);
             reopens++;
         } catch (RuntimeException e) {
             opened.close();
@@ -408,10 +411,22 @@ public final class PageStore implements AutoCloseable {
 
     private void write(long row, MemorySegment page) {
         checkWritable();
+        int word = (int) (row >>> 6);
+        if (word >= writtenSinceSync.length) {
+            writtenSinceSync = java.util.Arrays.copyOf(writtenSinceSync, Math.max(word + 1, 2 * writtenSinceSync.length));
+        }
+        writtenSinceSync[word] |= 1L << row;
         try {
             io.writePage(row, page);
         } catch (RuntimeException e) {
             throw failed("writing page row " + row, e);
+        }
+    }
+
+    private void checkNotLost(long row) {
+        long[] lost = lostRows;
+        if (lost != null && (row >>> 6) < lost.length && (lost[(int) (row >>> 6)] & (1L << row)) != 0) {
+            throw new PageLostException(file, row, writeFailure);
         }
     }
 
