@@ -2,11 +2,13 @@ package dev.hashdir.engine;
 
 import dev.hashdir.engine.recovery.WalApplier;
 import dev.hashdir.engine.store.PageStore;
+import dev.hashdir.engine.store.PageWriteException;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.FileWalDirectory;
 import dev.hashdir.engine.wal.WalDirectory;
 import dev.hashdir.engine.wal.WalFile;
 import dev.hashdir.engine.wal.WalOptions;
+import dev.hashdir.engine.wal.WalReader;
 import dev.hashdir.engine.wal.WalWriter;
 
 import java.io.IOException;
@@ -24,10 +26,24 @@ import java.nio.file.Path;
  * (which only an unacknowledged tail can be). {@link #recoveryPhase()} and
  * {@link #recoveryFraction()} report progress.
  *
- * <p>Write failures: a failing WAL write (disk full, EIO) or page write turns the engine
- * read-only ({@link #readOnlyReason()}); reads keep working; the failed records stay buffered and
- * {@link #tryResume()} retries them, so nothing is lost. Reads in the embedded facade see
- * changes before they are committed (the pipeline holds replies back until durable).
+ * <p>Write failures turn the engine read-only ({@link #readOnlyReason()}); reads keep working and
+ * {@link #tryResume()} brings writing back once the disk takes writes again; nothing committed is
+ * lost:
+ * <ul>
+ * <li>a failing WAL write (disk full, EIO): the records stay buffered and are written again;</li>
+ * <li>a failing page write or {@code fdatasync} of the HDF5 file (in a checkpoint, or when the
+ *     cache evicts a dirty page): the operation under way completes in memory (an unwritable page
+ *     stays in the cache) and is logged; the checkpoint is abandoned. The file is still at its
+ *     last durable checkpoint and the WAL holds everything since, so the resume commits the WAL,
+ *     closes and reopens the HDF5 file on this thread (HDF5's state after a failed write, and the
+ *     kernel's after a failed {@code fdatasync}, cannot be trusted), replays the WAL from that
+ *     checkpoint and writes a new checkpoint; only when that is durable is the engine writable.</li>
+ * <li>detected corruption (a page checksum, an uncorrectable state mask): the call that found it
+ *     fails with the {@link CorruptionException}, the engine turns read-only for good (repair is
+ *     an operator's job: {@code hashdir check}); reads that do not touch the damage still work.</li>
+ * </ul>
+ * Reads in the embedded facade see changes before they are committed (the pipeline holds replies
+ * back until durable).
  *
  * <p>Apply and encode are separable for the pipeline: {@link #hashDir()} applies, the WAL writer
  * ({@link #wal()}) encodes and commits.
@@ -39,17 +55,26 @@ public final class DurableHashDir implements AutoCloseable {
     /** Where opening is. */
     public enum Phase { LOADING, REPLAYING, READY, CLOSED }
 
+    /** Reason prefixes: what {@link #tryResume()} can resume from. */
+    private static final String WAL_FAILED = "WAL write failed: ";
+    private static final String PAGES_FAILED = "page store write failed: ";
+    private static final String CHECKPOINT_FAILED = "checkpoint write failed: ";
+    private static final String CORRUPT = "corruption detected: ";
+
     private final HashDir hd;
     private final WalWriter wal;
+    private final WalDirectory walDir;
     private volatile Phase phase;
     private volatile String readOnlyReason;
     private final long walBytesAtOpen;
     private final WalApplier applier;
     private long checkpointLsn;
+    private long resumes;
 
-    private DurableHashDir(HashDir hd, WalWriter wal, WalApplier applier, long walBytes) {
+    private DurableHashDir(HashDir hd, WalWriter wal, WalDirectory walDir, WalApplier applier, long walBytes) {
         this.hd = hd;
         this.wal = wal;
+        this.walDir = walDir;
         this.applier = applier;
         this.walBytesAtOpen = walBytes;
         this.phase = Phase.READY;
@@ -70,7 +95,13 @@ public final class DurableHashDir implements AutoCloseable {
     /** Opens (recovers) the store in {@code dataDir} with the WAL in {@code walDir} (tests inject faults there). */
     public static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir)
             throws IOException {
-        HashDir hd = HashDir.open(dataDir, config);
+        return open(dataDir, config, walOptions, walDir, HashDir.Tuning.DEFAULT);
+    }
+
+    /** Opens with internals tuned for a test (e.g. the HDF5 file's I/O wrapped to inject page faults). */
+    static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                               HashDir.Tuning tuning) throws IOException {
+        HashDir hd = HashDir.open(dataDir, config, tuning);
         if (walOptions.keyBytes() != hd.keyBytes()) {
             hd.abandon();
             throw new IllegalArgumentException("WAL key bytes " + walOptions.keyBytes() + " differ from the store's "
@@ -85,7 +116,7 @@ public final class DurableHashDir implements AutoCloseable {
             // counters stay readable); a DurableHashDir whose parts a pipeline takes over is never
             // closed itself, so this is the only place that reliably frees them
             applier.close();
-            DurableHashDir d = new DurableHashDir(hd, wal, applier, walBytes);
+            DurableHashDir d = new DurableHashDir(hd, wal, walDir, applier, walBytes);
             d.checkpointLsn = fromLsn - 1;
             return d;
         } catch (RuntimeException | Error e) {
@@ -97,39 +128,66 @@ public final class DurableHashDir implements AutoCloseable {
 
     // ---- writes: apply, then append the record ---------------------------------------------
 
+    // A mutation that hit a page write failure still completed in memory: it is logged, and the
+    // engine turns read-only after it (noticePageFailure).
+
     public int put(MemorySegment key, long value) {
         checkWritable();
-        int added = hd.put(key, value);
+        int added;
+        try {
+            added = hd.put(key, value);
+        } catch (StoreException e) {
+            throw failed(e);
+        }
         if (added > 0) {
             wal.appendPut(key, value);
         }
+        noticePageFailure();
         return added;
     }
 
     public int putAll(MemorySegment key, long[] values, int from, int to) {
         checkWritable();
-        int added = hd.putAll(key, values, from, to);
+        int added;
+        try {
+            added = hd.putAll(key, values, from, to);
+        } catch (StoreException e) {
+            throw failed(e);
+        }
         if (added > 0) {
             wal.appendPutMany(key, values, from, to - from);
         }
+        noticePageFailure();
         return added;
     }
 
     public boolean remove(MemorySegment key, long value) {
         checkWritable();
-        boolean removed = hd.remove(key, value);
+        boolean removed;
+        try {
+            removed = hd.remove(key, value);
+        } catch (StoreException e) {
+            throw failed(e);
+        }
         if (removed) {
             wal.appendRemove(key, value);
         }
+        noticePageFailure();
         return removed;
     }
 
     public long delete(MemorySegment key) {
         checkWritable();
-        long removed = hd.delete(key);
+        long removed;
+        try {
+            removed = hd.delete(key);
+        } catch (StoreException e) {
+            throw failed(e);
+        }
         if (removed > 0) {
             wal.appendDelete(key);
         }
+        noticePageFailure();
         return removed;
     }
 
@@ -137,36 +195,59 @@ public final class DurableHashDir implements AutoCloseable {
      * Group commit: makes every change so far durable (per the WAL's durability mode) and returns
      * the acknowledged LSN.
      *
-     * @throws ReadOnlyException when the engine is read-only or the WAL write fails now (it then
-     *                           turns read-only; the records stay buffered for {@link #tryResume()})
+     * <p>While read-only because the page store failed, commit still makes the changes applied so
+     * far durable (they are in memory and logged; the WAL is what recovery and the resume replay).
+     *
+     * @throws ReadOnlyException when the engine is read-only for another reason, or the WAL write
+     *                           fails now (it then turns read-only; the records stay buffered for
+     *                           {@link #tryResume()})
      */
     public long commit() {
-        if (readOnlyReason != null) {
-            throw new ReadOnlyException(readOnlyReason);
+        String reason = readOnlyReason;
+        if (reason != null && !reason.startsWith(PAGES_FAILED) && !reason.startsWith(CHECKPOINT_FAILED)) {
+            throw new ReadOnlyException(reason);
         }
         try {
             return wal.commit();
         } catch (RuntimeException e) {
-            throw goReadOnly("WAL write failed: " + e.getMessage(), e);
+            throw goReadOnly(WAL_FAILED + e.getMessage(), e);
         }
     }
 
     // ---- reads -----------------------------------------------------------------------------
 
+    // A read that finds corruption fails with it (no wrong answer) and turns the engine read-only.
+
     public void get(MemorySegment key, boolean hasAfter, long after, int limit, GetResult into) {
-        hd.get(key, hasAfter, after, limit, into);
+        try {
+            hd.get(key, hasAfter, after, limit, into);
+        } catch (CorruptionException e) {
+            throw corrupt(e);
+        }
     }
 
     public boolean contains(MemorySegment key, long value) {
-        return hd.contains(key, value);
+        try {
+            return hd.contains(key, value);
+        } catch (CorruptionException e) {
+            throw corrupt(e);
+        }
     }
 
     public long count(MemorySegment key) {
-        return hd.count(key);
+        try {
+            return hd.count(key);
+        } catch (CorruptionException e) {
+            throw corrupt(e);
+        }
     }
 
     public void scan(MemorySegment cursor, int limit, ScanResult into) {
-        hd.scan(cursor, limit, into);
+        try {
+            hd.scan(cursor, limit, into);
+        } catch (CorruptionException e) {
+            throw corrupt(e);
+        }
     }
 
     // ---- checkpoints -----------------------------------------------------------------------
@@ -196,9 +277,15 @@ public final class DurableHashDir implements AutoCloseable {
         try {
             lsn = wal.sync();
         } catch (RuntimeException e) {
-            throw goReadOnly("WAL write failed: " + e.getMessage(), e);
+            throw goReadOnly(WAL_FAILED + e.getMessage(), e);
         }
-        hd.beginCheckpoint(lsn);
+        try {
+            hd.beginCheckpoint(lsn);
+        } catch (PageWriteException e) {
+            throw goReadOnly(CHECKPOINT_FAILED + e.getMessage(), e);
+        } catch (CorruptionException e) {
+            throw corrupt(e);
+        }
         checkpointLsn = lsn;
     }
 
@@ -210,8 +297,12 @@ public final class DurableHashDir implements AutoCloseable {
         boolean done;
         try {
             done = hd.checkpointStep(budgetPages);
+        } catch (CorruptionException e) {
+            throw corrupt(e);
         } catch (RuntimeException | IOException e) {
-            throw goReadOnly("checkpoint write failed (reopen to recover): " + e.getMessage(), e);
+            ReadOnlyException ro = goReadOnly(CHECKPOINT_FAILED + e.getMessage(), e);
+            reloadAfterFailedCheckpoint(ro);
+            throw ro;
         }
         if (done) {
             wal.deleteSegmentsBelow(checkpointLsn + 1);
@@ -231,8 +322,18 @@ public final class DurableHashDir implements AutoCloseable {
     }
 
     /**
-     * Retries the buffered WAL writes after a WAL failure (e.g. space came back); on success the
-     * engine is writable again. A failed checkpoint write is not resumable here: reopen.
+     * Tries to make the engine writable again after a write failure (e.g. space came back); call
+     * it now and then while {@link #readOnlyReason()} is set. Engine thread, like everything else.
+     *
+     * <ul>
+     * <li>WAL failure: writes the buffered records again.</li>
+     * <li>Page store failure (a page write or sync, in a checkpoint or an eviction): makes the WAL
+     *     durable, reopens the HDF5 file at its last durable checkpoint, replays the WAL since
+     *     then and writes a full checkpoint. Until that checkpoint is durable the engine stays
+     *     read-only (reads go on, from the replayed state). If reopening itself fails, reads fail
+     *     with the reason until a later {@code tryResume} reopens it.</li>
+     * <li>Corruption: never resumes (returns false).</li>
+     * </ul>
      *
      * @return whether the engine is writable now
      */
@@ -241,16 +342,81 @@ public final class DurableHashDir implements AutoCloseable {
         if (reason == null) {
             return true;
         }
-        if (!reason.startsWith("WAL")) {
+        if (reason.startsWith(CORRUPT)) {
             return false;
         }
         try {
-            wal.commit();
+            wal.sync();
         } catch (RuntimeException e) {
             return false;
         }
+        if (reason.startsWith(WAL_FAILED) && hd.writeFailure() == null) {
+            readOnlyReason = null;
+            return true;
+        }
+        try {
+            reloadAndReplay();
+        } catch (CorruptionException e) {
+            corrupt(e);
+            return false;
+        } catch (RuntimeException e) {
+            readOnlyReason = PAGES_FAILED + e.getMessage();
+            return false;
+        }
+        try {
+            hd.checkpoint(checkpointLsn);
+        } catch (RuntimeException | IOException e) {
+            readOnlyReason = PAGES_FAILED + e.getMessage();
+            reloadAfterFailedCheckpoint(e);
+            return false;
+        }
+        wal.deleteSegmentsBelow(checkpointLsn + 1);
+        resumes++;
         readOnlyReason = null;
         return true;
+    }
+
+    /** Times {@link #tryResume()} reopened the file and replayed the WAL (a page store failure). */
+    public long resumes() {
+        return resumes;
+    }
+
+    /**
+     * A checkpoint failed: pages it wrote may be lost even where the writes succeeded (after a
+     * failed {@code fdatasync} the kernel may drop the pages it could not write back, and a page
+     * evicted from the cache would then read back old or torn), so memory is rebuilt at once from
+     * what is trustworthy, the durable checkpoint and the WAL. When the WAL cannot be made durable
+     * either, memory stays as it is; a read that needs a page written since the last good sync
+     * fails ({@link dev.hashdir.engine.store.PageLostException}: such a page could read back an
+     * older image with a valid checksum), never answers wrongly, and {@link #tryResume()} rebuilds later.
+     */
+    private void reloadAfterFailedCheckpoint(Throwable failure) {
+        try {
+            wal.sync();
+            reloadAndReplay();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
+     * Reopens the file at its last durable checkpoint and replays the whole (durable) WAL after
+     * it, so memory holds exactly what the WAL holds.
+     */
+    private void reloadAndReplay() {
+        hd.reload();
+        long from = hd.durableMeta().checkpointLsn() + 1;
+        long last;
+        // recovery's applier was released when open returned: a resume replays through its own
+        try (WalApplier replay = new WalApplier(hd)) {
+            last = WalReader.replay(walDir, hd.keyBytes(), from, replay).lastLsn();
+        }
+        long expected = wal.nextLsn() - 1;
+        if (last != expected) {
+            throw new StoreException("resume replayed the WAL from LSN " + from + " to " + last + " but it holds up to "
+                    + expected);
+        }
+        checkpointLsn = expected;
     }
 
     public Phase recoveryPhase() {
@@ -327,6 +493,30 @@ public final class DurableHashDir implements AutoCloseable {
         hd.abandon();
     }
 
+    /** After a mutation: when the page store failed under it, the engine turns read-only now. */
+    private void noticePageFailure() {
+        String failure = hd.writeFailure();
+        if (failure != null && readOnlyReason == null) {
+            readOnlyReason = PAGES_FAILED + failure;
+        }
+    }
+
+    /** A mutation failed: corruption, or (should not happen, the cache survives write failures) I/O. */
+    private RuntimeException failed(StoreException e) {
+        if (e instanceof CorruptionException c) {
+            return corrupt(c);
+        }
+        return goReadOnly(PAGES_FAILED + e.getMessage(), e);
+    }
+
+    private CorruptionException corrupt(CorruptionException e) {
+        String reason = readOnlyReason;
+        if (reason == null || !reason.startsWith(CORRUPT)) {
+            readOnlyReason = CORRUPT + e.getMessage() + " (read-only until repaired; check the store with hashdir check)";
+        }
+        return e;
+    }
+
     private ReadOnlyException goReadOnly(String reason, Throwable cause) {
         readOnlyReason = reason;
         ReadOnlyException e = new ReadOnlyException(reason);
@@ -335,6 +525,9 @@ public final class DurableHashDir implements AutoCloseable {
     }
 
     private void checkWritable() {
+        if (readOnlyReason == null) {
+            noticePageFailure(); // a read's eviction may have found the page store failing
+        }
         if (readOnlyReason != null) {
             throw new ReadOnlyException(readOnlyReason);
         }

@@ -5,6 +5,7 @@ import dev.hashdir.engine.dir.Directory;
 import dev.hashdir.engine.dir.DirectoryPages;
 import dev.hashdir.engine.page.PageCache;
 import dev.hashdir.engine.store.Meta;
+import dev.hashdir.engine.store.PageIo;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
 
@@ -48,15 +49,19 @@ public final class HashDir implements AutoCloseable {
     public static final int MAX_LIMIT = 65_536;
 
     private final PageStore store;
-    private final PageCache cache;
     private final HashDirConfig config;
-    private final Directory dir;
-    private final DirectoryPages dirPages;
-    private final HashIndex index;
+    private final Tuning tuning;
+    // rebuilt by reload()
+    private PageCache cache;
+    private Directory dir;
+    private DirectoryPages dirPages;
+    private HashIndex index;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment keyBuffer;
     private final int keyBytes;
     private boolean closed;
+    /** Why the last {@link #reload()} failed (then nothing can be answered), or null. */
+    private String broken;
     private Meta pendingMeta;
     private long checkpointLsn = -1;
 
@@ -64,18 +69,33 @@ public final class HashDir implements AutoCloseable {
      * Internals tests turn to make rare paths common: directory chunks of 2^chunkBits entries, and
      * a cache of exactly {@code frames} frames (0: from the configured bytes).
      */
-    record Tuning(int chunkBits, int frames) {
+    record Tuning(int chunkBits, int frames, PageIo.Wrapper io) {
         static final Tuning DEFAULT = new Tuning(Directory.DEFAULT_CHUNK_BITS, 0);
+
+        Tuning(int chunkBits, int frames) {
+            this(chunkBits, frames, PageIo.Wrapper.NONE);
+        }
+
+        /** The default tuning with the store's file I/O wrapped (fault injection). */
+        static Tuning withIo(PageIo.Wrapper io) {
+            return new Tuning(DEFAULT.chunkBits(), DEFAULT.frames(), io);
+        }
     }
 
     private HashDir(PageStore store, HashDirConfig config, Tuning tuning) {
         this.store = store;
         this.config = config;
+        this.tuning = tuning;
         this.keyBytes = store.keyBytes();
+        this.keyBuffer = arena.allocate(keyBytes, 8);
+        build();
+    }
+
+    /** The in-memory structures over the store as it is now (its current meta). */
+    private void build() {
         this.cache = tuning.frames() > 0 ? PageCache.withFrames(store, tuning.frames()) : new PageCache(store, config.cacheBytes());
         this.dir = new Directory(config.maxGlobalDepth(), tuning.chunkBits(), Directory.DEFAULT_CHUNKS_PER_STEP);
         this.dirPages = new DirectoryPages(cache);
-        this.keyBuffer = arena.allocate(keyBytes, 8);
         cache.graceCheckpoints(config.graceCheckpoints());
         this.index = new HashIndex(cache, new BucketLayout(keyBytes, store.pageSize()), dir, config, arena);
     }
@@ -104,7 +124,7 @@ public final class HashDir implements AutoCloseable {
 
     /** Opens with internals tuned for a test. */
     static HashDir open(Path dataDir, HashDirConfig config, Tuning tuning) throws IOException {
-        PageStore store = PageStore.open(dataDir);
+        PageStore store = PageStore.open(dataDir, tuning.io());
         HashDir hd = null;
         try {
             hd = new HashDir(store, config, tuning);
@@ -375,13 +395,54 @@ public final class HashDir implements AutoCloseable {
         return store.meta();
     }
 
+    /**
+     * Why the page store refuses writes (a page write, grow or sync failed: disk full, I/O error),
+     * or null. Operations under way when it failed completed in memory (pages that could not be
+     * written stay in the cache); reads go on; no checkpoint can be published until {@link #reload()}.
+     */
+    public String writeFailure() {
+        return store.writeFailure();
+    }
+
+    /**
+     * Drops every change since the last durable checkpoint and reloads from the file: the HDF5
+     * file is closed and opened again (keeping the writer lock), since HDF5's state after a failed
+     * write cannot be trusted, and the directory is loaded from the durable meta. The caller
+     * replays what came after the checkpoint (the WAL). A checkpoint under way is abandoned.
+     *
+     * <p>When it fails (the file cannot be opened or the directory read), this HashDir is unusable
+     * until a later {@code reload()} succeeds: every call fails with the reason.
+     */
+    public void reload() {
+        if (closed) {
+            throw new IllegalStateException("hashdir is closed: " + store.file());
+        }
+        PageCache old = cache;
+        pendingMeta = null;
+        checkpointLsn = -1;
+        try {
+            store.reopen();
+            build();
+            load();
+            broken = null;
+        } catch (RuntimeException e) {
+            broken = "reloading " + store.file() + " failed: " + e.getMessage();
+            throw e;
+        } finally {
+            if (cache != old) {
+                old.close();
+            }
+        }
+    }
+
     /** {@link #flush()}, then releases the file, its writer lock and all memory. */
     @Override
     public void close() throws IOException {
         if (closed) {
             return;
         }
-        try (store; arena; cache) {
+        PageCache c = cache;
+        try (store; arena; c) {
             flush();
         } finally {
             closed = true;
@@ -390,14 +451,16 @@ public final class HashDir implements AutoCloseable {
 
     /**
      * Releases the file, its writer lock and all memory without a checkpoint: the file stays at
-     * its last durable checkpoint (after a write failure, or to simulate a crash in tests).
+     * its last durable checkpoint. For a caller whose WAL holds everything since (after a page
+     * store failure, when no checkpoint can be written), and for tests that simulate a crash.
      */
-    void abandon() throws IOException {
+    public void abandon() throws IOException {
         if (closed) {
             return;
         }
         closed = true;
-        try (store; arena; cache) {
+        PageCache c = cache;
+        try (store; arena; c) {
             // nothing written
         }
     }
@@ -471,6 +534,9 @@ public final class HashDir implements AutoCloseable {
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("hashdir is closed: " + store.file());
+        }
+        if (broken != null) {
+            throw new StoreException(broken);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.store.PageKind;
 import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.PageStore;
+import dev.hashdir.engine.store.PageWriteException;
 import dev.hashdir.engine.store.StoreFormat;
 
 import java.lang.foreign.Arena;
@@ -78,6 +79,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private long misses;
     private long writes;
     private long spilled;
+    private long writeFailures;
 
     /**
      * A cache of {@code max(MIN_FRAMES, cacheBytes / pageSize)} frames over {@code store}. Page ids
@@ -139,7 +141,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
     public MemorySegment modify(long id) {
         int f = touch(frameFor(id));
         if (pending[f]) {
-            writeCheckpointImage(f);
+            copyOnWrite(f);
         }
         dirty[f] = true;
         return frames[f];
@@ -158,7 +160,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         int f = frameOf.get(id);
         if (f >= 0) {
             if (pending[f]) {
-                writeCheckpointImage(f);
+                copyOnWrite(f);
             }
             drop(f);
         }
@@ -259,11 +261,12 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
         int written = 0;
         while (written < budget && checkpointCursor < checkpointCount) {
-            int f = frameOf.get(checkpointIds[checkpointCursor++]);
+            int f = frameOf.get(checkpointIds[checkpointCursor]);
             if (f >= 0 && pending[f]) {
-                writeCheckpointImage(f);
+                writeCheckpointImage(f); // the cursor moves only past a written image: a failed step can be retried
                 written++;
             }
+            checkpointCursor++;
         }
         if (written < budget && checkpointCursor >= checkpointCount) {
             map.writeLeaves(budget - written);
@@ -380,6 +383,11 @@ public final class PageCache implements PageSpace, AutoCloseable {
         return writes;
     }
 
+    /** Page writes that failed (eviction or copy-on-write) and were survived by keeping the page in memory. */
+    public long writeFailures() {
+        return writeFailures;
+    }
+
     /** Spill frames ever added because one operation held every frame. */
     public long spilledFrames() {
         return spilled;
@@ -397,8 +405,23 @@ public final class PageCache implements PageSpace, AutoCloseable {
     }
 
     private void writeCheckpointImage(int f) {
-        pending[f] = false;
         writeImage(f, checkpointEpoch, true);
+        pending[f] = false;
+    }
+
+    /**
+     * Writes the frozen epoch's image of frame {@code f} before the current epoch changes or frees
+     * it. When that write fails (the store then refuses writes until it is reopened, so this
+     * checkpoint can never be published), the image is given up instead of failing the operation
+     * half done: the mutation goes on in memory and the frame stays dirty.
+     */
+    private void copyOnWrite(int f) {
+        try {
+            writeCheckpointImage(f);
+        } catch (PageWriteException e) {
+            pending[f] = false;
+            writeFailures++;
+        }
     }
 
     private void writeImage(int f, long imageEpoch, boolean checkpointWrite) {
@@ -478,24 +501,41 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
     }
 
+    /**
+     * A frame for a page: an empty one, or a victim evicted. When the store refuses writes (one
+     * failed), only clean frames are evicted and dirty ones stay resident, so reads and the
+     * operation under way go on; without a clean victim the cache spills.
+     */
     private int takeFrame() {
         if (emptyCount > 0) {
             return emptyFrames[--emptyCount];
         }
-        int victim = clock();
-        if (victim < 0) {
-            return spill();
+        int victim = clock(store.writeFailure() != null);
+        if (victim >= 0) {
+            try {
+                evict(victim);
+                return victim;
+            } catch (PageWriteException e) {
+                writeFailures++;
+                victim = clock(true);
+                if (victim >= 0) {
+                    evict(victim);
+                    return victim;
+                }
+            }
         }
-        evict(victim);
-        return victim;
+        return spill();
     }
 
-    /** CLOCK: the first frame not touched in this operation whose second chance is used up; or -1. */
-    private int clock() {
+    /**
+     * CLOCK: the first frame not touched in this operation whose second chance is used up (and,
+     * when {@code cleanOnly}, with nothing to write); or -1.
+     */
+    private int clock(boolean cleanOnly) {
         for (int steps = 0; steps < 2 * frameCount; steps++) {
             int f = hand;
             hand = hand + 1 == frameCount ? 0 : hand + 1;
-            if (touchedIn[f] == operation) {
+            if (touchedIn[f] == operation || cleanOnly && (dirty[f] || pending[f])) {
                 continue;
             }
             if (referenced[f]) {
@@ -554,10 +594,19 @@ public final class PageCache implements PageSpace, AutoCloseable {
     /** Evicts the spill frames (those past the bound) once nothing is pinned. */
     private void shrinkToBound() {
         while (frameCount > baseFrames) {
-            int f = --frameCount;
+            int f = frameCount - 1;
             if (pageIn[f] != 0) {
-                evict(f);
+                if (store.writeFailure() != null && (dirty[f] || pending[f])) {
+                    break; // unwritable now: the spill frame stays until the store is writable again
+                }
+                try {
+                    evict(f);
+                } catch (PageWriteException e) {
+                    writeFailures++;
+                    break;
+                }
             }
+            frameCount--;
             frames[f] = null;
             dirty[f] = false;
             pending[f] = false;
@@ -565,7 +614,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
         int kept = 0;
         for (int i = 0; i < emptyCount; i++) {
-            if (emptyFrames[i] < baseFrames) {
+            if (emptyFrames[i] < frameCount) {
                 emptyFrames[kept++] = emptyFrames[i];
             }
         }

@@ -1,7 +1,9 @@
 package dev.hashdir.engine.pipeline;
 
 import com.lmax.disruptor.EventHandler;
+import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.store.PageLostException;
 import dev.hashdir.engine.wal.WalRecordType;
 
 import java.lang.foreign.MemorySegment;
@@ -18,6 +20,11 @@ import java.lang.foreign.ValueLayout;
  * ({@value #KEY_SLOTS} slots), the newest LSN applied to a key in that slot; a read or a no-op
  * mutation (a put of a present value) depends on its slot's LSN. Two keys sharing a slot only make
  * a read wait a little longer than it has to, never shorter.
+ *
+ * <p>Failures: detected corruption fails the request that met it ({@code internal}, the message
+ * says where) and turns the pipeline read-only; reads that do not touch the damage go on. A page
+ * write that failed under a request (the page cache keeps the page and the request completes)
+ * turns the pipeline read-only before the next mutation.
  *
  * <p>Threading: runs only on the engine thread, which owns the {@link HashDir}; the
  * {@link EngineHook} is called on it at the end of every batch.
@@ -57,6 +64,15 @@ final class EngineHandler implements EventHandler<RequestEvent> {
         } catch (IllegalArgumentException bad) {
             // HashDir validates before it changes anything
             e.result(Status.BAD_REQUEST, bad.getMessage());
+        } catch (CorruptionException corrupt) {
+            // never a wrong answer: this request fails, the pipeline turns read-only, other reads go on
+            state.fatal("corruption detected: " + corrupt.getMessage() + " (read-only until repaired; check the store "
+                    + "with hashdir check)");
+            e.result(Status.INTERNAL, corrupt.getMessage());
+        } catch (PageLostException lost) {
+            // a page written after the last good sync, once a sync failed: not damage; a restart
+            // recovers it from the last checkpoint and the WAL (the failed checkpoint made this read-only)
+            e.result(Status.INTERNAL, lost.getMessage() + "; a restart recovers it from the WAL");
         }
         if (endOfBatch) {
             boolean m = mutated;
@@ -91,6 +107,13 @@ final class EngineHandler implements EventHandler<RequestEvent> {
         }
         if (op.isMutation()) {
             String reason = state.readOnlyReason();
+            if (reason == null && hd.writeFailure() != null) {
+                // a page write failed under an earlier request (an eviction; that request completed in
+                // memory and is logged): no checkpoint can be written, so take no more changes
+                state.fatal("page store write failed: " + hd.writeFailure() + " (read-only until restart; "
+                        + "recovery replays the WAL)");
+                reason = state.readOnlyReason();
+            }
             if (reason != null) {
                 e.result(Status.READ_ONLY, reason);
                 return;

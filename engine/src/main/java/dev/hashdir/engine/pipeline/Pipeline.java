@@ -367,7 +367,11 @@ public final class Pipeline implements AutoCloseable {
             wal.close();
         } finally {
             try {
-                hd.close();
+                if (hd.writeFailure() != null) {
+                    hd.abandon(); // no checkpoint can be written; the WAL holds everything since the last one
+                } else {
+                    hd.close();
+                }
             } finally {
                 arena.close();
             }

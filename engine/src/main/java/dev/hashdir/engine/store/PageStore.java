@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The writer's view of {@code <data>/hashdir.h5}: fixed-size pages by id, the two meta slots, and
@@ -37,27 +39,38 @@ public final class PageStore implements AutoCloseable {
     private final Path dataDir;
     private final Path file;
     private final WriterLock lock;
-    private final H5File h5;
-    private final H5Dataset pages;
-    private final H5Dataset metaSlots;
+    private final PageIo.Wrapper wrapper;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment metaBuffer = arena.allocate(MetaLayout.SLOT_BYTES);
     private final boolean clearedStatusFlags;
     private final int pageSize;
+    private PageIo io;
     private long capacity;
     private Meta meta;
+    /** The first write, grow or sync that failed since the file was (re)opened; null while all went well. */
+    private volatile String writeFailure;
+    /** One bit per row written since the last successful sync (engine thread). */
+    private long[] writtenSinceSync = new long[64];
+    /** After a failed sync: the rows it may have lost (reads of them are refused); null otherwise. */
+    private long[] lostRows;
+    private long reopens;
 
-    private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags) {
+    private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags, PageIo.Wrapper wrapper) {
         this.dataDir = dataDir;
         this.file = h5.path();
         this.lock = lock;
-        this.h5 = h5;
+        this.wrapper = wrapper;
         this.clearedStatusFlags = clearedStatusFlags;
-        this.pages = h5.openDataset(StoreFormat.PAGES_DATASET);
-        this.metaSlots = h5.openDataset(StoreFormat.META_DATASET);
-        this.meta = readCurrentMeta(file, metaSlots, metaBuffer);
-        this.pageSize = meta.pageSize();
-        this.capacity = pages.dims()[0];
+        this.io = wrapper.wrap(new Hdf5PageIo(h5));
+        try {
+            PageIo opened = io;
+            this.meta = readCurrentMeta(file, opened::readMeta, metaBuffer);
+            this.pageSize = meta.pageSize();
+            this.capacity = opened.rows();
+        } catch (RuntimeException e) {
+            io.close();
+            throw e;
+        }
     }
 
     /**
@@ -105,6 +118,11 @@ public final class PageStore implements AutoCloseable {
      *                              than this code
      */
     public static PageStore open(Path dataDir) throws IOException {
+        return open(dataDir, PageIo.Wrapper.NONE);
+    }
+
+    /** {@link #open(Path)} with the file I/O wrapped (tests inject faults there). */
+    public static PageStore open(Path dataDir, PageIo.Wrapper wrapper) throws IOException {
         Path file = dataDir.resolve(StoreFormat.FILE_NAME);
         if (!Files.isRegularFile(file)) {
             throw new StoreException("no store at " + file + " (create one with: hashdir init --data " + dataDir + ")");
@@ -114,7 +132,7 @@ public final class PageStore implements AutoCloseable {
             boolean cleared = checkFormat(file);
             H5File h5 = H5File.open(file, H5File.Mode.SWMR_WRITE);
             try {
-                return new PageStore(dataDir, lock, h5, cleared);
+                return new PageStore(dataDir, lock, h5, cleared, wrapper);
             } catch (RuntimeException e) {
                 h5.close();
                 throw e;
@@ -161,8 +179,13 @@ public final class PageStore implements AutoCloseable {
         if (pages <= capacity) {
             return;
         }
+        checkWritable();
         long grown = Math.max(pages, capacity + Math.max(GROWTH_PAGES, capacity / 2));
-        this.pages.setExtent(grown, pageSize);
+        try {
+            io.extend(grown);
+        } catch (RuntimeException e) {
+            throw failed("growing /pages to " + grown + " rows", e);
+        }
         capacity = grown;
     }
 
@@ -178,7 +201,7 @@ public final class PageStore implements AutoCloseable {
             throw new IllegalArgumentException("page header says id " + headerId + " but it is written to page " + id);
         }
         PageLayout.seal(page);
-        pages.writeChunk(id, page);
+        write(id, page);
     }
 
     /**
@@ -187,10 +210,12 @@ public final class PageStore implements AutoCloseable {
      * @throws CorruptionException when the page fails either check or was never written
      */
     public void readPage(long id, MemorySegment dst) {
+        checkReadable();
         checkId(id);
+        checkNotLost(id);
         checkSize(dst);
         try {
-            pages.readChunk(id, dst);
+            io.readPage(id, dst);
         } catch (Hdf5Exception e) {
             CorruptionException c = new CorruptionException(file, id, 0, "page", "a written page", "unreadable chunk");
             c.initCause(e);
@@ -207,7 +232,7 @@ public final class PageStore implements AutoCloseable {
         checkId(row);
         checkSize(page);
         PageLayout.seal(page);
-        pages.writeChunk(row, page);
+        write(row, page);
     }
 
     /**
@@ -217,10 +242,12 @@ public final class PageStore implements AutoCloseable {
      * @throws CorruptionException when the page fails either check or was never written
      */
     public void readRow(long row, MemorySegment dst, long expectedId) {
+        checkReadable();
         checkId(row);
+        checkNotLost(row);
         checkSize(dst);
         try {
-            pages.readChunk(row, dst);
+            io.readPage(row, dst);
         } catch (Hdf5Exception e) {
             CorruptionException c = new CorruptionException(file, row, 0, "page row", "a written page",
                     "unreadable chunk (expected id " + expectedId + ")");
@@ -261,35 +288,168 @@ public final class PageStore implements AutoCloseable {
         if (next.epoch() <= meta.epoch()) {
             throw new IllegalArgumentException("meta epoch must grow: current=" + meta.epoch() + ", next=" + next.epoch());
         }
+        checkWritable();
         next.encode(metaBuffer);
-        metaSlots.writeChunk(next.slot(), metaBuffer);
+        try {
+            io.writeMeta(next.slot(), metaBuffer);
+        } catch (RuntimeException e) {
+            throw failed("writing meta slot " + next.slot() + " (epoch " + next.epoch() + ")", e);
+        }
         meta = next;
     }
 
-    /** Makes every write so far durable: flush the datasets, {@code H5Fflush}, {@code fdatasync}. */
+    /**
+     * Makes every write so far durable: flush the datasets, {@code H5Fflush}, {@code fdatasync}.
+     *
+     * @throws PageWriteException when it fails, or an earlier write failed (see {@link #writeFailure()})
+     */
     public void sync() throws IOException {
-        pages.flush();
-        metaSlots.flush();
-        h5.sync();
+        flush();
+        checkWritable();
+        try {
+            io.fdatasync();
+        } catch (IOException | RuntimeException e) {
+            // Linux may have dropped any page written since the last successful sync (it marks pages
+            // it failed to write back clean): such a row could read back an older image, checksum and
+            // all, so reads of those rows are refused from now on until the store is reopened
+            lostRows = writtenSinceSync.clone();
+            throw failed("syncing", e);
+        }
+        java.util.Arrays.fill(writtenSinceSync, 0);
     }
 
     /** Flushes HDF5's buffers so SWMR readers see the latest writes (not durable). */
     public void flush() {
-        pages.flush();
-        metaSlots.flush();
-        h5.flush();
+        checkWritable();
+        try {
+            io.flush();
+        } catch (RuntimeException e) {
+            throw failed("flushing", e);
+        }
+    }
+
+    /**
+     * The first write, grow, flush or sync that failed since the file was opened, or null. Once one
+     * failed, the store refuses every further write, flush and sync until {@link #reopen()}: after
+     * a failed {@code fdatasync} the kernel may have dropped pages it reported written, and after a
+     * failed write HDF5's own state (chunk index, metadata cache) may not match the file. Reads go on.
+     */
+    public String writeFailure() {
+        return writeFailure;
+    }
+
+    /**
+     * Closes the HDF5 file and opens it again, keeping the writer lock: the store is back at its
+     * last durable meta, with the write failure cleared. Everything written since that meta is
+     * dropped from view (it is not referenced by any durable checkpoint). Closing a file whose
+     * writes fail may itself fail; that is ignored, since the durable state is the meta's.
+     *
+     * @throws StoreException when the file cannot be opened again (then the store stays unusable;
+     *                        {@link #reopen()} may be retried)
+     */
+    public void reopen() {
+        if (io != null) {
+            try {
+                io.close();
+            } catch (RuntimeException e) {
+                // HDF5 could not flush its metadata cache (disk full): the durable state is the last meta
+            }
+            io = null;
+        }
+        H5File h5;
+        try {
+            h5 = H5File.open(file, H5File.Mode.SWMR_WRITE);
+        } catch (Hdf5Exception e) {
+            if (!leftOpenForWrite(e)) {
+                throw new StoreException("cannot reopen " + file + ": " + e.getMessage(), e);
+            }
+            H5File.clearStatusFlags(file);
+            h5 = H5File.open(file, H5File.Mode.SWMR_WRITE);
+        }
+        PageIo opened;
+        Hdf5PageIo raw = null;
+        try {
+            raw = new Hdf5PageIo(h5);
+            opened = wrapper.wrap(raw);
+        } catch (RuntimeException e) {
+            if (raw != null) {
+                raw.close();
+            } else {
+                h5.close();
+            }
+            throw e;
+        }
+        try {
+            Meta m = readCurrentMeta(file, opened::readMeta, metaBuffer);
+            long rows = opened.rows();
+            io = opened;
+            meta = m;
+            capacity = rows;
+            writeFailure = null;
+            lostRows = null;
+            java.util.Arrays.fill(writtenSinceSync, 0);
+            reopens++;
+        } catch (RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+    }
+
+    /** Times {@link #reopen()} succeeded. */
+    public long reopens() {
+        return reopens;
     }
 
     @Override
     public void close() throws IOException {
         try (lock; arena) {
-            try {
-                pages.close();
-                metaSlots.close();
-            } finally {
-                h5.close();
+            if (io != null) {
+                io.close();
             }
         }
+    }
+
+    private void write(long row, MemorySegment page) {
+        checkWritable();
+        int word = (int) (row >>> 6);
+        if (word >= writtenSinceSync.length) {
+            writtenSinceSync = java.util.Arrays.copyOf(writtenSinceSync, Math.max(word + 1, 2 * writtenSinceSync.length));
+        }
+        writtenSinceSync[word] |= 1L << row;
+        try {
+            io.writePage(row, page);
+        } catch (RuntimeException e) {
+            throw failed("writing page row " + row, e);
+        }
+    }
+
+    private void checkNotLost(long row) {
+        long[] lost = lostRows;
+        if (lost != null && (row >>> 6) < lost.length && (lost[(int) (row >>> 6)] & (1L << row)) != 0) {
+            throw new PageLostException(file, row, writeFailure);
+        }
+    }
+
+    private void checkReadable() {
+        if (io == null) {
+            throw new StoreException("page store " + file + " is not open: its reopen failed");
+        }
+    }
+
+    private void checkWritable() {
+        if (writeFailure != null) {
+            throw new PageWriteException("page store " + file + " refuses writes until it is reopened: an earlier "
+                    + writeFailure, null);
+        }
+        if (io == null) {
+            throw new PageWriteException("page store " + file + " is not open: its reopen failed", null);
+        }
+    }
+
+    private PageWriteException failed(String what, Throwable cause) {
+        String reason = what + " failed: " + briefly(cause);
+        writeFailure = reason;
+        return new PageWriteException("page store " + file + ": " + reason, cause);
     }
 
     private void checkId(long id) {
@@ -344,7 +504,7 @@ public final class PageStore implements AutoCloseable {
             opened = H5File.open(file, H5File.Mode.READ_ONLY);
         }
         try (H5File h5 = opened; Arena arena = Arena.ofConfined(); H5Dataset metaSlots = openMeta(h5, file)) {
-            Meta m = readCurrentMeta(file, metaSlots, arena.allocate(MetaLayout.SLOT_BYTES));
+            Meta m = readCurrentMeta(file, metaSlots::readChunk, arena.allocate(MetaLayout.SLOT_BYTES));
             if (m.formatRead() > StoreFormat.READ_VERSION) {
                 throw new StoreException("store " + file + " needs a newer hashdir: format read version "
                         + m.formatRead() + ", this build reads up to " + StoreFormat.READ_VERSION);
@@ -373,20 +533,26 @@ public final class PageStore implements AutoCloseable {
         return stack.contains("h5clear") || stack.contains("already open for");
     }
 
+    /** Reads a meta slot into a buffer. */
+    @FunctionalInterface
+    interface SlotReader {
+        void read(int slot, MemorySegment dst);
+    }
+
     /** Reads both meta slots; the valid one with the highest epoch wins. */
-    static Meta readCurrentMeta(Path file, H5Dataset metaSlots, MemorySegment buffer) {
+    static Meta readCurrentMeta(Path file, SlotReader metaSlots, MemorySegment buffer) {
         Meta best = null;
         StringBuilder why = new StringBuilder();
         for (int slot = 0; slot < MetaLayout.SLOTS; slot++) {
             Optional<Meta> m;
             try {
-                metaSlots.readChunk(slot, buffer);
+                metaSlots.read(slot, buffer);
                 StringBuilder reason = new StringBuilder();
                 m = Meta.decode(buffer, reason);
                 if (m.isEmpty()) {
                     why.append(" slot ").append(slot).append(": ").append(reason).append(';');
                 }
-            } catch (Hdf5Exception e) {
+            } catch (RuntimeException e) {
                 why.append(" slot ").append(slot).append(": unreadable;");
                 m = Optional.empty();
             }
@@ -398,6 +564,23 @@ public final class PageStore implements AutoCloseable {
             throw new CorruptionException("no valid meta slot in " + file + ":" + why);
         }
         return best;
+    }
+
+    private static final Pattern ERRNO = Pattern.compile("errno = (\\d+), error message = '([^']*)'");
+
+    /**
+     * One line for a read-only reason: the failed call and, when HDF5's error stack has it (its
+     * sec2 driver reports the errno of the failed pwrite), the errno; the whole stack stays in the
+     * exception's cause.
+     */
+    static String briefly(Throwable t) {
+        String message = String.valueOf(t.getMessage());
+        String first = message.lines().findFirst().orElse(message).strip();
+        if (first.endsWith(":")) {
+            first = first.substring(0, first.length() - 1);
+        }
+        Matcher errno = ERRNO.matcher(message);
+        return errno.find() ? first + ": errno=" + errno.group(1) + " (" + errno.group(2) + ")" : first;
     }
 
     private static void syncDirectory(Path dir) throws IOException {

@@ -353,7 +353,7 @@ public final class SnapshotReader implements AutoCloseable {
     }
 
     private Meta readMeta() {
-        Meta m = PageStore.readCurrentMeta(file, metaSlots, metaBuffer);
+        Meta m = PageStore.readCurrentMeta(file, metaSlots::readChunk, metaBuffer);
         if (m.formatRead() > StoreFormat.READ_VERSION) {
             throw new StoreException("store " + file + " needs a newer hashdir: format read version "
                     + m.formatRead() + ", this build reads up to " + StoreFormat.READ_VERSION);

@@ -1,0 +1,450 @@
+package dev.hashdir.bench.peers;
+
+import dev.hashdir.engine.DurableHashDir;
+import dev.hashdir.engine.HashDirConfig;
+import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.WalOptions;
+import org.lmdbjava.ByteBufferProxy;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+import org.lmdbjava.EnvFlags;
+import org.lmdbjava.PutFlags;
+import org.lmdbjava.Txn;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Durable inserts, the engine against RocksDB and LMDB in one run: every store starts empty and
+ * takes {@code --pairs} fresh pairs (key {@code i} of {@link PeerKeys#HIT_SEED} with
+ * {@link PeerKeys#value}{@code (i)}), {@code --batch} pairs per durable commit; a pair is counted
+ * only once the commit that holds it has returned, i.e. is on disk:
+ *
+ * <ul>
+ *   <li>hashdir: {@link DurableHashDir} with its WAL in SYNC mode; {@code put} per pair, then
+ *       {@link DurableHashDir#commit()} per batch (group commit: one write and one fdatasync of the
+ *       WAL). Checkpoints run as the server runs them: one begins every
+ *       {@value #CHECKPOINT_RECORDS} records (the server's default {@code checkpoint-records}) and
+ *       writes {@value #CHECKPOINT_STEP_PAGES} pages after every batch until it is durable, all
+ *       inside the timed loop; the checkpoint running at the end is finished in the timed loop too.</li>
+ *   <li>RocksDB: a {@link WriteBatch} of the batch's pairs (the same 40-byte keys as
+ *       {@link RocksStore}: digest + big-endian value, empty value) written with
+ *       {@code WriteOptions.setSync(true)}, WAL on: one WAL write and fsync per batch. Other
+ *       options as in {@link RocksStore} (Bloom filter, LRU cache, defaults).</li>
+ *   <li>LMDB: one write transaction per batch ({@code MDB_DUPSORT | MDB_DUPFIXED}, 8-byte
+ *       big-endian duplicates as in {@link LmdbStore}), committed durably: neither
+ *       {@code MDB_NOSYNC} nor {@code MDB_NOMETASYNC}, so each commit syncs the data and the meta
+ *       page. {@code MDB_NOTLS | MDB_NORDAHEAD}; {@code --lmdb-writemap} adds {@code MDB_WRITEMAP}
+ *       (commit then msyncs).</li>
+ * </ul>
+ *
+ * <p>Rounds: each round runs every store once on a fresh directory, in a rotated order; the
+ * result per store is the median of its rounds' pairs/s. Warm-up rounds ({@code --warmup-rounds},
+ * default 1) run the same way first and are not counted (the JIT compiles each store's path). Close (and, for hashdir, its final
+ * checkpoint) is outside the timed loop, as is opening.
+ *
+ * <p>Run (after {@code mvn -pl bench -am package -DskipTests}):
+ * {@code java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
+ * --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+ * -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.peers.DurablePutBenchmark
+ * --pairs 500000 --rounds 5 --dir /tmp/hashdir-durable-bench}.
+ */
+public final class DurablePutBenchmark {
+
+    static final long CHECKPOINT_RECORDS = 100_000;
+    static final int CHECKPOINT_STEP_PAGES = 64;
+    private static final long CACHE_BYTES = 256L << 20;
+
+    /** A store that makes a batch durable per {@link #commit()}. */
+    interface DurableStore extends AutoCloseable {
+        void put(byte[] key, long value);
+
+        void commit();
+
+        /** Work the store still owes inside the measurement (hashdir: a running checkpoint). */
+        default void finish() {
+        }
+
+        String describe();
+
+        /** Where the time went, when the store can tell (empty otherwise). */
+        default String breakdown() {
+            return "";
+        }
+
+        @Override
+        void close();
+    }
+
+    private DurablePutBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long pairs = 500_000;
+        int batch = 1000;
+        int rounds = 5;
+        int warmups = 1;
+        boolean writemap = false;
+        Path parent = Path.of(System.getProperty("java.io.tmpdir"), "hashdir-durable-bench");
+        List<String> stores = List.of("hashdir", "rocksdb", "lmdb");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--pairs" -> pairs = Long.parseLong(args[++i]);
+                case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--warmup-rounds" -> warmups = Integer.parseInt(args[++i]);
+                case "--dir" -> parent = Path.of(args[++i]);
+                case "--stores" -> stores = List.of(args[++i].split(","));
+                case "--lmdb-writemap" -> writemap = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (--pairs N --batch N --rounds N --warmup-rounds N --dir D --stores a,b --lmdb-writemap)");
+            }
+        }
+        if (pairs < batch || batch < 1 || rounds < 1) {
+            throw new IllegalArgumentException("need pairs >= batch >= 1 and rounds >= 1");
+        }
+        Files.createDirectories(parent);
+        System.out.printf(Locale.ROOT, "durable puts: %d pairs per run, %d per commit, %d rounds, data under %s%n", pairs,
+                batch, rounds, parent);
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        for (String s : stores) {
+            rates.put(s, new ArrayList<>());
+        }
+        for (int round = -warmups; round < rounds; round++) {
+            for (int j = 0; j < stores.size(); j++) {
+                String name = stores.get(Math.floorMod(j + round, stores.size()));
+                Path dir = parent.resolve(name + "-" + round);
+                deleteTree(dir);
+                Files.createDirectories(dir);
+                double rate;
+                String description;
+                String breakdown;
+                try (DurableStore store = open(name, dir, writemap)) {
+                    description = store.describe();
+                    rate = run(store, pairs, batch);
+                    breakdown = store.breakdown();
+                }
+                long bytes = sizeOf(dir);
+                deleteTree(dir);
+                if (round >= 0) {
+                    rates.get(name).add(rate);
+                }
+                System.out.printf(Locale.ROOT, (round < 0 ? "warmup " : "round ") + "%d %-8s %,12.0f pairs/s  (%,.0f commits/s, %,d bytes on disk)  %s%n",
+                        round + 1, name, rate, rate / batch, bytes, round == -warmups ? description : "");
+                if (!breakdown.isEmpty()) {
+                    System.out.println("    " + breakdown);
+                }
+            }
+        }
+        System.out.println();
+        Map<String, Double> medians = new LinkedHashMap<>();
+        rates.forEach((name, list) -> medians.put(name, median(list)));
+        double fasterPeer = medians.entrySet().stream().filter(e -> !e.getKey().equals("hashdir"))
+                .mapToDouble(Map.Entry::getValue).max().orElse(Double.NaN);
+        System.out.printf(Locale.ROOT, "%-8s %14s  %s%n", "store", "median pairs/s", "rounds");
+        medians.forEach((name, m) -> System.out.printf(Locale.ROOT, "%-8s %,14.0f  %s%n", name, m,
+                rates.get(name).stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList()));
+        if (medians.containsKey("hashdir") && !Double.isNaN(fasterPeer)) {
+            System.out.printf(Locale.ROOT, "hashdir / faster peer = %.2fx%n", medians.get("hashdir") / fasterPeer);
+        }
+    }
+
+    /** Timed: {@code pairs} puts, a durable commit every {@code batch}; returns pairs per second. */
+    static double run(DurableStore store, long pairs, int batch) {
+        byte[] key = new byte[PeerStore.KEY_BYTES];
+        long start = System.nanoTime();
+        for (long i = 0; i < pairs; ) {
+            long end = Math.min(pairs, i + batch);
+            for (; i < end; i++) {
+                PeerKeys.key(PeerKeys.HIT_SEED, i, key);
+                store.put(key, PeerKeys.value(i));
+            }
+            store.commit();
+        }
+        store.finish();
+        long nanos = System.nanoTime() - start;
+        return pairs * 1e9 / nanos;
+    }
+
+    static DurableStore open(String name, Path dir, boolean writemap) {
+        return switch (name) {
+            case "hashdir" -> new HashDirDurable(dir);
+            case "rocksdb" -> new RocksDurable(dir);
+            case "lmdb" -> new LmdbDurable(dir, writemap);
+            default -> throw new IllegalArgumentException("unknown store " + name + " (hashdir, rocksdb, lmdb)");
+        };
+    }
+
+    /** {@link DurableHashDir}: WAL in SYNC mode, group commit per batch, checkpoints as the server does them. */
+    static final class HashDirDurable implements DurableStore {
+        private final DurableHashDir db;
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment key = arena.allocate(PeerStore.KEY_BYTES, Long.BYTES);
+        private long sinceCheckpoint;
+        private long checkpoints;
+        private long commitNanos;
+        private long checkpointNanos;
+        private long started;
+
+        HashDirDurable(Path dir) {
+            try {
+                db = DurableHashDir.create(dir, StoreOptions.defaults(), HashDirConfig.defaults().withCacheBytes(CACHE_BYTES),
+                        WalOptions.of(PeerStore.KEY_BYTES, Durability.SYNC));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void put(byte[] k, long value) {
+            if (started == 0) {
+                started = System.nanoTime();
+            }
+            MemorySegment.copy(k, 0, key, ValueLayout.JAVA_BYTE, 0, PeerStore.KEY_BYTES);
+            sinceCheckpoint += db.put(key, value);
+        }
+
+        @Override
+        public void commit() {
+            long t0 = System.nanoTime();
+            db.commit();
+            long t1 = System.nanoTime();
+            commitNanos += t1 - t0;
+            try {
+                if (db.checkpointRunning()) {
+                    if (db.checkpointStep(CHECKPOINT_STEP_PAGES)) {
+                        checkpoints++;
+                    }
+                } else if (sinceCheckpoint >= CHECKPOINT_RECORDS) {
+                    sinceCheckpoint = 0;
+                    db.beginCheckpoint();
+                    if (db.checkpointStep(CHECKPOINT_STEP_PAGES)) {
+                        checkpoints++;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                checkpointNanos += System.nanoTime() - t1;
+            }
+        }
+
+        @Override
+        public void finish() {
+            long t0 = System.nanoTime();
+            try {
+                while (db.checkpointRunning()) {
+                    if (db.checkpointStep(CHECKPOINT_STEP_PAGES)) {
+                        checkpoints++;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            checkpointNanos += System.nanoTime() - t0;
+        }
+
+        @Override
+        public String breakdown() {
+            long total = System.nanoTime() - started;
+            return String.format(Locale.ROOT, "hashdir time: WAL commits %.0f%%, checkpoints %.0f%% (%d), puts and the "
+                    + "rest %.0f%%", 100.0 * commitNanos / total, 100.0 * checkpointNanos / total, checkpoints,
+                    100.0 * (total - commitNanos - checkpointNanos) / total);
+        }
+
+        @Override
+        public String describe() {
+            return "DurableHashDir, WAL SYNC (group commit: one fdatasync per batch), checkpoint every "
+                    + CHECKPOINT_RECORDS + " records in steps of " + CHECKPOINT_STEP_PAGES + " pages, cache "
+                    + (CACHE_BYTES >> 20) + " MiB";
+        }
+
+        @Override
+        public void close() {
+            try {
+                db.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                arena.close();
+            }
+        }
+    }
+
+    /** RocksDB: one synced {@link WriteBatch} per batch, WAL on. */
+    static final class RocksDurable implements DurableStore {
+        static {
+            RocksDB.loadLibrary();
+        }
+
+        private final LRUCache cache = new LRUCache(CACHE_BYTES);
+        private final BloomFilter filter = new BloomFilter(10, false);
+        private final Options options;
+        private final WriteOptions sync = new WriteOptions().setSync(true).setDisableWAL(false);
+        private final WriteBatch writeBatch = new WriteBatch();
+        private final RocksDB db;
+        private final byte[] pair = new byte[PeerStore.KEY_BYTES + Long.BYTES];
+        private static final byte[] EMPTY = {};
+
+        RocksDurable(Path dir) {
+            options = new Options().setCreateIfMissing(true);
+            options.useFixedLengthPrefixExtractor(PeerStore.KEY_BYTES);
+            options.setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(filter)
+                    .setWholeKeyFiltering(true));
+            try {
+                db = RocksDB.open(options, dir.toString());
+            } catch (RocksDBException e) {
+                throw new IllegalStateException("cannot open RocksDB in " + dir + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void put(byte[] key, long value) {
+            System.arraycopy(key, 0, pair, 0, PeerStore.KEY_BYTES);
+            for (int b = 0; b < Long.BYTES; b++) {
+                pair[PeerStore.KEY_BYTES + b] = (byte) (value >>> (8 * (Long.BYTES - 1 - b)));
+            }
+            try {
+                writeBatch.put(pair, EMPTY);
+            } catch (RocksDBException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void commit() {
+            try {
+                db.write(sync, writeBatch);
+            } catch (RocksDBException e) {
+                throw new IllegalStateException("RocksDB write failed: " + e.getMessage(), e);
+            }
+            writeBatch.clear();
+        }
+
+        @Override
+        public String describe() {
+            return "RocksDB " + RocksDB.rocksdbVersion() + ", WriteBatch per batch, WriteOptions.setSync(true), WAL on, "
+                    + "block cache " + (CACHE_BYTES >> 20) + " MiB, Bloom 10 bits/key";
+        }
+
+        @Override
+        public void close() {
+            writeBatch.close();
+            db.close();
+            sync.close();
+            options.close();
+            filter.close();
+            cache.close();
+        }
+    }
+
+    /** LMDB: one durable write transaction per batch. */
+    static final class LmdbDurable implements DurableStore {
+        private static final PutFlags[] NO_PUT_FLAGS = {};
+        private final Env<ByteBuffer> env;
+        private final Dbi<ByteBuffer> dbi;
+        private final ByteBuffer keyBuffer = ByteBuffer.allocateDirect(PeerStore.KEY_BYTES);
+        private final ByteBuffer valueBuffer = ByteBuffer.allocateDirect(Long.BYTES).order(ByteOrder.BIG_ENDIAN);
+        private final boolean writemap;
+        private Txn<ByteBuffer> txn;
+
+        LmdbDurable(Path dir, boolean writemap) {
+            this.writemap = writemap;
+            EnvFlags[] flags = writemap
+                    ? new EnvFlags[]{EnvFlags.MDB_WRITEMAP, EnvFlags.MDB_NOTLS, EnvFlags.MDB_NORDAHEAD}
+                    : new EnvFlags[]{EnvFlags.MDB_NOTLS, EnvFlags.MDB_NORDAHEAD};
+            env = Env.create(ByteBufferProxy.PROXY_OPTIMAL).setMapSize(64L << 30).setMaxDbs(1).setMaxReaders(4)
+                    .open(dir.toFile(), flags);
+            dbi = env.openDbi("hashdir", DbiFlags.MDB_CREATE, DbiFlags.MDB_DUPSORT, DbiFlags.MDB_DUPFIXED);
+        }
+
+        @Override
+        public void put(byte[] key, long value) {
+            if (txn == null) {
+                txn = env.txnWrite();
+            }
+            keyBuffer.clear();
+            keyBuffer.put(key).flip();
+            valueBuffer.clear();
+            valueBuffer.putLong(0, value);
+            dbi.put(txn, keyBuffer, valueBuffer, NO_PUT_FLAGS);
+        }
+
+        @Override
+        public void commit() {
+            if (txn != null) {
+                txn.commit();
+                txn.close();
+                txn = null;
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "LMDB (lmdbjava), one write txn per batch, durable commit (no MDB_NOSYNC/NOMETASYNC), "
+                    + (writemap ? "MDB_WRITEMAP, " : "") + "MDB_NOTLS, MDB_NORDAHEAD, DUPSORT|DUPFIXED";
+        }
+
+        @Override
+        public void close() {
+            commit();
+            dbi.close();
+            env.close();
+        }
+    }
+
+    static double median(List<Double> xs) {
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        int n = a.length;
+        return n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+    }
+
+    private static long sizeOf(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.hashdir.engine.store;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The file I/O under a {@link PageStore}: whole chunks of {@code /pages} (one page per row) and of
+ * {@code /meta} (one slot per chunk), growing {@code /pages}, flushing and syncing. The store
+ * checksums, checks and orders; this only moves bytes. The production implementation calls HDF5
+ * (direct chunk I/O, {@code H5Fflush}, {@code fdatasync}); tests put a fault-injecting layer
+ * here, because HDF5 writes through its own file driver where no Java file wrapper can reach.
+ *
+ * <p>Failures are unchecked exceptions except {@link #sync()}'s {@link IOException}. A read of a
+ * row never written fails.
+ *
+ * <p>Threading: engine thread only, as the store.
+ */
+public interface PageIo extends AutoCloseable {
+
+    /** Writes the page image {@code page} (native memory, one page) to {@code row}. */
+    void writePage(long row, MemorySegment page);
+
+    /** Reads {@code row} into {@code dst}; fails when the row was never written. */
+    void readPage(long row, MemorySegment dst);
+
+    /** Writes meta slot {@code slot}. */
+    void writeMeta(int slot, MemorySegment slotImage);
+
+    /** Reads meta slot {@code slot}. */
+    void readMeta(int slot, MemorySegment dst);
+
+    /** Rows {@code /pages} has room for now. */
+    long rows();
+
+    /** Grows {@code /pages} to {@code rows} rows (metadata only: no page storage is allocated). */
+    void extend(long rows);
+
+    /**
+     * Hands buffered writes to the operating system ({@code H5Dflush}, {@code H5Fflush}) so SWMR
+     * readers see them; not durable. Engine thread (HDF5).
+     */
+    void flush();
+
+    /**
+     * {@code fdatasync} of the file: makes durable what {@link #flush()} handed to the operating
+     * system. Calls libc only, never HDF5 (so it could run on another thread; the store calls it
+     * from {@link PageStore#sync()} on the engine thread).
+     */
+    void fdatasync() throws IOException;
+
+    /** Makes every write so far durable: {@link #flush()}, then {@link #fdatasync()}. */
+    default void sync() throws IOException {
+        flush();
+        fdatasync();
+    }
+
+    /** Closes the datasets and the file. */
+    @Override
+    void close();
+
+    /** Wraps the store's I/O when it is opened, and again on every internal reopen (tests inject faults). */
+    @FunctionalInterface
+    interface Wrapper {
+
+        /** No wrapping: HDF5 directly. */
+        Wrapper NONE = io -> io;
+
+        PageIo wrap(PageIo hdf5);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.hashdir.engine;
+
+import dev.hashdir.engine.store.PageIo;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Tests of other packages: a {@link HashDir} with its internals tuned (tiny cache, wrapped page I/O). */
+public final class TunedHashDirs {
+
+    private TunedHashDirs() {
+    }
+
+    /** Opens the store in {@code dir} with exactly {@code frames} cache frames and its file I/O wrapped. */
+    public static HashDir open(Path dir, HashDirConfig config, int frames, PageIo.Wrapper io) throws IOException {
+        return HashDir.open(dir, config, new HashDir.Tuning(HashDir.Tuning.DEFAULT.chunkBits(), frames, io));
+    }
+
+    /** Rows (with the id each names) of the last published checkpoint, when {@code track} was on. */
+    public static long[] publishedRows(HashDir hd) {
+        return hd.cache().publishedRows();
+    }
+
+    /** Remembers the rows of each published checkpoint from now on. */
+    public static void trackPublishedRows(HashDir hd) {
+        hd.cache().trackPublishedRows(true);
+    }
+}
