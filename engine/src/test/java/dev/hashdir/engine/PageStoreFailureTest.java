@@ -5,18 +5,18 @@ import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.PageKind;
 import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.StoreOptions;
-import dev.hashdir.engine.wal.Durability;
 import dev.hashdir.engine.wal.FaultyWalDirectory;
-import dev.hashdir.engine.wal.WalOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Random;
 
+import static dev.hashdir.engine.FailureTestKeys.CONFIG;
+import static dev.hashdir.engine.FailureTestKeys.KEY_BYTES;
+import static dev.hashdir.engine.FailureTestKeys.WAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,25 +28,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class PageStoreFailureTest {
 
-    private static final int KEY_BYTES = 16;
     private static final long SEED = Long.getLong("hashdir.pagefail.seed", 4242L);
-    private static final HashDirConfig CONFIG = HashDirConfig.defaults().withCacheBytes(1 << 20);
-    private static final WalOptions WAL = WalOptions.of(KEY_BYTES, Durability.SYNC);
 
     @TempDir
     Path dir;
 
     private final Arena arena = Arena.ofAuto();
-    private final MemorySegment key = arena.allocate(KEY_BYTES, 8);
+    private final FailureTestKeys keys = new FailureTestKeys();
     private final FaultyPageIo pages = new FaultyPageIo(SEED, 4096);
     private final FaultyWalDirectory wal = new FaultyWalDirectory(SEED, 4096);
-
-    private MemorySegment key(int k) {
-        key.fill((byte) 0);
-        key.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, k * 0x9E3779B97F4A7C15L);
-        key.set(ValueLayout.JAVA_INT_UNALIGNED, 8, k);
-        return key;
-    }
 
     private DurableHashDir open(int frames) throws Exception {
         HashDir.Tuning tuning = new HashDir.Tuning(HashDir.Tuning.DEFAULT.chunkBits(), frames, pages.wrapper());
@@ -55,25 +45,48 @@ class PageStoreFailureTest {
 
     private void fill(DurableHashDir d, int from, int to) {
         for (int k = from; k < to; k++) {
-            d.put(key(k), k);
-            d.put(key(k), k + 1_000_000L);
+            d.put(keys.of(k), k);
+            d.put(keys.of(k), k + 1_000_000L);
         }
     }
 
     private void assertHolds(DurableHashDir d, int from, int to) {
         for (int k = from; k < to; k++) {
-            assertThat(d.count(key(k))).as("key %d", k).isEqualTo(2);
-            assertThat(d.contains(key(k), k)).as("key %d", k).isTrue();
-            assertThat(d.contains(key(k), k + 1_000_000L)).as("key %d", k).isTrue();
+            assertThat(d.count(keys.of(k))).as("key %d", k).isEqualTo(2);
+            assertThat(d.contains(keys.of(k), k)).as("key %d", k).isTrue();
+            assertThat(d.contains(keys.of(k), k + 1_000_000L)).as("key %d", k).isTrue();
         }
+    }
+
+    /** A new store, opened with {@code frames} cache frames, holding keys [0, {@code n}) committed. */
+    private DurableHashDir initOpenAndFill(int frames, int n) throws Exception {
+        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
+        DurableHashDir d = open(frames);
+        fill(d, 0, n);
+        d.commit();
+        return d;
+    }
+
+    /** Writes keys [from, to) and commits, closes {@code d}; then a reopen holds every key below {@code to}. */
+    private void fillCloseAndAssertReopenedHolds(DurableHashDir d, int from, int to) throws Exception {
+        fill(d, from, to);
+        d.commit();
+        d.close();
+        try (DurableHashDir again = open(8)) {
+            assertHolds(again, 0, to);
+        }
+    }
+
+    /** A power failure under {@code d}: the page file keeps its unsynced writes by {@code pageFault}, the WAL none. */
+    private void crash(DurableHashDir d, FaultyPageIo.Fault pageFault) throws Exception {
+        pages.crash(new Random(SEED), pageFault);
+        d.crash();
+        wal.crash(new Random(SEED), FaultyWalDirectory.Fault.DROP_UNSYNCED);
     }
 
     @Test
     void aFullDiskDuringACheckpointIsReadOnlyWithTheReasonReadsGoOnAndWritingResumes() throws Exception {
-        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
-        DurableHashDir d = open(0);
-        fill(d, 0, 3000);
-        d.commit();
+        DurableHashDir d = initOpenAndFill(0, 3000);
         d.checkpoint();
         fill(d, 3000, 6000);
         long acked = d.commit();
@@ -85,10 +98,10 @@ class PageStoreFailureTest {
         assertThat(d.readOnlyReason()).as("one line, the errno in it").matches(
                 "checkpoint write failed: page store .*hashdir\\.h5: writing page row \\d+ failed: "
                         + "H5Dwrite_chunk\\(/pages, offset=\\d+, size=4096\\) failed: errno=28 \\(No space left on device\\)");
-        assertThatThrownBy(() -> d.put(key(1), 7)).isInstanceOf(ReadOnlyException.class)
+        assertThatThrownBy(() -> d.put(keys.of(1), 7)).isInstanceOf(ReadOnlyException.class)
                 .hasMessageContaining("No space left on device");
         assertHolds(d, 0, 6000);
-        assertThat(d.count(key(6001))).isZero();
+        assertThat(d.count(keys.of(6001))).isZero();
         assertThat(d.commit()).as("nothing new to commit; the WAL still works").isEqualTo(acked);
 
         assertThat(d.tryResume()).as("still full").isFalse();
@@ -104,21 +117,16 @@ class PageStoreFailureTest {
         assertHolds(d, 0, 6000);
         fill(d, 6000, 6500);
         d.commit();
-        pages.crash(new Random(SEED), FaultyPageIo.Fault.DROP_UNSYNCED);
-        d.crash();
-        wal.crash(new Random(SEED), FaultyWalDirectory.Fault.DROP_UNSYNCED);
+        crash(d, FaultyPageIo.Fault.DROP_UNSYNCED);
         try (DurableHashDir again = open(0)) {
             assertHolds(again, 0, 6500);
-            assertThat(again.count(key(6500))).isZero();
+            assertThat(again.count(keys.of(6500))).isZero();
         }
     }
 
     @Test
     void aResumeWhoseReopenFailsLeavesReadsFailingClearlyUntilALaterResumeReopens() throws Exception {
-        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
-        DurableHashDir d = open(8);
-        fill(d, 0, 2000);
-        d.commit();
+        DurableHashDir d = initOpenAndFill(8, 2000);
         pages.failWritesAfter(0);
         assertThatThrownBy(d::checkpoint).isInstanceOf(ReadOnlyException.class);
         assertHolds(d, 0, 2000); // rebuilt at once: that reopen worked
@@ -126,25 +134,17 @@ class PageStoreFailureTest {
         pages.failNextOpens(1);
         assertThat(d.tryResume()).isFalse();
         assertThat(d.readOnlyReason()).contains("simulated: unable to open file");
-        assertThatThrownBy(() -> d.count(key(1))).isInstanceOf(StoreException.class)
+        assertThatThrownBy(() -> d.count(keys.of(1))).isInstanceOf(StoreException.class)
                 .hasMessageStartingWith("reloading " + dir.resolve("hashdir.h5") + " failed: ")
                 .hasMessageContaining("simulated: unable to open file");
         assertThat(d.tryResume()).isTrue();
         assertHolds(d, 0, 2000);
-        fill(d, 2000, 2100);
-        d.commit();
-        d.close();
-        try (DurableHashDir again = open(8)) {
-            assertHolds(again, 0, 2100);
-        }
+        fillCloseAndAssertReopenedHolds(d, 2000, 2100);
     }
 
     @Test
     void aFailingSyncThatDropsPagesIsRebuiltFromTheCheckpointAndTheWal() throws Exception {
-        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
-        DurableHashDir d = open(8);
-        fill(d, 0, 4000);
-        d.commit();
+        DurableHashDir d = initOpenAndFill(8, 4000);
         d.checkpoint();
         fill(d, 4000, 8000);
         d.commit();
@@ -154,22 +154,14 @@ class PageStoreFailureTest {
         assertThat(pages.droppedBySyncFailure).as("the failed sync lost written pages").isPositive();
         assertThat(d.hashDir().store().reopens()).as("memory rebuilt at once").isEqualTo(1);
         assertHolds(d, 0, 8000); // with 8 frames, nearly every read comes from the file
-        assertThatThrownBy(() -> d.put(key(1), 7)).isInstanceOf(ReadOnlyException.class);
+        assertThatThrownBy(() -> d.put(keys.of(1), 7)).isInstanceOf(ReadOnlyException.class);
         assertThat(d.tryResume()).isTrue();
-        fill(d, 8000, 8100);
-        d.commit();
-        d.close();
-        try (DurableHashDir again = open(8)) {
-            assertHolds(again, 0, 8100);
-        }
+        fillCloseAndAssertReopenedHolds(d, 8000, 8100);
     }
 
     @Test
     void aFullDiskWhileEvictingFinishesTheOperationInMemoryThenTurnsReadOnly() throws Exception {
-        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
-        DurableHashDir d = open(8);
-        fill(d, 0, 2000);
-        d.commit();
+        DurableHashDir d = initOpenAndFill(8, 2000);
         pages.failWritesAfter(0);
         int k = 2000;
         long lsn = 2L * 2000;
@@ -177,7 +169,7 @@ class PageStoreFailureTest {
         while (d.readOnlyReason() == null) {
             // each put completes; the one whose eviction failed is logged, then the engine is read-only
             second = !second;
-            assertThat(d.put(key(k), second ? k : k + 1_000_000L)).isEqualTo(1);
+            assertThat(d.put(keys.of(k), second ? k : k + 1_000_000L)).isEqualTo(1);
             lsn++;
             if (!second) {
                 k++;
@@ -188,16 +180,14 @@ class PageStoreFailureTest {
         assertThat(d.hashDir().cache().writeFailures()).isPositive();
         assertThat(d.commit()).as("the changes applied are logged and can be committed").isEqualTo(lsn);
         assertHolds(d, 0, written);
-        assertThat(d.contains(key(written), written)).isEqualTo(second);
-        assertThatThrownBy(() -> d.put(key(99_999), 1)).isInstanceOf(ReadOnlyException.class);
+        assertThat(d.contains(keys.of(written), written)).isEqualTo(second);
+        assertThatThrownBy(() -> d.put(keys.of(99_999), 1)).isInstanceOf(ReadOnlyException.class);
         pages.clearFailures();
         assertThat(d.tryResume()).isTrue();
         fill(d, written, written + 100);
         assertHolds(d, 0, written + 100);
         d.commit();
-        pages.crash(new Random(SEED), FaultyPageIo.Fault.MIXED);
-        d.crash();
-        wal.crash(new Random(SEED), FaultyWalDirectory.Fault.DROP_UNSYNCED);
+        crash(d, FaultyPageIo.Fault.MIXED);
         try (DurableHashDir again = open(8)) {
             assertHolds(again, 0, written + 100);
         }
@@ -233,8 +223,8 @@ class PageStoreFailureTest {
         int failed = 0;
         for (int k = 0; k < 3000; k++) {
             try {
-                long count = d.count(key(k));
-                boolean has = d.contains(key(k), k + 1_000_000L);
+                long count = d.count(keys.of(k));
+                boolean has = d.contains(keys.of(k), k + 1_000_000L);
                 assertThat(count).as("key %d", k).isEqualTo(2);
                 assertThat(has).as("key %d", k).isTrue();
                 answered++;
@@ -250,7 +240,7 @@ class PageStoreFailureTest {
         assertThat(failed).as("the keys of the damaged bucket are refused").isPositive();
         assertThat(answered).as("reads of undamaged pages still answer").isGreaterThan(2000);
         DurableHashDir ro = d;
-        assertThatThrownBy(() -> ro.put(key(5), 1)).isInstanceOf(ReadOnlyException.class)
+        assertThatThrownBy(() -> ro.put(keys.of(5), 1)).isInstanceOf(ReadOnlyException.class)
                 .hasMessageContaining("corruption detected");
         assertThat(d.tryResume()).as("corruption never resumes by itself").isFalse();
         d.crash();

@@ -2,23 +2,21 @@ package dev.hashdir.engine;
 
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
-import dev.hashdir.engine.wal.Durability;
 import dev.hashdir.engine.wal.FileWalDirectory;
-import dev.hashdir.engine.wal.WalOptions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import static dev.hashdir.engine.FailureTestKeys.CONFIG;
+import static dev.hashdir.engine.FailureTestKeys.KEY_BYTES;
+import static dev.hashdir.engine.FailureTestKeys.WAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,22 +30,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class RealDiskFullTest {
 
-    private static final int KEY_BYTES = 16;
-    private static final HashDirConfig CONFIG = HashDirConfig.defaults().withCacheBytes(1 << 20);
-    private static final WalOptions WAL = WalOptions.of(KEY_BYTES, Durability.SYNC);
-
     @TempDir
     Path tmp;
 
-    private final Arena arena = Arena.ofAuto();
-    private final MemorySegment key = arena.allocate(KEY_BYTES, 8);
-
-    private MemorySegment key(int k) {
-        key.fill((byte) 0);
-        key.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, k * 0x9E3779B97F4A7C15L);
-        key.set(ValueLayout.JAVA_INT_UNALIGNED, 8, k);
-        return key;
-    }
+    private final FailureTestKeys keys = new FailureTestKeys();
 
     @Test
     void aFullFilesystemTurnsTheEngineReadOnlyAndWritingResumesWhenSpaceReturns() throws Exception {
@@ -90,7 +76,7 @@ class RealDiskFullTest {
             assertThat(d.readOnlyReason()).as("one line, naming the call and the errno").doesNotContain("\n")
                     .contains("errno=28 (No space left on device)");
             DurableHashDir ro = d;
-            assertThatThrownBy(() -> ro.put(key(written + 1), 1)).isInstanceOf(ReadOnlyException.class);
+            assertThatThrownBy(() -> ro.put(keys.of(written + 1), 1)).isInstanceOf(ReadOnlyException.class);
             assertHolds(d, 0, written);
             assertThat(d.tryResume()).as("still full").isFalse();
             assertHolds(d, 0, written);
@@ -118,15 +104,15 @@ class RealDiskFullTest {
 
     private void put(DurableHashDir d, int from, int to) {
         for (int k = from; k < to; k++) {
-            d.put(key(k), k);
-            d.put(key(k), ~k);
+            d.put(keys.of(k), k);
+            d.put(keys.of(k), ~k);
         }
     }
 
     private void assertHolds(DurableHashDir d, int from, int to) {
         for (int k = from; k < to; k++) {
-            assertThat(d.count(key(k))).as("key %d", k).isEqualTo(2);
-            assertThat(d.contains(key(k), ~k)).as("key %d", k).isTrue();
+            assertThat(d.count(keys.of(k))).as("key %d", k).isEqualTo(2);
+            assertThat(d.contains(keys.of(k), ~k)).as("key %d", k).isTrue();
         }
     }
 

@@ -4,6 +4,8 @@ import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.FaultyWalDirectory;
+import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.engine.wal.WalWriter;
 import org.junit.jupiter.api.Test;
@@ -49,7 +51,8 @@ class PipelineAllocationTest {
     @Test
     void shouldNotAllocatePerRequestOnTheEngineAndReplyThreads() throws Exception {
         HashDir hd = HashDir.create(tmp.resolve("data"), StoreOptions.defaults(), HashDirConfig.defaults());
-        WalWriter wal = WalWriter.open(new GatedWalDirectory(3), WalOptions.of(32, Durability.NONE), 1, r -> { });
+        GatedWalDirectory walDir = new GatedWalDirectory(new FaultyWalDirectory(3, 4096));
+        WalWriter wal = WalWriter.open(walDir, WalOptions.of(32, Durability.NONE), 1, r -> { });
         PipelineConfig config = PipelineConfig.defaults().withRingSize(1024)
                 .withWaitStrategy(PipelineConfig.Wait.SLEEPING);
         Next next = new Next();

@@ -9,6 +9,8 @@ import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.FaultyWalDirectory;
+import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.engine.wal.WalWriter;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +41,7 @@ class PipelineStoreFailureTest {
     @TempDir
     Path tmp;
 
-    private final GatedWalDirectory walDir = new GatedWalDirectory(11);
+    private final GatedWalDirectory walDir = new GatedWalDirectory(new FaultyWalDirectory(11, 4096));
     private final FaultyPageIo pages = new FaultyPageIo(11, 4096);
     private Pipeline pipeline;
 

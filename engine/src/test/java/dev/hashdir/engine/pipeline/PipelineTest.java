@@ -4,6 +4,8 @@ import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.FaultyWalDirectory;
+import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.engine.wal.WalReader;
 import dev.hashdir.engine.wal.WalWriter;
@@ -34,12 +36,13 @@ class PipelineTest {
     @TempDir
     Path tmp;
 
-    private final GatedWalDirectory walDir = new GatedWalDirectory(7);
+    private final FaultyWalDirectory faultyWal = new FaultyWalDirectory(7, 4096);
+    private final GatedWalDirectory walDir = new GatedWalDirectory(faultyWal);
     private Pipeline pipeline;
 
     @AfterEach
     void tearDown() throws IOException {
-        walDir.open();
+        walDir.releaseForces();
         if (pipeline != null) {
             pipeline.close();
         }
@@ -164,9 +167,9 @@ class PipelineTest {
     void shouldCommitABurstOfPutsWithFewForces() throws Exception {
         start(Durability.SYNC);
         assertThat(done(pipeline.put(key(0), 0)).ok()).isTrue();
-        walDir.close();
+        walDir.holdForces();
         CompletableFuture<Reply> first = pipeline.put(key(1), 1);
-        walDir.awaitBlocked();
+        walDir.awaitForceHeld();
         int before = walDir.forces.get();
         int n = 300;
         List<CompletableFuture<Reply>> burst = new ArrayList<>();
@@ -176,7 +179,7 @@ class PipelineTest {
         Thread.sleep(50);
         assertThat(first).isNotDone();
         assertThat(burst).noneMatch(CompletableFuture::isDone);
-        walDir.open();
+        walDir.releaseForces();
         for (CompletableFuture<Reply> f : burst) {
             Reply r = done(f);
             assertThat(r.status()).isEqualTo(Status.OK);
@@ -190,9 +193,9 @@ class PipelineTest {
     @Test
     void shouldNotAnswerAReadBeforeTheWriteItSawIsDurable() throws Exception {
         start(Durability.SYNC);
-        walDir.close();
+        walDir.holdForces();
         CompletableFuture<Reply> put = pipeline.put(key(1), 42);
-        walDir.awaitBlocked();
+        walDir.awaitForceHeld();
         CompletableFuture<Reply> contains = pipeline.contains(key(1), 42);
         CompletableFuture<Reply> get = pipeline.get(key(1), 10);
         CompletableFuture<Reply> count = pipeline.count(key(1));
@@ -201,7 +204,7 @@ class PipelineTest {
         assertThat(contains).isNotDone();
         assertThat(get).isNotDone();
         assertThat(count).isNotDone();
-        walDir.open();
+        walDir.releaseForces();
         assertThat(done(contains).flag()).isTrue();
         assertThat(put).isDone();
         assertThat(done(get).values()).containsExactly(42);
@@ -220,20 +223,20 @@ class PipelineTest {
         assertThat(pipeline.durability()).isEqualTo(Durability.ASYNC);
         assertThat(pipeline.stats().durability()).isEqualTo(Durability.ASYNC);
         int forcesBefore = walDir.forces.get();
-        walDir.close();
+        walDir.holdForces();
         Reply put = done(pipeline.put(key(1), 42));
         assertThat(put.status()).isEqualTo(Status.OK);
         assertThat(put.lsn()).isPositive().isLessThanOrEqualTo(pipeline.ackedLsn());
         Reply read = done(pipeline.contains(key(1), 42));
         assertThat(read.flag()).as("a read of an acknowledged ASYNC write").isTrue();
         assertThat(walDir.forces.get()).as("no force ran for the acknowledged write").isEqualTo(forcesBefore);
-        assertThat(walDir.blocked.availablePermits()).as("no force even reached the gate").isZero();
-        assertThat(walDir.inner.size(wal.currentSegment())).as("but it was written").isPositive();
+        assertThat(walDir.forcesAtGate()).as("no force even reached the gate").isZero();
+        assertThat(faultyWal.size(wal.currentSegment())).as("but it was written").isPositive();
 
         CompletableFuture<Reply> sync = pipeline.sync();
-        walDir.awaitBlocked();
+        walDir.awaitForceHeld();
         assertThat(sync).isNotDone();
-        walDir.open();
+        walDir.releaseForces();
         assertThat(done(sync).ok()).isTrue();
         assertThat(walDir.forces.get()).isGreaterThan(forcesBefore);
     }
@@ -358,9 +361,9 @@ class PipelineTest {
             }
         };
         RequestFiller<Long> filler = (e, i) -> e.op(Op.PUT).key(key(7)).value(i).replyTo(sink, i, null);
-        walDir.close();
+        walDir.holdForces();
         assertThat(pipeline.tryPublish(filler, 0L)).isTrue();
-        walDir.awaitBlocked();
+        walDir.awaitForceHeld();
         long accepted = 1;
         boolean refused = false;
         for (long i = 1; i < 100; i++) {
@@ -374,7 +377,7 @@ class PipelineTest {
         assertThat(refused).isTrue();
         assertThat(accepted).isLessThanOrEqualTo(8);
         assertThat(pipeline.stats().busy()).isPositive();
-        walDir.open();
+        walDir.releaseForces();
         Reply count;
         while ((count = done(pipeline.count(key(7)))).status() == Status.BUSY) {
             Thread.sleep(1); // the ring drains once the force is through
@@ -388,7 +391,7 @@ class PipelineTest {
         start(Durability.SYNC, PipelineConfig.defaults().withRingSize(64).withRetryInterval(Duration.ofHours(1)),
                 EngineHook.NONE);
         assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
-        walDir.inner.setSpaceLimit(walDir.inner.usedBytes());
+        faultyWal.setSpaceLimit(faultyWal.usedBytes());
 
         Reply lost = done(pipeline.put(key(2), 2));
         assertThat(lost.status()).isEqualTo(Status.READ_ONLY);
@@ -403,7 +406,7 @@ class PipelineTest {
         Reply dirty = done(pipeline.contains(key(2), 2));
         assertThat(dirty.status()).as("a read of a write that is not durable").isEqualTo(Status.READ_ONLY);
 
-        walDir.inner.clearSpaceLimit();
+        faultyWal.clearSpaceLimit();
         assertThat(done(pipeline.sync()).ok()).isTrue();
         assertThat(pipeline.readOnlyReason()).isNull();
         // the write that failed was retried from the WAL buffer: memory and WAL are one history again

@@ -1,5 +1,7 @@
 package dev.hashdir.server.service;
 
+import dev.hashdir.engine.wal.FileWalDirectory;
+import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.server.config.ServerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The statuses a healthy request can still get, through real sockets on loopback, each brought
- * about by holding or failing the server's WAL ({@link HeldWalDirectory}): {@code not_ready} while
+ * about by holding or failing the server's WAL ({@link GatedWalDirectory}): {@code not_ready} while
  * recovering and while draining, {@code busy} over the per-client and the ring bound (nothing
  * dropped: every request gets exactly one reply, and a busy request changed nothing),
  * {@code read_only} while the WAL cannot be written (reads go on, writing resumes). Also: a
@@ -37,10 +39,10 @@ class ServiceFaultTest {
     @TempDir
     Path dir;
     HashdirServer server;
-    HeldWalDirectory wal;
+    GatedWalDirectory wal;
     /** Set: the next WAL directory opened (by recover) starts with its listing held. */
     boolean holdNextListing;
-    final CompletableFuture<HeldWalDirectory> opened = new CompletableFuture<>();
+    final CompletableFuture<GatedWalDirectory> opened = new CompletableFuture<>();
     final List<Wire> wires = new ArrayList<>();
 
     HashdirServer start(Map<String, String> settings) throws IOException {
@@ -49,7 +51,7 @@ class ServiceFaultTest {
         flags.put("bind", "tcp://127.0.0.1:*");
         flags.put("http", "127.0.0.1:0");
         server = HashdirServer.start(ServerConfig.resolve(null, Map.of(), flags), d -> {
-            HeldWalDirectory h = HeldWalDirectory.open(d);
+            GatedWalDirectory h = new GatedWalDirectory(FileWalDirectory.open(d));
             wal = h;
             if (holdNextListing) {
                 h.holdListing();

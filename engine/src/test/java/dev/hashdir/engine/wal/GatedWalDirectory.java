@@ -1,88 +1,91 @@
-package dev.hashdir.server.service;
-
-import dev.hashdir.engine.wal.FileWalDirectory;
-import dev.hashdir.engine.wal.WalDirectory;
-import dev.hashdir.engine.wal.WalFile;
+package dev.hashdir.engine.wal;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Test seam for a server's WAL (the server module's counterpart of the engine's GatedWalDirectory):
- * the real files, with three switches the tests flip from outside.
+ * Test seam over any {@link WalDirectory} (a {@link FaultyWalDirectory} in the engine's pipeline
+ * tests, the real files in the server's tests): the I/O goes through to it, with switches the
+ * tests flip from outside.
  * <ul>
  *   <li>{@link #holdForces}: every force waits at a gate until {@link #releaseForces}, so a commit
- *       stays in flight and requests pile up behind it (busy, draining);</li>
+ *       stays in flight and requests pile up behind it;</li>
  *   <li>{@link #holdListing}: listing the directory, the first thing recovery does, waits until
- *       {@link #releaseListing} (a slow recovery, to observe not_ready);</li>
- *   <li>{@link #failForces}: forces fail with ENOSPC's message, as on a full disk (read_only).</li>
+ *       {@link #releaseListing} (a slow recovery);</li>
+ *   <li>{@link #failForces}: forces fail with ENOSPC's message, as on a full disk.</li>
  * </ul>
- * Threading: the server's journal (or recovering) thread does the I/O; tests flip the switches.
+ * Successful forces are counted ({@link #forces}). Shared with the server module's tests through
+ * the engine's test-jar. Threading: the journal (or recovering) thread does the I/O; tests flip
+ * the switches.
  */
-final class HeldWalDirectory implements WalDirectory {
+public final class GatedWalDirectory implements WalDirectory {
 
-    private final FileWalDirectory inner;
-    private final Gate forces = new Gate();
-    private final Gate listing = new Gate();
+    private final WalDirectory inner;
+    /** Forces that went through to the directory below. */
+    public final AtomicInteger forces = new AtomicInteger();
+    private final Gate forceGate = new Gate();
+    private final Gate listingGate = new Gate();
     private volatile boolean failForces;
 
-    private HeldWalDirectory(FileWalDirectory inner) {
+    public GatedWalDirectory(WalDirectory inner) {
         this.inner = inner;
     }
 
-    static HeldWalDirectory open(Path dir) throws IOException {
-        return new HeldWalDirectory(FileWalDirectory.open(dir));
+    /** Forces from now on wait at the gate until {@link #releaseForces()}. */
+    public void holdForces() {
+        forceGate.close();
     }
 
-    void holdForces() {
-        forces.close();
-    }
-
-    void releaseForces() {
-        forces.open();
+    public void releaseForces() {
+        forceGate.open();
     }
 
     /** Waits until a force is held at the gate. */
-    void awaitForceHeld() throws InterruptedException {
-        forces.awaitHeld("force");
+    public void awaitForceHeld() throws InterruptedException {
+        forceGate.awaitHeld("force");
     }
 
-    void holdListing() {
-        listing.close();
+    /** Forces that reached the gate while it was closed and were not yet awaited. */
+    public int forcesAtGate() {
+        return forceGate.held.availablePermits();
     }
 
-    void releaseListing() {
-        listing.open();
+    public void holdListing() {
+        listingGate.close();
     }
 
-    void awaitListingHeld() throws InterruptedException {
-        listing.awaitHeld("listing");
+    public void releaseListing() {
+        listingGate.open();
+    }
+
+    public void awaitListingHeld() throws InterruptedException {
+        listingGate.awaitHeld("listing");
     }
 
     /** From now on forces fail (true) as on a full disk, or work again (false). */
-    void failForces(boolean fail) {
+    public void failForces(boolean fail) {
         failForces = fail;
     }
 
     @Override
     public List<String> list() throws IOException {
-        listing.pass();
+        listingGate.pass();
         return inner.list();
     }
 
     @Override
     public WalFile create(String name) throws IOException {
-        return new Held(inner.create(name));
+        return new Gated(inner.create(name));
     }
 
     @Override
     public WalFile openForWrite(String name) throws IOException {
-        return new Held(inner.openForWrite(name));
+        return new Gated(inner.openForWrite(name));
     }
 
     @Override
@@ -105,9 +108,9 @@ final class HeldWalDirectory implements WalDirectory {
         return inner.describe(name);
     }
 
-    /** A gate calls wait at while it is closed; counts each call that reached it closed. */
+    /** A gate callers wait at while it is closed; counts each call that reached it closed. */
     private static final class Gate {
-        private final Semaphore held = new Semaphore(0);
+        final Semaphore held = new Semaphore(0);
         private volatile CountDownLatch latch;
 
         void close() {
@@ -142,10 +145,10 @@ final class HeldWalDirectory implements WalDirectory {
         }
     }
 
-    private final class Held implements WalFile {
+    private final class Gated implements WalFile {
         private final WalFile file;
 
-        Held(WalFile file) {
+        Gated(WalFile file) {
             this.file = file;
         }
 
@@ -166,11 +169,12 @@ final class HeldWalDirectory implements WalDirectory {
 
         @Override
         public void force() throws IOException {
-            forces.pass();
+            forceGate.pass();
             if (failForces) {
                 throw new IOException("No space left on device (injected by the test)");
             }
             file.force();
+            forces.incrementAndGet();
         }
 
         @Override
