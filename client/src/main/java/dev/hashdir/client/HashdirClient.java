@@ -605,6 +605,8 @@ public final class HashdirClient implements AutoCloseable {
         private final PriorityQueue<Pending> deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline, b.deadline));
         private final ArrayDeque<Pending> outbound = new ArrayDeque<>();
         private final ByteBuffer drain = ByteBuffer.allocate(64);
+        /** The current connection completed its ZMTP handshake (requests may have gone out on it). */
+        private boolean handshaken;
 
         void awaitStarted() {
             join(started);
@@ -621,7 +623,7 @@ public final class HashdirClient implements AutoCloseable {
                 socket.setSndHWM(100_000);
                 socket.setRcvHWM(100_000);
                 String monitorEndpoint = "inproc://hashdir-client-monitor-" + MONITORS.incrementAndGet();
-                socket.monitor(monitorEndpoint, ZMQ.EVENT_DISCONNECTED);
+                socket.monitor(monitorEndpoint, ZMQ.EVENT_DISCONNECTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL);
                 ZMQ.Socket monitor = ctx.createSocket(SocketType.PAIR);
                 monitor.connect(monitorEndpoint);
                 socket.connect(endpoint);
@@ -730,11 +732,21 @@ public final class HashdirClient implements AutoCloseable {
          * The connection dropped (the server stopped or crashed): no reply comes for what was sent
          * on it, so those requests fail now instead of at their timeout. ZeroMQ reconnects by
          * itself; requests not yet sent, and new ones, go out once it has.
+         *
+         * <p>A connection that drops before its handshake completed carried nothing: ZeroMQ keeps the
+         * queued requests and sends them on the next one. That is the JeroMQ first-connection stall
+         * (README, "Known issues"), turned into a quick reconnect by the short handshake interval;
+         * failing the requests then would fail requests that were never lost.
          */
         private void disconnected(ZMQ.Socket monitor, ZMQ.Socket socket) {
             boolean lost = false;
             for (ZEvent ev; (ev = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null; ) {
-                lost |= ev.getEvent() == ZMonitor.Event.DISCONNECTED;
+                if (ev.getEvent() == ZMonitor.Event.HANDSHAKE_PROTOCOL) {
+                    handshaken = true;
+                } else if (ev.getEvent() == ZMonitor.Event.DISCONNECTED) {
+                    lost |= handshaken;
+                    handshaken = false;
+                }
             }
             if (!lost) {
                 return;

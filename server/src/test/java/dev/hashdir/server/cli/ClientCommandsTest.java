@@ -54,15 +54,15 @@ class ClientCommandsTest {
 
     @Test
     void shouldPutGetDelAndShowStats() {
-        assertThat(run("put", "--connect", endpoint, KEY, "7", "0", "18446744073709551615")).isZero();
+        assertThat(run("put", "--connect", endpoint, KEY, "7", "0", "18446744073709551615")).as("exit code; stderr: %s", err).isZero();
         assertThat(out.toString()).isEqualTo("added 3" + System.lineSeparator());
-        assertThat(run("get", "--connect", endpoint, KEY)).isZero();
+        assertThat(run("get", "--connect", endpoint, KEY)).as("exit code; stderr: %s", err).isZero();
         assertThat(out.toString().lines()).containsExactly("0", "7", "18446744073709551615");
-        assertThat(run("stats", "--connect", endpoint)).isZero();
+        assertThat(run("stats", "--connect", endpoint)).as("exit code; stderr: %s", err).isZero();
         assertThat(out.toString().lines()).anyMatch(l -> l.startsWith("keys "));
-        assertThat(run("del", "--connect", endpoint, KEY)).isZero();
+        assertThat(run("del", "--connect", endpoint, KEY)).as("exit code; stderr: %s", err).isZero();
         assertThat(out.toString()).isEqualTo("removed 3" + System.lineSeparator());
-        assertThat(run("get", "--connect", endpoint, KEY)).isZero();
+        assertThat(run("get", "--connect", endpoint, KEY)).as("exit code; stderr: %s", err).isZero();
         assertThat(out.toString()).isEmpty();
         assertThat(err.toString()).isEmpty();
     }
