@@ -170,14 +170,20 @@ public final class DurableHashDir implements AutoCloseable {
     /** A full checkpoint of everything so far, then the WAL below it is deleted. */
     public void checkpoint() throws IOException {
         if (hd.checkpointRunning()) {
-            while (!checkpointStep(Integer.MAX_VALUE)) {
-                // finish the running one
-            }
+            finishCheckpoint();
         }
         beginCheckpoint();
-        while (!checkpointStep(Integer.MAX_VALUE)) {
-            // one step does it all
+        finishCheckpoint();
+    }
+
+    /** Writes the rest of the running checkpoint, waits until it is durable, then deletes the WAL below it. */
+    private void finishCheckpoint() throws IOException {
+        try {
+            hd.finishCheckpoint();
+        } catch (RuntimeException | IOException e) {
+            throw goReadOnly("checkpoint write failed (reopen to recover): " + e.getMessage(), e);
         }
+        wal.deleteSegmentsBelow(checkpointLsn + 1);
     }
 
     /**
@@ -199,8 +205,10 @@ public final class DurableHashDir implements AutoCloseable {
     }
 
     /**
-     * Writes up to {@code budgetPages} pages of the running checkpoint; returns true when it is
-     * durable (then the WAL segments below it are deleted), or when none runs.
+     * Advances the running checkpoint by one bounded step ({@link HashDir#checkpointStep}: up to
+     * {@code budgetPages} pages, or handing a sync to the sync thread, or nothing while a sync
+     * runs); returns true when it is durable (then the WAL segments below it are deleted), or when
+     * none runs.
      */
     public boolean checkpointStep(int budgetPages) throws IOException {
         boolean done;

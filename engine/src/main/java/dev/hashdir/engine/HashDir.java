@@ -57,8 +57,14 @@ public final class HashDir implements AutoCloseable {
     private final MemorySegment keyBuffer;
     private final int keyBytes;
     private boolean closed;
+    /** The running checkpoint's meta: without the map's roots while PAGES, complete after. */
     private Meta pendingMeta;
+    private CheckpointStage stage = CheckpointStage.PAGES;
+    private PageStore.PendingSync sync;
     private long checkpointLsn = -1;
+
+    /** Where a running checkpoint is: writing pages, or waiting for the data's or the meta's fdatasync. */
+    private enum CheckpointStage { PAGES, SYNC_DATA, SYNC_META }
 
     /**
      * Internals tests turn to make rare paths common: directory chunks of 2^chunkBits entries, and
@@ -301,14 +307,10 @@ public final class HashDir implements AutoCloseable {
     public void checkpoint(long lsn) throws IOException {
         checkOpen();
         if (cache.checkpointRunning()) {
-            while (!checkpointStep(Integer.MAX_VALUE)) {
-                // finish the running one first
-            }
+            finishCheckpoint();
         }
         beginCheckpoint(lsn);
-        while (!checkpointStep(Integer.MAX_VALUE)) {
-            // one step writes everything
-        }
+        finishCheckpoint();
     }
 
     /**
@@ -336,33 +338,69 @@ public final class HashDir implements AutoCloseable {
     }
 
     /**
-     * Writes up to {@code budgetPages} pages of the running checkpoint; when all are written, also
-     * the map's roots, then sync, the next meta slot, sync. Returns true when the checkpoint is
-     * durable (or none is running); WAL segments below its LSN may then go.
+     * Advances the running checkpoint by one bounded step and returns true when it is durable (or
+     * none is running); WAL segments below its LSN may then go. The steps, each on this thread and
+     * none waiting for the disk: write up to {@code budgetPages} pages (repeated until all are
+     * written); write the map's roots, {@code H5Fflush}, and hand the data's fdatasync to the sync
+     * thread; once that is done, write the next meta slot, {@code H5Fflush}, and hand its fdatasync
+     * over; once that is done, publish. A step whose sync is still running does nothing: call
+     * again later (the pages of the last durable checkpoint stay untouched meanwhile).
      */
     public boolean checkpointStep(int budgetPages) throws IOException {
+        return checkpointStep(budgetPages, false);
+    }
+
+    private boolean checkpointStep(int budgetPages, boolean wait) throws IOException {
         checkOpen();
         if (!cache.checkpointRunning()) {
             return true;
         }
         try {
-            if (!cache.checkpointStep(budgetPages)) {
-                return false;
+            while (true) {
+                switch (stage) {
+                    case PAGES -> {
+                        if (!cache.checkpointStep(budgetPages)) {
+                            return false;
+                        }
+                        PageCache.Checkpoint c = cache.finishCheckpoint();
+                        Meta p = pendingMeta;
+                        pendingMeta = new Meta(p.formatRead(), p.formatWrite(), p.keyBytes(), p.pageSize(), c.epoch(),
+                                p.checkpointLsn(), c.pageCount(), p.directoryRoot(), c.pageMapRoot(),
+                                c.deletionLogRoot(), p.keys(), p.values(), p.globalDepth(), c.rowCount());
+                        sync = store.startSync();
+                        stage = CheckpointStage.SYNC_DATA;
+                    }
+                    case SYNC_DATA -> {
+                        if (!sync.poll(wait)) {
+                            return false;
+                        }
+                        store.writeMeta(pendingMeta);
+                        sync = store.startSync();
+                        stage = CheckpointStage.SYNC_META;
+                    }
+                    case SYNC_META -> {
+                        if (!sync.poll(wait)) {
+                            return false;
+                        }
+                        sync = null;
+                        cache.checkpointPublished();
+                        pendingMeta = null;
+                        stage = CheckpointStage.PAGES;
+                        return true;
+                    }
+                }
+                if (!wait) {
+                    return false; // the sync just handed over takes a while: come back later
+                }
             }
-            PageCache.Checkpoint c = cache.finishCheckpoint();
-            Meta p = pendingMeta;
-            Meta next = new Meta(p.formatRead(), p.formatWrite(), p.keyBytes(), p.pageSize(), c.epoch(),
-                    p.checkpointLsn(), c.pageCount(), p.directoryRoot(), c.pageMapRoot(), c.deletionLogRoot(), p.keys(),
-                    p.values(), p.globalDepth(), c.rowCount());
-            store.sync();
-            store.writeMeta(next);
-            store.sync();
-            cache.checkpointPublished();
-            pendingMeta = null;
-            return true;
         } finally {
             cache.endOperation();
         }
+    }
+
+    /** Writes the rest of the running checkpoint and waits until it is durable. */
+    public void finishCheckpoint() throws IOException {
+        checkpointStep(Integer.MAX_VALUE, true);
     }
 
     /** Whether a checkpoint is running. */

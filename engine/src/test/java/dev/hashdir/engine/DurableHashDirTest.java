@@ -1,5 +1,6 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.bindings.libc.LibC;
 import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
@@ -13,11 +14,15 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -65,6 +70,78 @@ class DurableHashDirTest {
         try (HashDir hd = HashDir.open(dir, CONFIG)) {
             assertThat(state(hd, 20_000)).as("seed %d", SEED).isEqualTo(atBegin);
             assertThat(new IndexChecker(hd.index(), CONFIG.inlineValues()).check().keys()).isEqualTo(atBegin.size());
+        }
+    }
+
+    @Test
+    void checkpointStepsHandEveryFdatasyncToTheSyncThreadAndNeverWaitForIt() throws Exception {
+        SplittableRandom random = new SplittableRandom(SEED + 3);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        Map<Integer, TreeSet<Long>> atBegin;
+        List<Thread> syncedOn = new CopyOnWriteArrayList<>();
+        Semaphore allowed = new Semaphore(0);
+        Thread engine = Thread.currentThread();
+        try (HashDir hd = HashDir.create(dir, OPTIONS, CONFIG)) {
+            hd.store().syncer(fd -> {
+                syncedOn.add(Thread.currentThread());
+                allowed.acquireUninterruptibly();
+                LibC.fdatasync(fd);
+            });
+            randomOps(hd, model, random, 20_000, 10_000);
+            atBegin = copy(model);
+            long epoch = hd.durableMeta().epoch();
+            hd.beginCheckpoint(7);
+            // every step returns although the data's sync is held: nothing waits on the engine thread
+            int held = 0;
+            while (held < 20) {
+                assertThat(hd.checkpointStep(8)).isFalse();
+                randomOps(hd, model, random, 50, 10_000);
+                held += syncedOn.isEmpty() ? 0 : 1;
+            }
+            assertThat(hd.durableMeta().epoch()).as("no meta before the data is durable").isEqualTo(epoch);
+            allowed.release(); // the data's sync may finish: the meta follows, synced by the sync thread too
+            while (syncedOn.size() < 2) {
+                assertThat(hd.checkpointStep(8)).isFalse();
+                Thread.sleep(1);
+            }
+            assertThat(hd.durableMeta().epoch()).as("the meta slot is written after the data sync").isGreaterThan(epoch);
+            assertThat(hd.checkpointStep(8)).as("published only after the meta's sync").isFalse();
+            allowed.release();
+            while (!hd.checkpointStep(8)) {
+                Thread.sleep(1);
+            }
+            assertThat(syncedOn).hasSize(2).doesNotContain(engine);
+            assertThat(hd.durableMeta().checkpointLsn()).isEqualTo(7);
+            allowed.release(1_000); // close's own checkpoint
+            hd.abandon();
+        }
+        try (HashDir hd = HashDir.open(dir, CONFIG)) {
+            assertThat(state(hd, 10_000)).as("seed %d", SEED + 3).isEqualTo(atBegin);
+        }
+    }
+
+    @Test
+    void aFailedCheckpointSyncTurnsTheEngineReadOnlyAndLosesNothing() throws Exception {
+        SplittableRandom random = new SplittableRandom(SEED + 4);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        WalOptions wal = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        try (DurableHashDir d = DurableHashDir.create(dir, OPTIONS, CONFIG, wal)) {
+            randomOps(d, model, random, 10_000, 5_000);
+            d.commit();
+            d.hashDir().store().syncer(fd -> {
+                throw new IOException("injected EIO on fd " + fd);
+            });
+            d.beginCheckpoint();
+            assertThatThrownBy(() -> {
+                while (!d.checkpointStep(16)) {
+                    Thread.sleep(1);
+                }
+            }).isInstanceOf(ReadOnlyException.class).hasMessageContaining("injected EIO");
+            assertThat(d.readOnlyReason()).contains("checkpoint");
+            assertThatThrownBy(() -> d.put(key(1), 1)).isInstanceOf(ReadOnlyException.class);
+        }
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal)) {
+            assertThat(state(d.hashDir(), 5_000)).as("seed %d", SEED + 4).isEqualTo(model);
         }
     }
 

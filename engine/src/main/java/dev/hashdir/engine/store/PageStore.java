@@ -5,6 +5,7 @@ import dev.hashdir.bindings.hdf5.H5Dataset;
 import dev.hashdir.bindings.hdf5.H5File;
 import dev.hashdir.bindings.hdf5.H5Type;
 import dev.hashdir.bindings.hdf5.Hdf5Exception;
+import dev.hashdir.bindings.libc.LibC;
 import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.StoreException;
 
@@ -18,6 +19,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The writer's view of {@code <data>/hashdir.h5}: fixed-size pages by id, the two meta slots, and
@@ -27,9 +33,64 @@ import java.util.Optional;
  * <p>Every dataset and attribute is created by {@link #init} before SWMR starts; afterwards only
  * raw chunk data changes and {@code /pages} is extended.
  *
- * <p>Threading: called only on the engine thread (HDF5 is called from one thread).
+ * <p>Durability: {@link #sync()} flushes and fdatasyncs on the caller's thread;
+ * {@link #startSync()} flushes on the caller's thread ({@code H5Fflush}, HDF5 stays on one thread)
+ * and hands the {@code fdatasync(2)} of the file descriptor, a plain libc call, to the store's sync
+ * thread, so the engine thread does not wait for the disk.
+ *
+ * <p>Threading: called only on the engine thread (HDF5 is called from one thread); only the
+ * fdatasync of {@link #startSync()} runs on the sync thread.
  */
 public final class PageStore implements AutoCloseable {
+
+    /** Makes a file descriptor's data durable ({@code fdatasync}); tests inject one to watch or fail syncs. */
+    @FunctionalInterface
+    public interface Syncer {
+        void fdatasync(int fd) throws IOException;
+    }
+
+    /**
+     * An fdatasync handed to the sync thread by {@link #startSync()}: everything written before it
+     * started is durable once it is {@linkplain #poll done}.
+     */
+    public static final class PendingSync {
+        private final Future<?> future;
+
+        private PendingSync(Future<?> future) {
+            this.future = future;
+        }
+
+        /**
+         * Whether the sync is done ({@code wait}: waits for it first).
+         *
+         * @throws IOException when the fdatasync failed (nothing since the previous sync may be durable)
+         */
+        public boolean poll(boolean wait) throws IOException {
+            if (!wait && !future.isDone()) {
+                return false;
+            }
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        future.get();
+                        return true;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof IOException io) {
+                            throw io;
+                        }
+                        throw new IOException("fdatasync failed: " + e.getCause(), e.getCause());
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
 
     /** Pages the page dataset starts with and grows by at least; extending allocates no storage. */
     static final long GROWTH_PAGES = 4096;
@@ -44,6 +105,9 @@ public final class PageStore implements AutoCloseable {
     private final MemorySegment metaBuffer = arena.allocate(MetaLayout.SLOT_BYTES);
     private final boolean clearedStatusFlags;
     private final int pageSize;
+    private volatile Syncer syncer = LibC::fdatasync;
+    private ExecutorService syncThread;
+    private int fd = -1;
     private long capacity;
     private Meta meta;
 
@@ -268,9 +332,31 @@ public final class PageStore implements AutoCloseable {
 
     /** Makes every write so far durable: flush the datasets, {@code H5Fflush}, {@code fdatasync}. */
     public void sync() throws IOException {
-        pages.flush();
-        metaSlots.flush();
-        h5.sync();
+        flush();
+        syncer.fdatasync(fileDescriptor());
+    }
+
+    /**
+     * Starts making every write so far durable: flushes the datasets and {@code H5Fflush}es here
+     * (the engine thread), then runs the {@code fdatasync} on the store's sync thread. Writes made
+     * after this call may or may not be covered by it. Syncs run one at a time, in order.
+     */
+    public PendingSync startSync() {
+        flush();
+        int descriptor = fileDescriptor();
+        Syncer s = syncer;
+        if (syncThread == null) {
+            syncThread = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("hashdir-sync").factory());
+        }
+        return new PendingSync(syncThread.submit(() -> {
+            s.fdatasync(descriptor);
+            return null;
+        }));
+    }
+
+    /** Replaces how the file is fdatasynced (tests: watch which thread syncs, or fail a sync). */
+    public void syncer(Syncer s) {
+        this.syncer = s;
     }
 
     /** Flushes HDF5's buffers so SWMR readers see the latest writes (not durable). */
@@ -282,6 +368,7 @@ public final class PageStore implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        awaitSyncs();
         try (lock; arena) {
             try {
                 pages.close();
@@ -290,6 +377,34 @@ public final class PageStore implements AutoCloseable {
                 h5.close();
             }
         }
+    }
+
+    /** Lets a running fdatasync finish before the file (and its descriptor) closes. */
+    private void awaitSyncs() {
+        if (syncThread == null) {
+            return;
+        }
+        syncThread.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (syncThread.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private int fileDescriptor() {
+        if (fd < 0) {
+            fd = h5.fileDescriptor();
+        }
+        return fd;
     }
 
     private void checkId(long id) {

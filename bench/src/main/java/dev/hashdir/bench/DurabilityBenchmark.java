@@ -1,0 +1,305 @@
+package dev.hashdir.bench;
+
+import dev.hashdir.engine.DurableHashDir;
+import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.HashDirConfig;
+import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.WalOptions;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The durability figures of the engine at a given size (bench/durability.sh runs it):
+ *
+ * <ul>
+ *   <li>{@code load}: inserts {@code --keys} fresh keys (one value each) through
+ *       {@link DurableHashDir} in batches of {@code --batch} puts with a WAL commit per batch, and
+ *       between batches drives checkpoints exactly as the server's {@code EngineMaintenance} does
+ *       (begin every {@code --checkpoint-records} records, then one {@code checkpointStep(64)} per
+ *       batch). Every begin and step is timed on this thread, the engine thread: their longest and
+ *       p99.9 are the engine-thread stalls checkpoints cause. Closes cleanly.</li>
+ *   <li>{@code open}: open-to-ready after that clean close ({@link DurableHashDir#open}), repeated.</li>
+ *   <li>{@code replay}: a child JVM opens the store, puts {@code --replay-records} more fresh keys
+ *       (committed, no checkpoint) and halts; each repetition restores a copy of that crashed
+ *       store and times the recovery (open = WAL replay) of those records.</li>
+ * </ul>
+ *
+ * <p>Usage: {@code DurabilityBenchmark --dir DIR [--keys N] [--runs R] [--replay-records M]
+ * [--cache-mb MB] [--checkpoint-records C] [--batch B] [--phases load,open,replay]}.
+ */
+public final class DurabilityBenchmark {
+
+    private static final int KEY_BYTES = 32;
+    private static final int STEP_PAGES = 64;
+    private static final long SEED = 0x5EEDL;
+
+    private DurabilityBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        if (o.child) {
+            appendAndHalt(o);
+            return;
+        }
+        Path store = o.dir.resolve("store");
+        Path crashed = o.dir.resolve("crashed");
+        Path work = o.dir.resolve("work");
+        System.out.printf(Locale.ROOT, "keys=%d runs=%d replayRecords=%d cacheMB=%d checkpointRecords=%d batch=%d%n",
+                o.keys, o.runs, o.replayRecords, o.cacheMb, o.checkpointRecords, o.batch);
+        if (o.phases.contains("load")) {
+            deleteTree(store);
+            load(o, store);
+        }
+        if (o.phases.contains("open")) {
+            List<Double> ms = new ArrayList<>();
+            for (int r = 0; r < o.runs; r++) {
+                long t0 = System.nanoTime();
+                DurableHashDir d = DurableHashDir.open(store, config(o), walOptions());
+                long t1 = System.nanoTime();
+                long keys = d.hashDir().stats().keys();
+                d.close();
+                ms.add((t1 - t0) / 1e6);
+                System.out.printf(Locale.ROOT, "open run %d: %.1f ms (keys %d, replayed %d)%n", r + 1, (t1 - t0) / 1e6,
+                        keys, d.recordsReplayed());
+            }
+            System.out.printf(Locale.ROOT, "RESULT open_to_ready_ms median=%.1f min=%.1f max=%.1f%n", median(ms),
+                    ms.stream().mapToDouble(x -> x).min().orElse(0), ms.stream().mapToDouble(x -> x).max().orElse(0));
+        }
+        if (o.phases.contains("replay")) {
+            deleteTree(crashed);
+            copyTree(store, crashed);
+            runChild(o, crashed);
+            List<Double> rates = new ArrayList<>();
+            for (int r = 0; r < o.runs; r++) {
+                deleteTree(work);
+                copyTree(crashed, work);
+                long t0 = System.nanoTime();
+                DurableHashDir d = DurableHashDir.open(work, config(o), walOptions());
+                long nanos = System.nanoTime() - t0;
+                long replayed = d.recordsReplayed();
+                long keys = d.hashDir().stats().keys();
+                d.close();
+                double rate = replayed * 1e9 / nanos;
+                rates.add(rate);
+                System.out.printf(Locale.ROOT, "replay run %d: %d records in %.1f ms = %.0f records/s (keys now %d)%n",
+                        r + 1, replayed, nanos / 1e6, rate, keys);
+                if (replayed != o.replayRecords || keys != o.keys + o.replayRecords) {
+                    throw new IllegalStateException("replay lost records: replayed=" + replayed + ", keys=" + keys);
+                }
+            }
+            deleteTree(work);
+            System.out.printf(Locale.ROOT, "RESULT replay_records_per_sec median=%.0f min=%.0f max=%.0f%n",
+                    median(rates), rates.stream().mapToDouble(x -> x).min().orElse(0),
+                    rates.stream().mapToDouble(x -> x).max().orElse(0));
+        }
+    }
+
+    private static HashDirConfig config(Options o) {
+        return HashDirConfig.defaults().withCacheBytes((long) o.cacheMb << 20);
+    }
+
+    private static WalOptions walOptions() {
+        return WalOptions.of(KEY_BYTES, Durability.SYNC);
+    }
+
+    /** Inserts keys [0, keys) and records every checkpoint call's duration. */
+    private static void load(Options o, Path store) throws IOException {
+        Histogram begin = new Histogram(3_600_000_000_000L, 3);
+        Histogram step = new Histogram(3_600_000_000_000L, 3);
+        Histogram all = new Histogram(3_600_000_000_000L, 3);
+        long worstAt = 0;
+        String worstKind = "";
+        long checkpoints = 0;
+        long t0 = System.nanoTime();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(KEY_BYTES, 8);
+            DurableHashDir d = DurableHashDir.create(store, StoreOptions.defaults(), config(o), walOptions());
+            HashDir hd = d.hashDir();
+            long checkpointLsn = 0;
+            long began = 0;
+            boolean running = false;
+            for (long i = 0; i < o.keys; ) {
+                long end = Math.min(o.keys, i + o.batch);
+                for (; i < end; i++) {
+                    fillKey(key, SEED, i);
+                    d.put(key, i);
+                }
+                long lsn = d.commit();
+                long s = System.nanoTime();
+                boolean isBegin = false;
+                boolean done = false;
+                if (running) {
+                    done = hd.checkpointStep(STEP_PAGES);
+                } else if (lsn - checkpointLsn >= o.checkpointRecords) {
+                    hd.beginCheckpoint(lsn);
+                    began = lsn;
+                    running = true;
+                    isBegin = true;
+                    done = hd.checkpointStep(STEP_PAGES);
+                } else {
+                    continue;
+                }
+                long nanos = System.nanoTime() - s;
+                (isBegin ? begin : step).recordValue(nanos);
+                all.recordValue(nanos);
+                if (nanos > worstAt) {
+                    worstAt = nanos;
+                    worstKind = isBegin ? "begin+step" : done ? "last step" : "step";
+                }
+                if (done) {
+                    running = false;
+                    checkpointLsn = began;
+                    checkpoints++;
+                    d.wal().deleteSegmentsBelow(began + 1);
+                }
+            }
+            long loadNanos = System.nanoTime() - t0;
+            long c0 = System.nanoTime();
+            d.close();
+            System.out.printf(Locale.ROOT, "load: %d keys in %.1f s (%.0f puts/s), %d checkpoints; close %.1f ms%n",
+                    o.keys, loadNanos / 1e9, o.keys * 1e9 / loadNanos, checkpoints, (System.nanoTime() - c0) / 1e6);
+        }
+        print("begin (incl. first step)", begin);
+        print("step", step);
+        print("all checkpoint calls", all);
+        System.out.printf(Locale.ROOT, "worst call: %s, %.3f ms%n", worstKind, worstAt / 1e6);
+        System.out.printf(Locale.ROOT, "RESULT checkpoint_stall_ms max=%.3f p99.9=%.3f p99=%.3f calls=%d%n",
+                all.getMaxValue() / 1e6, all.getValueAtPercentile(99.9) / 1e6, all.getValueAtPercentile(99) / 1e6,
+                all.getTotalCount());
+    }
+
+    private static void print(String what, Histogram h) {
+        if (h.getTotalCount() == 0) {
+            return;
+        }
+        System.out.printf(Locale.ROOT, "  %-26s n=%-7d p50=%.3f p99=%.3f p99.9=%.3f max=%.3f ms%n", what,
+                h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
+                h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+    }
+
+    /** Child: opens, puts replayRecords fresh keys (committed in batches, never checkpointed), halts. */
+    private static void appendAndHalt(Options o) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(KEY_BYTES, 8);
+            DurableHashDir d = DurableHashDir.open(o.dir, config(o), walOptions());
+            for (long i = 0; i < o.replayRecords; i++) {
+                fillKey(key, SEED, o.keys + i);
+                d.put(key, o.keys + i);
+                if ((i + 1) % o.batch == 0) {
+                    d.commit();
+                }
+            }
+            long lsn = d.commit();
+            System.out.printf(Locale.ROOT, "child: %d records committed up to LSN %d; halting without checkpoint%n",
+                    o.replayRecords, lsn);
+            System.out.flush();
+        }
+        Runtime.getRuntime().halt(0);
+    }
+
+    private static void runChild(Options o, Path crashed) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx2g", "-cp",
+                System.getProperty("java.class.path"), DurabilityBenchmark.class.getName(), "--child", "--dir",
+                crashed.toString(), "--keys", Long.toString(o.keys), "--replay-records", Long.toString(o.replayRecords),
+                "--cache-mb", Integer.toString(o.cacheMb), "--batch", Integer.toString(o.batch)));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        int rc = p.waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("child exited with " + rc);
+        }
+    }
+
+    /** Key {@code i}: words 4i..4i+3 of splitmix64 from {@code seed} (as the peer benchmark's keys). */
+    static void fillKey(MemorySegment key, long seed, long i) {
+        long state = seed + 4 * i * 0x9E3779B97F4A7C15L;
+        for (int w = 0; w < 4; w++) {
+            state += 0x9E3779B97F4A7C15L;
+            long z = state;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            key.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 8L * w, z ^ (z >>> 31));
+        }
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(Comparator.naturalOrder());
+        int n = s.size();
+        return n == 0 ? 0 : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path q : s.toList()) {
+                Path t = to.resolve(from.relativize(q).toString());
+                if (Files.isDirectory(q)) {
+                    Files.createDirectories(t);
+                } else if (!q.getFileName().toString().endsWith(".lock")) {
+                    Files.copy(q, t, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    private static final class Options {
+        Path dir;
+        long keys = 10_000_000;
+        int runs = 5;
+        long replayRecords = 2_000_000;
+        int cacheMb = 64;
+        long checkpointRecords = 100_000;
+        int batch = 1000;
+        String phases = "load,open,replay";
+        boolean child;
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--child" -> o.child = true;
+                    case "--dir" -> o.dir = Path.of(args[++i]);
+                    case "--keys" -> o.keys = Long.parseLong(args[++i]);
+                    case "--runs" -> o.runs = Integer.parseInt(args[++i]);
+                    case "--replay-records" -> o.replayRecords = Long.parseLong(args[++i]);
+                    case "--cache-mb" -> o.cacheMb = Integer.parseInt(args[++i]);
+                    case "--checkpoint-records" -> o.checkpointRecords = Long.parseLong(args[++i]);
+                    case "--batch" -> o.batch = Integer.parseInt(args[++i]);
+                    case "--phases" -> o.phases = args[++i];
+                    default -> throw new IllegalArgumentException("unknown argument: " + a);
+                }
+            }
+            if (o.dir == null) {
+                throw new IllegalArgumentException("--dir DIR is required");
+            }
+            return o;
+        }
+    }
+}
