@@ -1,5 +1,6 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.engine.recovery.RecoveryListener;
 import dev.hashdir.engine.recovery.WalApplier;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
@@ -67,25 +68,64 @@ public final class DurableHashDir implements AutoCloseable {
         return open(dataDir, config, walOptions, FileWalDirectory.open(dataDir.resolve("wal")));
     }
 
+    /**
+     * Opens (recovers) the store in {@code dataDir} with its WAL in {@code dataDir/wal}, telling
+     * {@code listener} how far it is (on this thread: at each phase and every
+     * {@value WalApplier#PROGRESS_RECORDS} records replayed).
+     */
+    public static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions,
+                                      RecoveryListener listener) throws IOException {
+        return open(dataDir, config, walOptions, FileWalDirectory.open(dataDir.resolve("wal")), listener);
+    }
+
     /** Opens (recovers) the store in {@code dataDir} with the WAL in {@code walDir} (tests inject faults there). */
     public static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir)
             throws IOException {
+        return open(dataDir, config, walOptions, walDir, RecoveryListener.NONE);
+    }
+
+    static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                               RecoveryListener listener) throws IOException {
+        return open(dataDir, config, walOptions, walDir, listener, WalApplier.DEFAULT_WINDOW_BYTES);
+    }
+
+    /**
+     * The open of everything else: load the store, replay the WAL in windows of {@code windowBytes}
+     * ({@link WalApplier}), report the phases to {@code listener}.
+     */
+    static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                               RecoveryListener listener, long windowBytes) throws IOException {
+        listener.onProgress(Phase.LOADING, 0, 0, 0);
         HashDir hd = HashDir.open(dataDir, config);
         if (walOptions.keyBytes() != hd.keyBytes()) {
             hd.abandon();
             throw new IllegalArgumentException("WAL key bytes " + walOptions.keyBytes() + " differ from the store's "
                     + hd.keyBytes());
         }
-        WalApplier applier = new WalApplier(hd);
+        WalApplier applier = null;
+        WalWriter wal = null;
         try {
             long walBytes = walBytes(walDir);
+            applier = new WalApplier(hd, listener, walBytes, windowBytes);
+            listener.onProgress(Phase.REPLAYING, 0, 0, walBytes);
             long fromLsn = hd.durableMeta().checkpointLsn() + 1;
-            WalWriter wal = WalWriter.open(walDir, walOptions, fromLsn, applier);
+            wal = WalWriter.open(walDir, walOptions, fromLsn, applier);
+            applier.finish();
             DurableHashDir d = new DurableHashDir(hd, wal, applier, walBytes);
             d.checkpointLsn = fromLsn - 1;
+            listener.onProgress(Phase.READY, applier.records(), applier.bytes(), walBytes);
             return d;
         } catch (RuntimeException | Error e) {
-            applier.close();
+            if (wal != null) {
+                try {
+                    wal.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (applier != null) {
+                applier.close();
+            }
             hd.abandon();
             throw e;
         }
