@@ -403,6 +403,14 @@ public final class HashDir implements AutoCloseable {
         checkpointStep(Integer.MAX_VALUE, true);
     }
 
+    /**
+     * Where the running checkpoint is: {@code "pages"} (writing pages), {@code "sync_data"} or
+     * {@code "sync_meta"} (a sync runs on the sync thread), or {@code "none"}.
+     */
+    public String checkpointStage() {
+        return cache.checkpointRunning() ? stage.name().toLowerCase(java.util.Locale.ROOT) : "none";
+    }
+
     /** Whether a checkpoint is running. */
     public boolean checkpointRunning() {
         return cache.checkpointRunning();

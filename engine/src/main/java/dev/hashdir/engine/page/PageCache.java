@@ -25,11 +25,11 @@ import java.util.function.LongConsumer;
  *
  * <h2>Checkpoints</h2>
  * {@link #beginCheckpoint()} freezes epoch E: its dirty frames become <em>pending</em> and new
- * changes belong to E+1. {@link #checkpointStep} writes pending images and then the map's leaves,
- * a bounded number per call; a pending frame that E+1 modifies, frees or evicts first has its E
- * image written (copy-on-write at frame level, so E's images stay those of the moment it froze).
- * {@link #finishCheckpoint()} writes the map's index and deletion log and returns the roots; the
- * caller syncs, writes the meta, syncs, then calls {@link #checkpointPublished}.
+ * changes belong to E+1. {@link #checkpointStep} writes pending images, then the map's leaves,
+ * then its index chain and deletion log, a bounded number of pages per call; a pending frame that
+ * E+1 modifies, frees or evicts first has its E image written (copy-on-write at frame level, so
+ * E's images stay those of the moment it froze). {@link #finishCheckpoint()} returns the roots;
+ * the caller syncs, writes the meta, syncs, then calls {@link #checkpointPublished}.
  *
  * <p>Pinning: a frame returned in the current operation is never evicted. An operation that holds
  * more pages than there are frames does not fail: the cache grows by spill frames for the rest of
@@ -69,6 +69,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private int checkpointCount;
     private int checkpointCursor;
     private boolean checkpointing;
+    private boolean rootsBegun;
     private long checkpointEpoch;
     private long highWater;
     private long epoch;
@@ -243,6 +244,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         checkpointCursor = 0;
         checkpointEpoch = epoch;
         checkpointing = true;
+        rootsBegun = false;
         map.freeze(epoch, highWater);
         frozenPageCount = highWater;
         epoch++;
@@ -250,8 +252,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
     }
 
     /**
-     * Writes up to {@code budget} pages of the running checkpoint (page images, then map leaves);
-     * returns true when all are written and {@link #finishCheckpoint()} may follow.
+     * Writes up to {@code budget} pages of the running checkpoint (page images, then map leaves,
+     * then the map's index chain and deletion log); returns true when all are written and
+     * {@link #finishCheckpoint()} may follow.
      */
     public boolean checkpointStep(int budget) {
         if (!checkpointing) {
@@ -266,17 +269,24 @@ public final class PageCache implements PageSpace, AutoCloseable {
             }
         }
         if (written < budget && checkpointCursor >= checkpointCount) {
-            map.writeLeaves(budget - written);
+            written += map.writeLeaves(budget - written);
+            if (written < budget && map.leavesDone()) {
+                if (!rootsBegun) {
+                    map.beginRoots();
+                    rootsBegun = true;
+                }
+                map.writeRootPages(budget - written);
+            }
         }
-        return checkpointCursor >= checkpointCount && map.leavesDone();
+        return checkpointCursor >= checkpointCount && map.leavesDone() && rootsBegun && map.rootsDone();
     }
 
-    /** The checkpointed epoch's map roots, after every page is written; next: sync, meta, sync. */
+    /** The checkpointed epoch's map roots, once every page is written; next: sync, meta, sync. */
     public Checkpoint finishCheckpoint() {
         if (!checkpointing || !checkpointStep(0)) {
             throw new IllegalStateException("the checkpoint's pages are not all written yet");
         }
-        PageMap.Roots roots = map.writeRoots();
+        PageMap.Roots roots = map.roots();
         return new Checkpoint(checkpointEpoch, frozenPageCount, roots.pageMapRoot(), roots.deletionLogRoot(),
                 roots.rowCount());
     }

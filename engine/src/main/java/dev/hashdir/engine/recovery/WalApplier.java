@@ -37,6 +37,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
 
     /** Records between two progress reports. */
     public static final int PROGRESS_RECORDS = 1 << 16;
+    private static final int PUBLISH_RECORDS = 1 << 12;
     /** Default window: 256 MiB of records (about 5 million PUTs of 32-byte keys), off-heap. */
     public static final long DEFAULT_WINDOW_BYTES = 256L << 20;
 
@@ -66,6 +67,8 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private final int[] buckets = new int[1 << 16];
     private Arena windowArena;
     private long[] values = new long[64];
+    private long appliedRecords;
+    private long appliedBytes;
     private volatile long records;
     private volatile long bytes;
 
@@ -132,9 +135,10 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     /** Applies the records still in the window; call once the WAL is read. */
     public void finish() {
         applyWindow();
+        publish();
     }
 
-    /** Records applied so far. */
+    /** Records applied so far (from another thread: as of the last few thousand). */
     public long records() {
         return records;
     }
@@ -210,12 +214,20 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     }
 
     private void counted(long recordBytes) {
-        long n = records + 1;
-        bytes = bytes + recordBytes;
-        records = n;
-        if (n % PROGRESS_RECORDS == 0) {
-            listener.onProgress(DurableHashDir.Phase.REPLAYING, n, bytes, walBytes);
+        long n = ++appliedRecords;
+        appliedBytes += recordBytes;
+        if ((n & (PUBLISH_RECORDS - 1)) == 0) {
+            publish();
+            if (n % PROGRESS_RECORDS == 0) {
+                listener.onProgress(DurableHashDir.Phase.REPLAYING, n, appliedBytes, walBytes);
+            }
         }
+    }
+
+    /** Makes the counters visible to other threads (every {@value #PUBLISH_RECORDS} records: a volatile store per record costs). */
+    private void publish() {
+        bytes = appliedBytes;
+        records = appliedRecords;
     }
 
     /** Stable LSD radix sort of the window's entries by unsigned 32-bit key prefix, 16 bits a pass (two passes: the result is back in {@code entries}). */
@@ -249,7 +261,10 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
 
     /** A window of at least {@code needed} bytes (doubling, at most windowBytes) holding what the old one held. */
     private void growWindow(long needed) {
-        long size = window == null ? Math.min(windowBytes, FIRST_WINDOW_BYTES) : window.byteSize();
+        // first: about what the WAL found at open needs (entries are at most a record plus 16 bytes), so
+        // a window is rarely copied to grow
+        long size = window == null ? Math.min(windowBytes, Math.max(FIRST_WINDOW_BYTES, walBytes + walBytes / 2))
+                : window.byteSize();
         while (size < needed) {
             size = Math.min(windowBytes, size * 2);
         }
