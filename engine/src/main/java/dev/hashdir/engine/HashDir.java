@@ -60,6 +60,9 @@ public final class HashDir implements AutoCloseable {
     /** The running checkpoint's meta: without the map's roots while PAGES, complete after. */
     private Meta pendingMeta;
     private CheckpointStage stage = CheckpointStage.PAGES;
+    /** The running checkpoint's directory, written in its first steps. */
+    private DirectoryPages.Save dirSave;
+    private final MemorySegment scratchPage;
     private PageStore.PendingSync sync;
     private long checkpointLsn = -1;
 
@@ -82,6 +85,7 @@ public final class HashDir implements AutoCloseable {
         this.dir = new Directory(config.maxGlobalDepth(), tuning.chunkBits(), Directory.DEFAULT_CHUNKS_PER_STEP);
         this.dirPages = new DirectoryPages(cache);
         this.keyBuffer = arena.allocate(keyBytes, 8);
+        this.scratchPage = arena.allocate(store.pageSize(), 4096);
         cache.graceCheckpoints(config.graceCheckpoints());
         this.index = new HashIndex(cache, new BucketLayout(keyBytes, store.pageSize()), dir, config, arena);
     }
@@ -315,8 +319,10 @@ public final class HashDir implements AutoCloseable {
 
     /**
      * Begins an incremental checkpoint of the state now, which includes the WAL up to {@code lsn}
-     * (replay will start after it): saves the directory, freezes the epoch. Mutations may go on;
-     * {@link #checkpointStep} writes the frozen state.
+     * (replay will start after it): copies the directory's entries (its pages are written by the
+     * first steps), freezes the epoch. Mutations may go on; {@link #checkpointStep} writes the
+     * frozen state. Costs a copy of the directory (8 bytes a bucket) and a scan of the cache's
+     * frames; writes nothing.
      *
      * @throws IllegalStateException when a checkpoint is running
      */
@@ -326,9 +332,11 @@ public final class HashDir implements AutoCloseable {
             throw new IllegalStateException("a checkpoint is already running");
         }
         try {
-            long dirRoot = dirPages.save(dir, index.counters());
+            DirectoryPages.Save save = dirPages.beginSave(dir, index.counters(), cache::reserve);
+            long dirRoot = save.root();
             Meta m = store.meta();
             long epoch = cache.beginCheckpoint();
+            dirSave = save;
             pendingMeta = new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch, lsn, 0,
                     dirRoot, 0, 0, index.keys(), index.values(), dir.globalDepth(), 0);
             checkpointLsn = lsn;
@@ -359,6 +367,19 @@ public final class HashDir implements AutoCloseable {
             while (true) {
                 switch (stage) {
                     case PAGES -> {
+                        if (dirSave != null) { // first the directory as of the begin, then the cache's pages
+                            for (int n = 0; n < budgetPages && !dirSave.done(); n++) {
+                                long id = dirSave.fillNext(scratchPage);
+                                cache.writeCheckpointPage(id, scratchPage);
+                            }
+                            if (!dirSave.done()) {
+                                return false;
+                            }
+                            dirSave = null;
+                            if (!wait) {
+                                return false;
+                            }
+                        }
                         if (!cache.checkpointStep(budgetPages)) {
                             return false;
                         }

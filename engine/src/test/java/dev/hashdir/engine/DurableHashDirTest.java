@@ -1,6 +1,7 @@
 package dev.hashdir.engine;
 
 import dev.hashdir.bindings.libc.LibC;
+import dev.hashdir.engine.dir.DirectoryLayout;
 import dev.hashdir.engine.recovery.RecoveryListener;
 import dev.hashdir.engine.recovery.RecoveryProgress;
 import dev.hashdir.engine.recovery.WalApplier;
@@ -148,6 +149,44 @@ class DurableHashDirTest {
         }
         try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal)) {
             assertThat(state(d.hashDir(), 5_000)).as("seed %d", SEED + 4).isEqualTo(model);
+        }
+    }
+
+    @Test
+    void aCheckpointWritesTheDirectoryOfItsBeginOverStepsWhileBucketsSplit() throws Exception {
+        int before = 335_000; // about 0.98 full: the next keys split buckets
+        int perPage = DirectoryLayout.entriesPerPage(OPTIONS.pageSize());
+        int after = before;
+        long bucketsAtBegin;
+        try (HashDir hd = HashDir.create(dir, OPTIONS, CONFIG)) {
+            for (int k = 0; k < before; k++) {
+                hd.put(key(k), k);
+            }
+            bucketsAtBegin = hd.directory().buckets();
+            assertThat(bucketsAtBegin).as("a directory of several pages").isGreaterThan(2L * perPage);
+            hd.beginCheckpoint(5);
+            int steps = 0;
+            long bucketsWhenWritten = 0;
+            do {
+                for (int i = 0; i < 4000; i++, after++) { // new keys: buckets split between the directory's pages
+                    hd.put(key(after), after);
+                }
+                steps++;
+                if (steps == 2) {
+                    bucketsWhenWritten = hd.directory().buckets();
+                }
+            } while (!hd.checkpointStep(1));
+            assertThat(steps).isGreaterThan(3);
+            assertThat(bucketsWhenWritten).as("splits while the directory's pages were written")
+                    .isGreaterThan(bucketsAtBegin);
+            hd.abandon();
+        }
+        try (HashDir hd = HashDir.open(dir, CONFIG)) {
+            assertThat(hd.directory().buckets()).isEqualTo(bucketsAtBegin);
+            for (int k = 0; k < after; k++) {
+                assertThat(hd.contains(key(k), k)).as("key %d", k).isEqualTo(k < before);
+            }
+            assertThat(new IndexChecker(hd.index(), CONFIG.inlineValues()).check().keys()).isEqualTo(before);
         }
     }
 

@@ -70,6 +70,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private int checkpointCursor;
     private boolean checkpointing;
     private boolean rootsBegun;
+    /** Whether the running checkpoint took a step (then no more {@link #writeCheckpointPage}). */
+    private boolean stepped;
     private long checkpointEpoch;
     private long highWater;
     private long epoch;
@@ -245,6 +247,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         checkpointEpoch = epoch;
         checkpointing = true;
         rootsBegun = false;
+        stepped = false;
         map.freeze(epoch, highWater);
         frozenPageCount = highWater;
         epoch++;
@@ -260,6 +263,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         if (!checkpointing) {
             throw new IllegalStateException("no checkpoint is running");
         }
+        stepped = true;
         int written = 0;
         while (written < budget && checkpointCursor < checkpointCount) {
             int f = frameOf.get(checkpointIds[checkpointCursor++]);
@@ -289,6 +293,34 @@ public final class PageCache implements PageSpace, AutoCloseable {
         PageMap.Roots roots = map.roots();
         return new Checkpoint(checkpointEpoch, frozenPageCount, roots.pageMapRoot(), roots.deletionLogRoot(),
                 roots.rowCount());
+    }
+
+    /**
+     * An id for a page that a checkpoint writes itself ({@link #writeCheckpointPage}) rather than
+     * through a frame: taken like {@link #allocate} but with no frame and no image yet. Reserve
+     * before {@link #beginCheckpoint()}, so the id belongs to the frozen epoch.
+     */
+    public long reserve() {
+        return freeCount > 0 ? freeIds[--freeCount] : newId();
+    }
+
+    /**
+     * Writes {@code page} (its header names the id; the epoch is stamped here) as the image of
+     * the reserved {@code id} in the running checkpoint. Only before that checkpoint's first
+     * {@link #checkpointStep}: the page map's leaves, written after the pages, must see its row.
+     */
+    public void writeCheckpointPage(long id, MemorySegment page) {
+        if (!checkpointing || stepped) {
+            throw new IllegalStateException("checkpoint pages are written between begin and the first step");
+        }
+        checkId(id);
+        if (frameOf.get(id) >= 0) {
+            throw new IllegalStateException("page " + id + " has a frame: not a reserved id");
+        }
+        long row = map.rowForWrite(id, checkpointEpoch, true);
+        PageLayout.epoch(page, checkpointEpoch);
+        store.writeRow(row, page);
+        writes++;
     }
 
     /** The checkpoint's meta is durable: rows it made obsolete start their grace period. */
