@@ -6,20 +6,23 @@ import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
 import dev.hashdir.engine.wal.WalOptions;
+import dev.hashdir.server.config.ServerConfig;
+import dev.hashdir.server.service.HashdirServer;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -73,7 +76,7 @@ public final class DurabilityBenchmark {
             Stalls all = new Stalls();
             List<Double> maxes = new ArrayList<>();
             List<Double> p999s = new ArrayList<>();
-            for (int r = 0; r < o.runs; r++) {
+            for (int r = -o.warmup; r < o.runs; r++) {
                 deleteTree(work);
                 copyTree(store, work);
                 Stalls run = new Stalls();
@@ -82,9 +85,12 @@ public final class DurabilityBenchmark {
                 long checkpoints = insert(d, o.keys, o.stallRecords, o, run);
                 long nanos = System.nanoTime() - t0;
                 d.close();
-                System.out.printf(Locale.ROOT, "stall run %d: %d puts into %d keys in %.1f s, %d checkpoints%n", r + 1,
-                        o.stallRecords, o.keys, nanos / 1e9, checkpoints);
+                System.out.printf(Locale.ROOT, "stall run %d%s: %d puts into %d keys in %.1f s, %d checkpoints%n", r + 1,
+                        r < 0 ? " (warmup, not counted)" : "", o.stallRecords, o.keys, nanos / 1e9, checkpoints);
                 run.print("run " + (r + 1));
+                if (r < 0) {
+                    continue;
+                }
                 maxes.add(run.wall.getMaxValue() / 1e6);
                 p999s.add(run.wall.getValueAtPercentile(99.9) / 1e6);
                 all.wall.add(run.wall);
@@ -118,6 +124,30 @@ public final class DurabilityBenchmark {
             }
             System.out.printf(Locale.ROOT, "RESULT open_to_ready_ms median=%.1f min=%.1f max=%.1f%n", median(ms),
                     ms.stream().mapToDouble(x -> x).min().orElse(0), ms.stream().mapToDouble(x -> x).max().orElse(0));
+            // the server's path: bind both planes, then recover() (PageStore opened for its key length,
+            // DurableHashDir.open, pipeline start) until the state is SERVING, which is when /ready says 200
+            List<Double> server = new ArrayList<>();
+            for (int r = 0; r < o.runs; r++) {
+                Map<String, String> flags = new HashMap<>();
+                flags.put("data", store.toString());
+                flags.put("bind", "tcp://127.0.0.1:*");
+                flags.put("http", "127.0.0.1:0");
+                flags.put("durability", "none");
+                ServerConfig cfg = ServerConfig.resolve(null, Map.of(), flags);
+                long t0 = System.nanoTime();
+                HashdirServer s = HashdirServer.start(cfg);
+                s.recover();
+                long nanos = System.nanoTime() - t0;
+                if (s.state() != HashdirServer.State.SERVING) {
+                    throw new IllegalStateException("server not serving: " + s.state());
+                }
+                s.close();
+                server.add(nanos / 1e6);
+                System.out.printf(Locale.ROOT, "server open run %d: %.1f ms from start to serving%n", r + 1, nanos / 1e6);
+            }
+            System.out.printf(Locale.ROOT, "RESULT server_open_to_ready_ms median=%.1f min=%.1f max=%.1f%n",
+                    median(server), server.stream().mapToDouble(x -> x).min().orElse(0),
+                    server.stream().mapToDouble(x -> x).max().orElse(0));
         }
         if (o.phases.contains("replay")) {
             deleteTree(crashed);
@@ -357,6 +387,7 @@ public final class DurabilityBenchmark {
         int runs = 5;
         long replayRecords = 2_000_000;
         long stallRecords = 1_000_000;
+        int warmup = 1;
         int cacheMb = 64;
         long checkpointRecords = 100_000;
         int batch = 1000;
@@ -374,6 +405,7 @@ public final class DurabilityBenchmark {
                     case "--runs" -> o.runs = Integer.parseInt(args[++i]);
                     case "--replay-records" -> o.replayRecords = Long.parseLong(args[++i]);
                     case "--stall-records" -> o.stallRecords = Long.parseLong(args[++i]);
+                    case "--warmup" -> o.warmup = Integer.parseInt(args[++i]);
                     case "--cache-mb" -> o.cacheMb = Integer.parseInt(args[++i]);
                     case "--checkpoint-records" -> o.checkpointRecords = Long.parseLong(args[++i]);
                     case "--batch" -> o.batch = Integer.parseInt(args[++i]);
