@@ -53,6 +53,8 @@ public final class DurabilityBenchmark {
     private static final int KEY_BYTES = 32;
     private static final int STEP_PAGES = 64;
     private static final long SEED = 0x5EEDL;
+    /** Checkpoint calls longer than this are printed one by one. */
+    private static final long SLOW_NANOS = 5_000_000;
 
     private DurabilityBenchmark() {
     }
@@ -245,7 +247,12 @@ public final class DurabilityBenchmark {
                 }
                 long nanos = System.nanoTime() - s;
                 long cpu = threads.getCurrentThreadCpuTime() - c;
-                stalls.record(kind(before, hd.checkpointStage()), nanos, cpu);
+                String kind = kind(before, hd.checkpointStage());
+                stalls.record(kind, nanos, cpu);
+                if (nanos > SLOW_NANOS) {
+                    System.out.printf(Locale.ROOT, "  slow call: %s %.3f ms (thread CPU %.3f ms) at key %d, checkpoint %d%n",
+                            kind, nanos / 1e6, cpu / 1e6, i, checkpoints + 1);
+                }
                 if (done) {
                     checkpointLsn = began;
                     checkpoints++;
