@@ -20,8 +20,8 @@ import java.util.Arrays;
  *
  * <h2>In bulk, in key order</h2>
  * Records are not applied one by one as they are read: {@link #accept} copies each into a window
- * (up to {@code windowBytes}), and a full window (or {@link #finish()}) is applied sorted by the
- * key's leading 32 bits, which is directory order. Records of one key keep their LSN order (the
+ * (up to {@code windowBytes} and {@value #MAX_WINDOW_RECORDS} records), and a full window (or
+ * {@link #finish()}) is applied sorted by the key's leading 32 bits, which is directory order. Records of one key keep their LSN order (the
  * sort is stable), and records of different keys commute (each key's set depends only on its own
  * records), so the state is the same as applying in LSN order; but each bucket page is now read
  * and written back once per window instead of once per record when the store is larger than the
@@ -40,6 +40,8 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private static final int PUBLISH_RECORDS = 1 << 12;
     /** Default window: 256 MiB of records (about 5 million PUTs of 32-byte keys), off-heap. */
     public static final long DEFAULT_WINDOW_BYTES = 256L << 20;
+    /** Records in one window at most (bounds the heap the sort takes: 16 bytes a record, 64 MiB). */
+    public static final int MAX_WINDOW_RECORDS = 1 << 22;
 
     private static final ValueLayout.OfInt INT_BE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -59,10 +61,11 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private final long windowBytes;
     private MemorySegment window;
     private long windowUsed;
-    private long[] entries = new long[1024];
+    /** Window offsets of the entries, in units of 8 bytes (entries are 8-aligned; a window is below 16 GiB). */
+    private int[] entries = new int[1024];
     private int[] prefixes = new int[1024];
     private int entryCount;
-    private long[] scratchEntries = new long[0];
+    private int[] scratchEntries = new int[0];
     private int[] scratchPrefixes = new int[0];
     private final int[] buckets = new int[1 << 16];
     private Arena windowArena;
@@ -82,8 +85,8 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
      * @param windowBytes records held and sorted before they are applied (at least 4 KiB)
      */
     public WalApplier(HashDir target, RecoveryListener listener, long walBytes, long windowBytes) {
-        if (windowBytes < 4096) {
-            throw new IllegalArgumentException("replay window must be at least 4096 bytes: windowBytes=" + windowBytes);
+        if (windowBytes < 4096 || windowBytes > (1L << 34)) {
+            throw new IllegalArgumentException("replay window must be 4096 bytes..16 GiB: windowBytes=" + windowBytes);
         }
         this.target = target;
         this.listener = listener;
@@ -104,7 +107,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             return;
         }
         long size = align8(ENTRY_HEADER + keyBytes + 8L * count);
-        if (windowUsed + size > windowBytes) {
+        if (windowUsed + size > windowBytes || entryCount == MAX_WINDOW_RECORDS) {
             applyWindow();
         }
         if (size > windowBytes) {
@@ -126,7 +129,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             entries = Arrays.copyOf(entries, entryCount * 2);
             prefixes = Arrays.copyOf(prefixes, entryCount * 2);
         }
-        entries[entryCount] = at;
+        entries[entryCount] = (int) (at >>> 3);
         prefixes[entryCount] = r.segment().get(INT_BE, r.keyOffset());
         entryCount++;
         windowUsed += size;
@@ -167,7 +170,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         }
         sortByPrefix(n);
         for (int i = 0; i < n; i++) {
-            long at = entries[i];
+            long at = (long) entries[i] << 3;
             WalRecordType type = TYPES[window.get(INT, at)];
             int count = window.get(INT, at + 4);
             MemorySegment.copy(window, at + ENTRY_HEADER, key, 0, keyBytes);
@@ -233,14 +236,14 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     /** Stable LSD radix sort of the window's entries by unsigned 32-bit key prefix, 16 bits a pass (two passes: the result is back in {@code entries}). */
     private void sortByPrefix(int n) {
         if (scratchEntries.length < n) {
-            scratchEntries = new long[entries.length];
+            scratchEntries = new int[entries.length];
             scratchPrefixes = new int[entries.length];
         }
         radixPass(n, 0, entries, prefixes, scratchEntries, scratchPrefixes);
         radixPass(n, 16, scratchEntries, scratchPrefixes, entries, prefixes);
     }
 
-    private void radixPass(int n, int shift, long[] srcE, int[] srcP, long[] dstE, int[] dstP) {
+    private void radixPass(int n, int shift, int[] srcE, int[] srcP, int[] dstE, int[] dstP) {
         int[] count = buckets;
         Arrays.fill(count, 0);
         for (int i = 0; i < n; i++) {
