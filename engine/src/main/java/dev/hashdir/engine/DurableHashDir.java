@@ -1,5 +1,6 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.engine.recovery.RecoveryListener;
 import dev.hashdir.engine.recovery.WalApplier;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.PageWriteException;
@@ -92,35 +93,83 @@ public final class DurableHashDir implements AutoCloseable {
         return open(dataDir, config, walOptions, FileWalDirectory.open(dataDir.resolve("wal")));
     }
 
+    /**
+     * Opens (recovers) the store in {@code dataDir} with its WAL in {@code dataDir/wal}, telling
+     * {@code listener} how far it is (on this thread: at each phase and every
+     * {@value WalApplier#PROGRESS_RECORDS} records replayed).
+     */
+    public static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions,
+                                      RecoveryListener listener) throws IOException {
+        return open(dataDir, config, walOptions, FileWalDirectory.open(dataDir.resolve("wal")), listener);
+    }
+
     /** Opens (recovers) the store in {@code dataDir} with the WAL in {@code walDir} (tests inject faults there). */
     public static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir)
             throws IOException {
-        return open(dataDir, config, walOptions, walDir, HashDir.Tuning.DEFAULT);
+        return open(dataDir, config, walOptions, walDir, RecoveryListener.NONE);
+    }
+
+    /** Opens (recovers) with the WAL in {@code walDir}, telling {@code listener} how far it is. */
+    public static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                                      RecoveryListener listener) throws IOException {
+        return open(dataDir, config, walOptions, walDir, listener, WalApplier.DEFAULT_WINDOW_BYTES,
+                HashDir.Tuning.DEFAULT);
+    }
+
+    /** Opens replaying in windows of {@code windowBytes} (tests: small windows). */
+    static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                               RecoveryListener listener, long windowBytes) throws IOException {
+        return open(dataDir, config, walOptions, walDir, listener, windowBytes, HashDir.Tuning.DEFAULT);
     }
 
     /** Opens with internals tuned for a test (e.g. the HDF5 file's I/O wrapped to inject page faults). */
     static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
                                HashDir.Tuning tuning) throws IOException {
+        return open(dataDir, config, walOptions, walDir, RecoveryListener.NONE, WalApplier.DEFAULT_WINDOW_BYTES,
+                tuning);
+    }
+
+    /**
+     * The open of everything else: load the store, replay the WAL in windows of {@code windowBytes}
+     * ({@link WalApplier}), report the phases to {@code listener}.
+     */
+    static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                               RecoveryListener listener, long windowBytes, HashDir.Tuning tuning) throws IOException {
+        listener.onProgress(Phase.LOADING, 0, 0, 0);
         HashDir hd = HashDir.open(dataDir, config, tuning);
         if (walOptions.keyBytes() != hd.keyBytes()) {
             hd.abandon();
             throw new IllegalArgumentException("WAL key bytes " + walOptions.keyBytes() + " differ from the store's "
                     + hd.keyBytes());
         }
-        WalApplier applier = new WalApplier(hd);
+        WalApplier applier = null;
+        WalWriter wal = null;
         try {
             long walBytes = walBytes(walDir);
+            applier = new WalApplier(hd, listener, walBytes, windowBytes);
+            listener.onProgress(Phase.REPLAYING, 0, 0, walBytes);
             long fromLsn = hd.durableMeta().checkpointLsn() + 1;
-            WalWriter wal = WalWriter.open(walDir, walOptions, fromLsn, applier);
+            wal = WalWriter.open(walDir, walOptions, fromLsn, applier);
+            applier.finish();
             // replay is over: release its buffers now, on the thread that made them (the applier's
             // counters stay readable); a DurableHashDir whose parts a pipeline takes over is never
             // closed itself, so this is the only place that reliably frees them
             applier.close();
             DurableHashDir d = new DurableHashDir(hd, wal, walDir, applier, walBytes);
             d.checkpointLsn = fromLsn - 1;
+            listener.onProgress(Phase.READY, applier.records(), applier.bytes(), walBytes);
             return d;
         } catch (RuntimeException | Error e) {
-            applier.close();
+            if (wal != null) {
+                try {
+                    wal.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (applier != null) {
+                applier.close();
+            }
             hd.abandon();
             throw e;
         }
@@ -255,14 +304,24 @@ public final class DurableHashDir implements AutoCloseable {
     /** A full checkpoint of everything so far, then the WAL below it is deleted. */
     public void checkpoint() throws IOException {
         if (hd.checkpointRunning()) {
-            while (!checkpointStep(Integer.MAX_VALUE)) {
-                // finish the running one
-            }
+            finishCheckpoint();
         }
         beginCheckpoint();
-        while (!checkpointStep(Integer.MAX_VALUE)) {
-            // one step does it all
+        finishCheckpoint();
+    }
+
+    /** Writes the rest of the running checkpoint, waits until it is durable, then deletes the WAL below it. */
+    private void finishCheckpoint() throws IOException {
+        try {
+            hd.finishCheckpoint();
+        } catch (CorruptionException e) {
+            throw corrupt(e);
+        } catch (RuntimeException | IOException e) {
+            ReadOnlyException ro = goReadOnly(CHECKPOINT_FAILED + e.getMessage(), e);
+            reloadAfterFailedCheckpoint(ro);
+            throw ro;
         }
+        wal.deleteSegmentsBelow(checkpointLsn + 1);
     }
 
     /**
@@ -290,8 +349,10 @@ public final class DurableHashDir implements AutoCloseable {
     }
 
     /**
-     * Writes up to {@code budgetPages} pages of the running checkpoint; returns true when it is
-     * durable (then the WAL segments below it are deleted), or when none runs.
+     * Advances the running checkpoint by one bounded step ({@link HashDir#checkpointStep}: up to
+     * {@code budgetPages} pages, or handing a sync to the sync thread, or nothing while a sync
+     * runs); returns true when it is durable (then the WAL segments below it are deleted), or when
+     * none runs.
      */
     public boolean checkpointStep(int budgetPages) throws IOException {
         boolean done;
@@ -410,6 +471,7 @@ public final class DurableHashDir implements AutoCloseable {
         // recovery's applier was released when open returned: a resume replays through its own
         try (WalApplier replay = new WalApplier(hd)) {
             last = WalReader.replay(walDir, hd.keyBytes(), from, replay).lastLsn();
+            replay.finish();
         }
         long expected = wal.nextLsn() - 1;
         if (last != expected) {

@@ -62,8 +62,17 @@ public final class HashDir implements AutoCloseable {
     private boolean closed;
     /** Why the last {@link #reload()} failed (then nothing can be answered), or null. */
     private String broken;
+    /** The running checkpoint's meta: without the map's roots while PAGES, complete after. */
     private Meta pendingMeta;
+    private CheckpointStage stage = CheckpointStage.PAGES;
+    /** The running checkpoint's directory, written in its first steps. */
+    private DirectoryPages.Save dirSave;
+    private final MemorySegment scratchPage;
+    private PageStore.PendingSync sync;
     private long checkpointLsn = -1;
+
+    /** Where a running checkpoint is: writing pages, or waiting for the data's or the meta's fdatasync. */
+    private enum CheckpointStage { PAGES, SYNC_DATA, SYNC_META }
 
     /**
      * Internals tests turn to make rare paths common: directory chunks of 2^chunkBits entries, and
@@ -88,6 +97,7 @@ public final class HashDir implements AutoCloseable {
         this.tuning = tuning;
         this.keyBytes = store.keyBytes();
         this.keyBuffer = arena.allocate(keyBytes, 8);
+        this.scratchPage = arena.allocate(store.pageSize(), 4096);
         build();
     }
 
@@ -321,20 +331,18 @@ public final class HashDir implements AutoCloseable {
     public void checkpoint(long lsn) throws IOException {
         checkOpen();
         if (cache.checkpointRunning()) {
-            while (!checkpointStep(Integer.MAX_VALUE)) {
-                // finish the running one first
-            }
+            finishCheckpoint();
         }
         beginCheckpoint(lsn);
-        while (!checkpointStep(Integer.MAX_VALUE)) {
-            // one step writes everything
-        }
+        finishCheckpoint();
     }
 
     /**
      * Begins an incremental checkpoint of the state now, which includes the WAL up to {@code lsn}
-     * (replay will start after it): saves the directory, freezes the epoch. Mutations may go on;
-     * {@link #checkpointStep} writes the frozen state.
+     * (replay will start after it): copies the directory's entries (its pages are written by the
+     * first steps), freezes the epoch. Mutations may go on; {@link #checkpointStep} writes the
+     * frozen state. Costs a copy of the directory (8 bytes a bucket) and a scan of the cache's
+     * frames; writes nothing.
      *
      * @throws IllegalStateException when a checkpoint is running
      */
@@ -344,9 +352,11 @@ public final class HashDir implements AutoCloseable {
             throw new IllegalStateException("a checkpoint is already running");
         }
         try {
-            long dirRoot = dirPages.save(dir, index.counters());
+            DirectoryPages.Save save = dirPages.beginSave(dir, index.counters(), cache::reserve);
+            long dirRoot = save.root();
             Meta m = store.meta();
             long epoch = cache.beginCheckpoint();
+            dirSave = save;
             pendingMeta = new Meta(m.formatRead(), m.formatWrite(), m.keyBytes(), m.pageSize(), epoch, lsn, 0,
                     dirRoot, 0, 0, index.keys(), index.values(), dir.globalDepth(), 0);
             checkpointLsn = lsn;
@@ -356,33 +366,90 @@ public final class HashDir implements AutoCloseable {
     }
 
     /**
-     * Writes up to {@code budgetPages} pages of the running checkpoint; when all are written, also
-     * the map's roots, then sync, the next meta slot, sync. Returns true when the checkpoint is
-     * durable (or none is running); WAL segments below its LSN may then go.
+     * Advances the running checkpoint by one bounded step and returns true when it is durable (or
+     * none is running); WAL segments below its LSN may then go. The steps, each on this thread and
+     * none waiting for the disk: write up to {@code budgetPages} pages (repeated until all are
+     * written); write the map's roots, {@code H5Fflush}, and hand the data's fdatasync to the sync
+     * thread; once that is done, write the next meta slot, {@code H5Fflush}, and hand its fdatasync
+     * over; once that is done, publish. A step whose sync is still running does nothing: call
+     * again later (the pages of the last durable checkpoint stay untouched meanwhile).
      */
     public boolean checkpointStep(int budgetPages) throws IOException {
+        return checkpointStep(budgetPages, false);
+    }
+
+    private boolean checkpointStep(int budgetPages, boolean wait) throws IOException {
         checkOpen();
         if (!cache.checkpointRunning()) {
             return true;
         }
         try {
-            if (!cache.checkpointStep(budgetPages)) {
-                return false;
+            while (true) {
+                switch (stage) {
+                    case PAGES -> {
+                        if (dirSave != null) { // first the directory as of the begin, then the cache's pages
+                            for (int n = 0; n < budgetPages && !dirSave.done(); n++) {
+                                long id = dirSave.fillNext(scratchPage);
+                                cache.writeCheckpointPage(id, scratchPage);
+                            }
+                            if (!dirSave.done()) {
+                                return false;
+                            }
+                            dirSave = null;
+                            if (!wait) {
+                                return false;
+                            }
+                        }
+                        if (!cache.checkpointStep(budgetPages)) {
+                            return false;
+                        }
+                        PageCache.Checkpoint c = cache.finishCheckpoint();
+                        Meta p = pendingMeta;
+                        pendingMeta = new Meta(p.formatRead(), p.formatWrite(), p.keyBytes(), p.pageSize(), c.epoch(),
+                                p.checkpointLsn(), c.pageCount(), p.directoryRoot(), c.pageMapRoot(),
+                                c.deletionLogRoot(), p.keys(), p.values(), p.globalDepth(), c.rowCount());
+                        sync = store.startSync();
+                        stage = CheckpointStage.SYNC_DATA;
+                    }
+                    case SYNC_DATA -> {
+                        if (!sync.poll(wait)) {
+                            return false;
+                        }
+                        store.writeMeta(pendingMeta);
+                        sync = store.startSync();
+                        stage = CheckpointStage.SYNC_META;
+                    }
+                    case SYNC_META -> {
+                        if (!sync.poll(wait)) {
+                            return false;
+                        }
+                        sync = null;
+                        cache.checkpointPublished();
+                        pendingMeta = null;
+                        stage = CheckpointStage.PAGES;
+                        return true;
+                    }
+                }
+                if (!wait && !sync.done()) {
+                    return false; // the sync just handed over takes a while: come back later
+                }
             }
-            PageCache.Checkpoint c = cache.finishCheckpoint();
-            Meta p = pendingMeta;
-            Meta next = new Meta(p.formatRead(), p.formatWrite(), p.keyBytes(), p.pageSize(), c.epoch(),
-                    p.checkpointLsn(), c.pageCount(), p.directoryRoot(), c.pageMapRoot(), c.deletionLogRoot(), p.keys(),
-                    p.values(), p.globalDepth(), c.rowCount());
-            store.sync();
-            store.writeMeta(next);
-            store.sync();
-            cache.checkpointPublished();
-            pendingMeta = null;
-            return true;
         } finally {
             cache.endOperation();
         }
+    }
+
+    /** Writes the rest of the running checkpoint and waits until it is durable. */
+    public void finishCheckpoint() throws IOException {
+        checkpointStep(Integer.MAX_VALUE, true);
+    }
+
+    /**
+     * Where the running checkpoint is: {@code "pages"} (writing pages), {@code "sync_data"} or
+     * {@code "sync_meta"} (a sync runs on the sync thread), or {@code "none"}.
+     */
+    public String checkpointStage() {
+        return cache.checkpointRunning() ? stage.name().toLowerCase(java.util.Locale.ROOT) : "none";
     }
 
     /** Whether a checkpoint is running. */
@@ -420,6 +487,9 @@ public final class HashDir implements AutoCloseable {
         PageCache old = cache;
         pendingMeta = null;
         checkpointLsn = -1;
+        stage = CheckpointStage.PAGES;
+        dirSave = null;
+        sync = null; // the store waits for a sync in flight before it reopens
         try {
             store.reopen();
             build();

@@ -1,10 +1,15 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.engine.dir.DirectoryLayout;
+import dev.hashdir.engine.recovery.RecoveryListener;
+import dev.hashdir.engine.recovery.RecoveryProgress;
+import dev.hashdir.engine.recovery.WalApplier;
 import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
 import dev.hashdir.engine.wal.FaultyWalDirectory;
+import dev.hashdir.engine.wal.FileWalDirectory;
 import dev.hashdir.engine.wal.WalIoException;
 import dev.hashdir.engine.wal.WalOptions;
 import org.junit.jupiter.api.Test;
@@ -13,11 +18,17 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -65,6 +76,116 @@ class DurableHashDirTest {
         try (HashDir hd = HashDir.open(dir, CONFIG)) {
             assertThat(state(hd, 20_000)).as("seed %d", SEED).isEqualTo(atBegin);
             assertThat(new IndexChecker(hd.index(), CONFIG.inlineValues()).check().keys()).isEqualTo(atBegin.size());
+        }
+    }
+
+    @Test
+    void checkpointStepsHandEveryFdatasyncToTheSyncThreadAndNeverWaitForIt() throws Exception {
+        SplittableRandom random = new SplittableRandom(SEED + 3);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        Map<Integer, TreeSet<Long>> atBegin;
+        List<Thread> syncedOn = new CopyOnWriteArrayList<>();
+        Semaphore allowed = new Semaphore(0);
+        Thread engine = Thread.currentThread();
+        try (HashDir hd = HashDir.create(dir, OPTIONS, CONFIG)) {
+            hd.store().syncer(io -> {
+                syncedOn.add(Thread.currentThread());
+                allowed.acquireUninterruptibly();
+                io.fdatasync();
+            });
+            randomOps(hd, model, random, 20_000, 10_000);
+            atBegin = copy(model);
+            long epoch = hd.durableMeta().epoch();
+            hd.beginCheckpoint(7);
+            // every step returns although the data's sync is held: nothing waits on the engine thread
+            int held = 0;
+            while (held < 20) {
+                assertThat(hd.checkpointStep(8)).isFalse();
+                randomOps(hd, model, random, 50, 10_000);
+                held += syncedOn.isEmpty() ? 0 : 1;
+            }
+            assertThat(hd.durableMeta().epoch()).as("no meta before the data is durable").isEqualTo(epoch);
+            allowed.release(); // the data's sync may finish: the meta follows, synced by the sync thread too
+            while (syncedOn.size() < 2) {
+                assertThat(hd.checkpointStep(8)).isFalse();
+                Thread.sleep(1);
+            }
+            assertThat(hd.durableMeta().epoch()).as("the meta slot is written after the data sync").isGreaterThan(epoch);
+            assertThat(hd.checkpointStep(8)).as("published only after the meta's sync").isFalse();
+            allowed.release();
+            while (!hd.checkpointStep(8)) {
+                Thread.sleep(1);
+            }
+            assertThat(syncedOn).hasSize(2).doesNotContain(engine);
+            assertThat(hd.durableMeta().checkpointLsn()).isEqualTo(7);
+            allowed.release(1_000); // close's own checkpoint
+            hd.abandon();
+        }
+        try (HashDir hd = HashDir.open(dir, CONFIG)) {
+            assertThat(state(hd, 10_000)).as("seed %d", SEED + 3).isEqualTo(atBegin);
+        }
+    }
+
+    @Test
+    void aFailedCheckpointSyncTurnsTheEngineReadOnlyAndLosesNothing() throws Exception {
+        SplittableRandom random = new SplittableRandom(SEED + 4);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        WalOptions wal = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        try (DurableHashDir d = DurableHashDir.create(dir, OPTIONS, CONFIG, wal)) {
+            randomOps(d, model, random, 10_000, 5_000);
+            d.commit();
+            d.hashDir().store().syncer(io -> {
+                throw new IOException("injected EIO");
+            });
+            d.beginCheckpoint();
+            assertThatThrownBy(() -> {
+                while (!d.checkpointStep(16)) {
+                    Thread.sleep(1);
+                }
+            }).isInstanceOf(ReadOnlyException.class).hasMessageContaining("injected EIO");
+            assertThat(d.readOnlyReason()).contains("checkpoint");
+            assertThatThrownBy(() -> d.put(key(1), 1)).isInstanceOf(ReadOnlyException.class);
+        }
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal)) {
+            assertThat(state(d.hashDir(), 5_000)).as("seed %d", SEED + 4).isEqualTo(model);
+        }
+    }
+
+    @Test
+    void aCheckpointWritesTheDirectoryOfItsBeginOverStepsWhileBucketsSplit() throws Exception {
+        int before = 335_000; // about 0.98 full: the next keys split buckets
+        int perPage = DirectoryLayout.entriesPerPage(OPTIONS.pageSize());
+        int after = before;
+        long bucketsAtBegin;
+        try (HashDir hd = HashDir.create(dir, OPTIONS, CONFIG)) {
+            for (int k = 0; k < before; k++) {
+                hd.put(key(k), k);
+            }
+            bucketsAtBegin = hd.directory().buckets();
+            assertThat(bucketsAtBegin).as("a directory of several pages").isGreaterThan(2L * perPage);
+            hd.beginCheckpoint(5);
+            int steps = 0;
+            long bucketsWhenWritten = 0;
+            do {
+                for (int i = 0; i < 4000; i++, after++) { // new keys: buckets split between the directory's pages
+                    hd.put(key(after), after);
+                }
+                steps++;
+                if (steps == 2) {
+                    bucketsWhenWritten = hd.directory().buckets();
+                }
+            } while (!hd.checkpointStep(1));
+            assertThat(steps).isGreaterThan(3);
+            assertThat(bucketsWhenWritten).as("splits while the directory's pages were written")
+                    .isGreaterThan(bucketsAtBegin);
+            hd.abandon();
+        }
+        try (HashDir hd = HashDir.open(dir, CONFIG)) {
+            assertThat(hd.directory().buckets()).isEqualTo(bucketsAtBegin);
+            for (int k = 0; k < after; k++) {
+                assertThat(hd.contains(key(k), k)).as("key %d", k).isEqualTo(k < before);
+            }
+            assertThat(new IndexChecker(hd.index(), CONFIG.inlineValues()).check().keys()).isEqualTo(before);
         }
     }
 
@@ -130,6 +251,109 @@ class DurableHashDirTest {
             assertThat(d.recoveryReleased()).as("replay's buffers are freed once open returns").isTrue();
             System.out.printf("recovery: %d records replayed in %.1f ms%n", d.recordsReplayed(), nanos / 1e6);
             assertThat(state(d.hashDir(), 10_000)).as("seed %d", SEED).isEqualTo(model);
+        }
+    }
+
+    @Test
+    void replayInKeyOrderWindowsGivesTheStateOfLsnOrder() throws Exception {
+        long seed = SEED + 5;
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        WalOptions wal = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        int keys = 300; // few keys: many records of one key, so their order matters
+        long[] many = new long[700];
+        try (DurableHashDir d = DurableHashDir.create(dir, OPTIONS, CONFIG, wal)) {
+            for (int i = 0; i < 30_000; i++) {
+                int k = random.nextInt(keys);
+                int r = random.nextInt(100);
+                if (r < 2) { // PUT_MANY, some larger than the 4 KiB window: applied directly, in order
+                    int n = 1 + random.nextInt(many.length);
+                    for (int j = 0; j < n; j++) {
+                        many[j] = random.nextLong(1000);
+                        model.computeIfAbsent(k, x -> new TreeSet<>()).add(many[j]);
+                    }
+                    d.putAll(key(k), many, 0, n);
+                } else if (r < 4) { // REMOVE_MANY, as the pipeline logs it
+                    int n = 1 + random.nextInt(20);
+                    for (int j = 0; j < n; j++) {
+                        many[j] = random.nextLong(1000);
+                        d.hashDir().remove(key(k), many[j]);
+                        removeFrom(model, k, many[j]);
+                    }
+                    d.wal().appendRemoveMany(key(k), many, 0, n);
+                } else if (r < 70) {
+                    long v = random.nextLong(1000);
+                    d.put(key(k), v);
+                    model.computeIfAbsent(k, x -> new TreeSet<>()).add(v);
+                } else if (r < 97) {
+                    long v = random.nextLong(1000);
+                    d.remove(key(k), v);
+                    removeFrom(model, k, v);
+                } else {
+                    d.delete(key(k));
+                    model.remove(k);
+                }
+                if (i % 100 == 0) {
+                    d.commit();
+                }
+            }
+            d.commit();
+            d.crash();
+        }
+        Path copy = dir.resolveSibling(dir.getFileName() + "-copy");
+        copyStore(dir, copy);
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal, FileWalDirectory.open(dir.resolve("wal")),
+                RecoveryListener.NONE, 4096)) {
+            assertThat(d.recordsReplayed()).isGreaterThan(20_000);
+            assertThat(state(d.hashDir(), keys)).as("4 KiB windows, seed %d", seed).isEqualTo(model);
+        }
+        try (DurableHashDir d = DurableHashDir.open(copy, CONFIG, wal)) {
+            assertThat(state(d.hashDir(), keys)).as("one window, seed %d", seed).isEqualTo(model);
+        }
+    }
+
+    @Test
+    void recoveryReportsItsProgressWhileReplaying() throws Exception {
+        int records = 3 * WalApplier.PROGRESS_RECORDS + 100;
+        WalOptions wal = WalOptions.of(KEY_BYTES, Durability.NONE);
+        try (DurableHashDir d = DurableHashDir.create(dir, OPTIONS, CONFIG, wal)) {
+            for (int i = 0; i < records; i++) {
+                d.put(key(i), i);
+            }
+            d.commit();
+            d.crash();
+        }
+        RecoveryProgress progress = new RecoveryProgress();
+        List<String> reports = new ArrayList<>();
+        RecoveryListener listener = (phase, n, bytes, walBytes) -> {
+            progress.onProgress(phase, n, bytes, walBytes);
+            reports.add(phase + " " + n + " " + progress.fraction());
+            if (phase == DurableHashDir.Phase.REPLAYING && n > 0) {
+                assertThat(progress.fraction()).isStrictlyBetween(0.0, 1.0);
+            }
+        };
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal, listener)) {
+            assertThat(d.recordsReplayed()).isEqualTo(records);
+        }
+        assertThat(reports).first().asString().startsWith("LOADING 0");
+        assertThat(reports.get(1)).startsWith("REPLAYING 0 ");
+        int p = WalApplier.PROGRESS_RECORDS;
+        assertThat(reports.subList(2, 5)).extracting(r -> r.split(" ")[0] + " " + r.split(" ")[1])
+                .containsExactly("REPLAYING " + p, "REPLAYING " + 2 * p, "REPLAYING " + 3 * p);
+        assertThat(reports.getLast()).isEqualTo("READY " + records + " 1.0");
+        assertThat(reports).hasSize(6);
+    }
+
+    private static void copyStore(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path t = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(t);
+                } else if (!f.getFileName().toString().endsWith(".lock")) {
+                    Files.copy(f, t);
+                }
+            }
         }
     }
 

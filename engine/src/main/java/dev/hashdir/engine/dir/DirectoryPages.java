@@ -8,6 +8,7 @@ import dev.hashdir.engine.store.StoreFormat;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 
 import static dev.hashdir.engine.dir.DirectoryLayout.LONG;
 import static dev.hashdir.engine.dir.DirectoryLayout.INT;
@@ -65,6 +66,80 @@ public final class DirectoryPages {
         }
         saved = ids;
         return ids[0];
+    }
+
+    /**
+     * Starts a save that the caller writes page by page later ({@link Save#fillNext}): takes a
+     * copy of the entries, the depth and the counters now, takes the pages' ids from
+     * {@code reserve} (ids no one else writes), and frees the previous save's pages. A checkpoint
+     * uses this to write its directory in bounded steps instead of all at its begin.
+     */
+    public Save beginSave(Directory dir, Counters counters, LongSupplier reserve) {
+        dir.finishResize();
+        long[] entries = new long[(int) dir.buckets()];
+        int[] n = {0};
+        dir.forEachBucket(e -> entries[n[0]++] = e);
+        int perPage = DirectoryLayout.entriesPerPage(space.pageSize());
+        long[] ids = new long[Math.max(1, (entries.length + perPage - 1) / perPage)];
+        for (int p = 0; p < ids.length; p++) {
+            ids[p] = reserve.getAsLong();
+        }
+        for (long old : saved) {
+            space.free(old);
+        }
+        saved = ids;
+        return new Save(entries, ids, dir.globalDepth(), counters, perPage);
+    }
+
+    /** A directory save begun by {@link #beginSave}: the entries as of its start and the ids they go to. */
+    public static final class Save {
+        private final long[] entries;
+        private final long[] ids;
+        private final int depth;
+        private final Counters counters;
+        private final int perPage;
+        private int next;
+
+        private Save(long[] entries, long[] ids, int depth, Counters counters, int perPage) {
+            this.entries = entries;
+            this.ids = ids;
+            this.depth = depth;
+            this.counters = counters;
+            this.perPage = perPage;
+        }
+
+        /** The id of the first page: the directory root the meta names. */
+        public long root() {
+            return ids[0];
+        }
+
+        /** Whether every page was filled. */
+        public boolean done() {
+            return next >= ids.length;
+        }
+
+        /**
+         * Fills {@code page} with the image of the next page (header: DIRECTORY, its id, epoch 0
+         * for the writer to stamp) and returns its id.
+         */
+        public long fillNext(MemorySegment page) {
+            int p = next++;
+            page.fill((byte) 0);
+            PageLayout.writeHeader(page, PageKind.DIRECTORY, ids[p], 0);
+            int from = p * perPage;
+            int count = Math.min(perPage, entries.length - from);
+            page.set(LONG, DirectoryLayout.NEXT_OFFSET, p + 1 < ids.length ? ids[p + 1] : StoreFormat.NULL_PAGE);
+            page.set(INT, DirectoryLayout.COUNT_OFFSET, count);
+            page.set(java.lang.foreign.ValueLayout.JAVA_BYTE, DirectoryLayout.DEPTH_OFFSET, (byte) depth);
+            if (p == 0) {
+                page.set(LONG, DirectoryLayout.OVERFLOW_PAGES_OFFSET, counters.overflowPages());
+                page.set(LONG, DirectoryLayout.VALUE_LISTS_OFFSET, counters.valueLists());
+                page.set(LONG, DirectoryLayout.USED_SLOTS_OFFSET, counters.usedSlots());
+                page.set(LONG, DirectoryLayout.BUCKETS_OFFSET, entries.length);
+            }
+            MemorySegment.copy(entries, from, page, LONG, DirectoryLayout.ENTRIES_OFFSET, count);
+            return ids[p];
+        }
     }
 
     /** Loads the directory saved at {@code root} into {@code dir}; returns the root's counters. */

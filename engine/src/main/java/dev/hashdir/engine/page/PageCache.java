@@ -26,11 +26,11 @@ import java.util.function.LongConsumer;
  *
  * <h2>Checkpoints</h2>
  * {@link #beginCheckpoint()} freezes epoch E: its dirty frames become <em>pending</em> and new
- * changes belong to E+1. {@link #checkpointStep} writes pending images and then the map's leaves,
- * a bounded number per call; a pending frame that E+1 modifies, frees or evicts first has its E
- * image written (copy-on-write at frame level, so E's images stay those of the moment it froze).
- * {@link #finishCheckpoint()} writes the map's index and deletion log and returns the roots; the
- * caller syncs, writes the meta, syncs, then calls {@link #checkpointPublished}.
+ * changes belong to E+1. {@link #checkpointStep} writes pending images, then the map's leaves,
+ * then its index chain and deletion log, a bounded number of pages per call; a pending frame that
+ * E+1 modifies, frees or evicts first has its E image written (copy-on-write at frame level, so
+ * E's images stay those of the moment it froze). {@link #finishCheckpoint()} returns the roots;
+ * the caller syncs, writes the meta, syncs, then calls {@link #checkpointPublished}.
  *
  * <p>Pinning: a frame returned in the current operation is never evicted. An operation that holds
  * more pages than there are frames does not fail: the cache grows by spill frames for the rest of
@@ -70,6 +70,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private int checkpointCount;
     private int checkpointCursor;
     private boolean checkpointing;
+    private boolean rootsBegun;
+    /** Whether the running checkpoint took a step (then no more {@link #writeCheckpointPage}). */
+    private boolean stepped;
     private long checkpointEpoch;
     private long highWater;
     private long epoch;
@@ -245,6 +248,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
         checkpointCursor = 0;
         checkpointEpoch = epoch;
         checkpointing = true;
+        rootsBegun = false;
+        stepped = false;
         map.freeze(epoch, highWater);
         frozenPageCount = highWater;
         epoch++;
@@ -252,13 +257,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
     }
 
     /**
-     * Writes up to {@code budget} pages of the running checkpoint (page images, then map leaves);
-     * returns true when all are written and {@link #finishCheckpoint()} may follow.
+     * Writes up to {@code budget} pages of the running checkpoint (page images, then map leaves,
+     * then the map's index chain and deletion log); returns true when all are written and
+     * {@link #finishCheckpoint()} may follow.
      */
     public boolean checkpointStep(int budget) {
         if (!checkpointing) {
             throw new IllegalStateException("no checkpoint is running");
         }
+        stepped = true;
         int written = 0;
         while (written < budget && checkpointCursor < checkpointCount) {
             int f = frameOf.get(checkpointIds[checkpointCursor]);
@@ -269,19 +276,54 @@ public final class PageCache implements PageSpace, AutoCloseable {
             checkpointCursor++;
         }
         if (written < budget && checkpointCursor >= checkpointCount) {
-            map.writeLeaves(budget - written);
+            written += map.writeLeaves(budget - written);
+            if (written < budget && map.leavesDone()) {
+                if (!rootsBegun) {
+                    map.beginRoots();
+                    rootsBegun = true;
+                }
+                map.writeRootPages(budget - written);
+            }
         }
-        return checkpointCursor >= checkpointCount && map.leavesDone();
+        return checkpointCursor >= checkpointCount && map.leavesDone() && rootsBegun && map.rootsDone();
     }
 
-    /** The checkpointed epoch's map roots, after every page is written; next: sync, meta, sync. */
+    /** The checkpointed epoch's map roots, once every page is written; next: sync, meta, sync. */
     public Checkpoint finishCheckpoint() {
         if (!checkpointing || !checkpointStep(0)) {
             throw new IllegalStateException("the checkpoint's pages are not all written yet");
         }
-        PageMap.Roots roots = map.writeRoots();
+        PageMap.Roots roots = map.roots();
         return new Checkpoint(checkpointEpoch, frozenPageCount, roots.pageMapRoot(), roots.deletionLogRoot(),
                 roots.rowCount());
+    }
+
+    /**
+     * An id for a page that a checkpoint writes itself ({@link #writeCheckpointPage}) rather than
+     * through a frame: taken like {@link #allocate} but with no frame and no image yet. Reserve
+     * before {@link #beginCheckpoint()}, so the id belongs to the frozen epoch.
+     */
+    public long reserve() {
+        return freeCount > 0 ? freeIds[--freeCount] : newId();
+    }
+
+    /**
+     * Writes {@code page} (its header names the id; the epoch is stamped here) as the image of
+     * the reserved {@code id} in the running checkpoint. Only before that checkpoint's first
+     * {@link #checkpointStep}: the page map's leaves, written after the pages, must see its row.
+     */
+    public void writeCheckpointPage(long id, MemorySegment page) {
+        if (!checkpointing || stepped) {
+            throw new IllegalStateException("checkpoint pages are written between begin and the first step");
+        }
+        checkId(id);
+        if (frameOf.get(id) >= 0) {
+            throw new IllegalStateException("page " + id + " has a frame: not a reserved id");
+        }
+        long row = map.rowForWrite(id, checkpointEpoch, true);
+        PageLayout.epoch(page, checkpointEpoch);
+        store.writeRow(row, page);
+        writes++;
     }
 
     /** The checkpoint's meta is durable: rows it made obsolete start their grace period. */

@@ -29,7 +29,7 @@ import java.util.Map;
  * <p>Checkpoint: {@link #freeze} starts writing epoch E while E+1 mutates. E's map is the current
  * map with E+1's changes undone: the first E+1 change of an id records its E row ({@code undo}).
  * Leaves changed in E are written to fresh rows ({@link #writeLeaves}), then the index chain and
- * the deletion log ({@link #writeRoots}).
+ * the deletion log ({@link #beginRoots}, {@link #writeRootPages}), a bounded number of pages per call.
  *
  * <p>Threading: engine thread only (it calls HDF5 through the {@link PageStore}).
  */
@@ -64,6 +64,11 @@ final class PageMap {
     private long frozenEpoch;
     private long frozenPages;
     private int leafCursor;
+    /** Roots of the frozen epoch: -1 until begun, then the next chain page to write. */
+    private int rootCursor = -1;
+    private long[] rootIndex = new long[0];
+    private long[] rootLog = new long[0];
+    private int rootLogCount;
     private final Map<Long, Long> undo = new HashMap<>();
     private boolean trackPublished;
     private long[] publishedRows = new long[0];
@@ -163,6 +168,7 @@ final class PageMap {
         frozenEpoch = epoch;
         frozenPages = pages;
         leafCursor = 0;
+        rootCursor = -1;
         undo.clear();
     }
 
@@ -194,8 +200,12 @@ final class PageMap {
         return leafCursor >= leafCount(frozenPages);
     }
 
-    /** Writes the index chain and the deletion log of the frozen epoch (after the leaves). */
-    Roots writeRoots() {
+    /**
+     * Starts the index chain and the deletion log of the frozen epoch (after the leaves): retires
+     * the previous chains, fixes what the new ones hold and gives them rows; {@link #writeRootPages}
+     * then writes them a bounded number of pages at a time.
+     */
+    void beginRoots() {
         int leaves = leafCount(frozenPages);
         for (long r : indexRows) {
             retire(r, frozenEpoch);
@@ -203,7 +213,7 @@ final class PageMap {
         for (long r : logRows) {
             retire(r, frozenEpoch);
         }
-        indexRows = writeChain(PageKind.PAGE_MAP_INDEX, leafRow, leaves);
+        rootIndex = Arrays.copyOf(leafRow, leaves);
         long[] log = new long[2 * retiredCount];
         int n = 0;
         for (int k = 0; k < retiredCount; k++) {
@@ -212,7 +222,38 @@ final class PageMap {
                 log[n++] = retired[2 * k + 1];
             }
         }
-        logRows = writeChain(PageKind.DELETION_LOG, log, n);
+        rootLog = log;
+        rootLogCount = n;
+        indexRows = newRows((leaves + perChain - 1) / perChain);
+        logRows = newRows((n + perChain - 1) / perChain);
+        rootCursor = 0;
+    }
+
+    /** Writes up to {@code budget} pages of the chains {@link #beginRoots} started; returns how many it wrote. */
+    int writeRootPages(int budget) {
+        int written = 0;
+        while (written < budget && rootCursor < indexRows.length + logRows.length) {
+            int p = rootCursor++;
+            if (p < indexRows.length) {
+                writeChainPage(PageKind.PAGE_MAP_INDEX, indexRows, p, rootIndex, rootIndex.length);
+            } else {
+                writeChainPage(PageKind.DELETION_LOG, logRows, p - indexRows.length, rootLog, rootLogCount);
+            }
+            written++;
+        }
+        return written;
+    }
+
+    /** Whether the chains were started and all their pages written. */
+    boolean rootsDone() {
+        return rootCursor >= 0 && rootCursor >= indexRows.length + logRows.length;
+    }
+
+    /** The roots of the chains just written. */
+    Roots roots() {
+        if (!rootsDone()) {
+            throw new IllegalStateException("the page map's roots are not written yet");
+        }
         return new Roots(indexRows.length == 0 ? 0 : indexRows[0], logRows.length == 0 ? 0 : logRows[0], rowCount);
     }
 
@@ -290,25 +331,26 @@ final class PageMap {
         }
     }
 
-    private long[] writeChain(PageKind kind, long[] values, int n) {
-        int pages = (n + perChain - 1) / perChain;
+    private long[] newRows(int pages) {
         long[] rows = new long[pages];
         for (int p = 0; p < pages; p++) {
             rows[p] = newRow();
         }
-        for (int p = 0; p < pages; p++) {
-            scratch.fill((byte) 0);
-            PageLayout.writeHeader(scratch, kind, p, frozenEpoch);
-            int from = p * perChain;
-            int count = Math.min(perChain, n - from);
-            FreeListLayout.next(scratch, p + 1 < pages ? rows[p + 1] : StoreFormat.NULL_PAGE);
-            FreeListLayout.count(scratch, count);
-            for (int k = 0; k < count; k++) {
-                FreeListLayout.id(scratch, k, values[from + k]);
-            }
-            store.writeRow(rows[p], scratch);
-        }
         return rows;
+    }
+
+    /** Writes page {@code p} of a chain over {@code rows} holding {@code values[0, n)}. */
+    private void writeChainPage(PageKind kind, long[] rows, int p, long[] values, int n) {
+        scratch.fill((byte) 0);
+        PageLayout.writeHeader(scratch, kind, p, frozenEpoch);
+        int from = p * perChain;
+        int count = Math.min(perChain, n - from);
+        FreeListLayout.next(scratch, p + 1 < rows.length ? rows[p + 1] : StoreFormat.NULL_PAGE);
+        FreeListLayout.count(scratch, count);
+        for (int k = 0; k < count; k++) {
+            FreeListLayout.id(scratch, k, values[from + k]);
+        }
+        store.writeRow(rows[p], scratch);
     }
 
     private long[] readChain(long root, PageKind kind) {

@@ -1,60 +1,147 @@
 package dev.hashdir.engine.recovery;
 
+import dev.hashdir.engine.DurableHashDir;
 import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.wal.WalConsumer;
 import dev.hashdir.engine.wal.WalRecord;
 import dev.hashdir.engine.wal.WalRecordLayout;
+import dev.hashdir.engine.wal.WalRecordType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Replays logical WAL records into a {@link HashDir}: PUT, PUT_MANY, REMOVE, REMOVE_MANY and
  * DELETE become the same calls; CHECKPOINT_MARK changes nothing. Applying a record twice gives the
  * same state (set semantics), so replaying records a checkpoint already holds is harmless.
  *
- * <p>Progress ({@link #records()}, {@link #bytes()}) is readable from any thread while recovery
- * runs, for {@code /ready}.
+ * <h2>In bulk, in key order</h2>
+ * Records are not applied one by one as they are read: {@link #accept} copies each into a window
+ * (up to {@code windowBytes} and {@value #MAX_WINDOW_RECORDS} records), and a full window (or
+ * {@link #finish()}) is applied sorted by the key's leading 32 bits, which is directory order. Records of one key keep their LSN order (the
+ * sort is stable), and records of different keys commute (each key's set depends only on its own
+ * records), so the state is the same as applying in LSN order; but each bucket page is now read
+ * and written back once per window instead of once per record when the store is larger than the
+ * cache. A record larger than the window is applied directly, after the window before it.
  *
- * <p>Threading: {@link #accept} on the engine thread only.
+ * <p>Progress ({@link #records()}, {@link #bytes()}) counts applied records and is readable from
+ * any thread while recovery runs; the {@link RecoveryListener} hears it every
+ * {@value #PROGRESS_RECORDS} records.
+ *
+ * <p>Threading: {@link #accept} and {@link #finish} on the engine thread only.
  */
 public final class WalApplier implements WalConsumer, AutoCloseable {
 
+    /** Records between two progress reports. */
+    public static final int PROGRESS_RECORDS = 1 << 16;
+    private static final int PUBLISH_RECORDS = 1 << 12;
+    /** Default window: 256 MiB of records (about 5 million PUTs of 32-byte keys), off-heap. */
+    public static final long DEFAULT_WINDOW_BYTES = 256L << 20;
+    /** Records in one window at most (bounds the heap the sort takes: 16 bytes a record, 64 MiB). */
+    public static final int MAX_WINDOW_RECORDS = 1 << 22;
+
+    private static final ValueLayout.OfInt INT_BE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    /** Window entry: type (int), value count (int), record bytes (long), key, values. */
+    private static final int ENTRY_HEADER = 16;
+    private static final WalRecordType[] TYPES = WalRecordType.values();
+    /** The window starts this small and doubles as records come, up to {@code windowBytes}. */
+    private static final long FIRST_WINDOW_BYTES = 1 << 20;
+
     private final HashDir target;
-    private final Arena arena = Arena.ofConfined();
+    private final RecoveryListener listener;
+    private final long walBytes;
+    private final int keyBytes;
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment key;
+    private final long windowBytes;
+    private MemorySegment window;
+    private long windowUsed;
+    /** Window offsets of the entries, in units of 8 bytes (entries are 8-aligned; a window is below 16 GiB). */
+    private int[] entries = new int[1024];
+    private int[] prefixes = new int[1024];
+    private int entryCount;
+    private int[] scratchEntries = new int[0];
+    private int[] scratchPrefixes = new int[0];
+    private final int[] buckets = new int[1 << 16];
+    private Arena windowArena;
     private long[] values = new long[64];
+    private long appliedRecords;
+    private long appliedBytes;
     private volatile long records;
     private volatile long bytes;
 
     public WalApplier(HashDir target) {
+        this(target, RecoveryListener.NONE, 0, DEFAULT_WINDOW_BYTES);
+    }
+
+    /**
+     * @param listener    hears progress every {@value #PROGRESS_RECORDS} records
+     * @param walBytes    the WAL's bytes at open (passed on to the listener)
+     * @param windowBytes records held and sorted before they are applied (at least 4 KiB)
+     */
+    public WalApplier(HashDir target, RecoveryListener listener, long walBytes, long windowBytes) {
+        if (windowBytes < 4096 || windowBytes > (1L << 34)) {
+            throw new IllegalArgumentException("replay window must be 4096 bytes..16 GiB: windowBytes=" + windowBytes);
+        }
         this.target = target;
-        this.key = arena.allocate(target.keyBytes(), 8);
+        this.listener = listener;
+        this.walBytes = walBytes;
+        this.keyBytes = target.keyBytes();
+        this.windowBytes = windowBytes;
+        this.key = arena.allocate(keyBytes, 8);
     }
 
     @Override
     public void accept(WalRecord r) {
-        switch (r.type()) {
-            case PUT -> target.put(key(r), r.value(0));
-            case REMOVE -> target.remove(key(r), r.value(0));
-            case PUT_MANY -> target.putAll(key(r), values(r), 0, r.valueCount());
-            case REMOVE_MANY -> {
-                long[] v = values(r);
-                MemorySegment k = key(r);
-                for (int i = 0; i < r.valueCount(); i++) {
-                    target.remove(k, v[i]);
-                }
-            }
-            case DELETE -> target.delete(key(r));
-            case CHECKPOINT_MARK -> {
-                // informational
-            }
+        WalRecordType type = r.type();
+        int count = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? 1
+                : type == WalRecordType.PUT_MANY || type == WalRecordType.REMOVE_MANY ? r.valueCount() : 0;
+        long recordBytes = WalRecordLayout.HEADER_BYTES + r.payloadLength();
+        if (type == WalRecordType.CHECKPOINT_MARK) {
+            counted(recordBytes); // informational; nothing to apply or order
+            return;
         }
-        records = records + 1;
-        bytes = bytes + WalRecordLayout.HEADER_BYTES + r.payloadLength();
+        long size = align8(ENTRY_HEADER + keyBytes + 8L * count);
+        if (windowUsed + size > windowBytes || entryCount == MAX_WINDOW_RECORDS) {
+            applyWindow();
+        }
+        if (size > windowBytes) {
+            applyDirectly(r, type, count, recordBytes);
+            return;
+        }
+        if (window == null || windowUsed + size > window.byteSize()) {
+            growWindow(windowUsed + size);
+        }
+        long at = windowUsed;
+        window.set(INT, at, type.ordinal());
+        window.set(INT, at + 4, count);
+        window.set(LONG, at + 8, recordBytes);
+        MemorySegment.copy(r.segment(), r.keyOffset(), window, at + ENTRY_HEADER, keyBytes);
+        for (int i = 0; i < count; i++) {
+            window.set(LONG, at + ENTRY_HEADER + keyBytes + 8L * i, r.value(i));
+        }
+        if (entryCount == entries.length) {
+            entries = Arrays.copyOf(entries, entryCount * 2);
+            prefixes = Arrays.copyOf(prefixes, entryCount * 2);
+        }
+        entries[entryCount] = (int) (at >>> 3);
+        prefixes[entryCount] = r.segment().get(INT_BE, r.keyOffset());
+        entryCount++;
+        windowUsed += size;
     }
 
-    /** Records applied so far. */
+    /** Applies the records still in the window; call once the WAL is read. */
+    public void finish() {
+        applyWindow();
+        publish();
+    }
+
+    /** Records applied so far (from another thread: as of the last few thousand). */
     public long records() {
         return records;
     }
@@ -67,6 +154,11 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     /** Releases the key buffer (idempotent); {@link #records()} and {@link #bytes()} stay readable. */
     @Override
     public void close() {
+        window = null;
+        if (windowArena != null) {
+            windowArena.close();
+            windowArena = null;
+        }
         if (arena.scope().isAlive()) {
             arena.close();
         }
@@ -77,13 +169,135 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         return !arena.scope().isAlive();
     }
 
-    private MemorySegment key(WalRecord r) {
-        MemorySegment.copy(r.segment(), r.keyOffset(), key, 0, key.byteSize());
-        return key;
+    // ---- inside ----------------------------------------------------------------------------
+
+    private void applyWindow() {
+        int n = entryCount;
+        if (n == 0) {
+            return;
+        }
+        sortByPrefix(n);
+        for (int i = 0; i < n; i++) {
+            long at = (long) entries[i] << 3;
+            WalRecordType type = TYPES[window.get(INT, at)];
+            int count = window.get(INT, at + 4);
+            MemorySegment.copy(window, at + ENTRY_HEADER, key, 0, keyBytes);
+            long valuesAt = at + ENTRY_HEADER + keyBytes;
+            switch (type) {
+                case PUT -> target.put(key, window.get(LONG, valuesAt));
+                case REMOVE -> target.remove(key, window.get(LONG, valuesAt));
+                case PUT_MANY -> target.putAll(key, windowValues(valuesAt, count), 0, count);
+                case REMOVE_MANY -> {
+                    long[] v = windowValues(valuesAt, count);
+                    for (int k = 0; k < count; k++) {
+                        target.remove(key, v[k]);
+                    }
+                }
+                case DELETE -> target.delete(key);
+                case CHECKPOINT_MARK -> {
+                    // never in the window
+                }
+            }
+            counted(window.get(LONG, at + 8));
+        }
+        entryCount = 0;
+        windowUsed = 0;
     }
 
-    private long[] values(WalRecord r) {
-        int n = r.valueCount();
+    private void applyDirectly(WalRecord r, WalRecordType type, int count, long recordBytes) {
+        MemorySegment.copy(r.segment(), r.keyOffset(), key, 0, keyBytes);
+        switch (type) {
+            case PUT -> target.put(key, r.value(0));
+            case REMOVE -> target.remove(key, r.value(0));
+            case PUT_MANY -> target.putAll(key, recordValues(r, count), 0, count);
+            case REMOVE_MANY -> {
+                long[] v = recordValues(r, count);
+                for (int i = 0; i < count; i++) {
+                    target.remove(key, v[i]);
+                }
+            }
+            case DELETE -> target.delete(key);
+            case CHECKPOINT_MARK -> {
+                // informational
+            }
+        }
+        counted(recordBytes);
+    }
+
+    private void counted(long recordBytes) {
+        long n = ++appliedRecords;
+        appliedBytes += recordBytes;
+        if ((n & (PUBLISH_RECORDS - 1)) == 0) {
+            publish();
+            if (n % PROGRESS_RECORDS == 0) {
+                listener.onProgress(DurableHashDir.Phase.REPLAYING, n, appliedBytes, walBytes);
+            }
+        }
+    }
+
+    /** Makes the counters visible to other threads (every {@value #PUBLISH_RECORDS} records: a volatile store per record costs). */
+    private void publish() {
+        bytes = appliedBytes;
+        records = appliedRecords;
+    }
+
+    /** Stable LSD radix sort of the window's entries by unsigned 32-bit key prefix, 16 bits a pass (two passes: the result is back in {@code entries}). */
+    private void sortByPrefix(int n) {
+        if (scratchEntries.length < n) {
+            scratchEntries = new int[entries.length];
+            scratchPrefixes = new int[entries.length];
+        }
+        radixPass(n, 0, entries, prefixes, scratchEntries, scratchPrefixes);
+        radixPass(n, 16, scratchEntries, scratchPrefixes, entries, prefixes);
+    }
+
+    private void radixPass(int n, int shift, int[] srcE, int[] srcP, int[] dstE, int[] dstP) {
+        int[] count = buckets;
+        Arrays.fill(count, 0);
+        for (int i = 0; i < n; i++) {
+            count[(srcP[i] >>> shift) & 0xFFFF]++;
+        }
+        int sum = 0;
+        for (int b = 0; b < count.length; b++) {
+            int c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (int i = 0; i < n; i++) {
+            int to = count[(srcP[i] >>> shift) & 0xFFFF]++;
+            dstE[to] = srcE[i];
+            dstP[to] = srcP[i];
+        }
+    }
+
+    /** A window of at least {@code needed} bytes (doubling, at most windowBytes) holding what the old one held. */
+    private void growWindow(long needed) {
+        // first: about what the WAL found at open needs (entries are at most a record plus 16 bytes), so
+        // a window is rarely copied to grow
+        long size = window == null ? Math.min(windowBytes, Math.max(FIRST_WINDOW_BYTES, walBytes + walBytes / 2))
+                : window.byteSize();
+        while (size < needed) {
+            size = Math.min(windowBytes, size * 2);
+        }
+        Arena next = Arena.ofShared();
+        MemorySegment grown = next.allocate(size, 8);
+        if (window != null) {
+            MemorySegment.copy(window, 0, grown, 0, windowUsed);
+            windowArena.close();
+        }
+        windowArena = next;
+        window = grown;
+    }
+
+    private long[] windowValues(long at, int n) {
+        if (values.length < n) {
+            values = new long[Math.max(n, values.length * 2)];
+        }
+        MemorySegment.copy(window, LONG, at, values, 0, n);
+        return values;
+    }
+
+    private long[] recordValues(WalRecord r, int n) {
         if (values.length < n) {
             values = new long[Math.max(n, values.length * 2)];
         }
@@ -91,5 +305,9 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             values[i] = r.value(i);
         }
         return values;
+    }
+
+    private static long align8(long n) {
+        return (n + 7) & ~7L;
     }
 }

@@ -13,7 +13,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Failures are unchecked exceptions except {@link #sync()}'s {@link IOException}. A read of a
  * row never written fails.
  *
- * <p>Threading: engine thread only, as the store.
+ * <p>Threading: engine thread only, as the store, except {@link #fdatasync()} (see
+ * {@link #syncsOnAnyThread()}).
  */
 public interface PageIo extends AutoCloseable {
 
@@ -43,10 +44,20 @@ public interface PageIo extends AutoCloseable {
 
     /**
      * {@code fdatasync} of the file: makes durable what {@link #flush()} handed to the operating
-     * system. Calls libc only, never HDF5 (so it could run on another thread; the store calls it
-     * from {@link PageStore#sync()} on the engine thread).
+     * system. Calls libc only, never HDF5, so the store runs it on its sync thread
+     * ({@link PageStore#startSync()}) while the engine thread goes on, unless
+     * {@link #syncsOnAnyThread()} says otherwise.
      */
     void fdatasync() throws IOException;
+
+    /**
+     * Whether {@link #fdatasync()} may run on another thread than the engine thread, concurrently
+     * with its writes. True for the HDF5 file (a libc call on the descriptor); a test layer whose
+     * sync moves held writes into the file through HDF5 says false, and the store syncs inline.
+     */
+    default boolean syncsOnAnyThread() {
+        return true;
+    }
 
     /** Makes every write so far durable: {@link #flush()}, then {@link #fdatasync()}. */
     default void sync() throws IOException {

@@ -18,6 +18,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,9 +35,76 @@ import java.util.regex.Pattern;
  * <p>Every dataset and attribute is created by {@link #init} before SWMR starts; afterwards only
  * raw chunk data changes and {@code /pages} is extended.
  *
- * <p>Threading: called only on the engine thread (HDF5 is called from one thread).
+ * <p>Durability: {@link #sync()} flushes and fdatasyncs on the caller's thread;
+ * {@link #startSync()} flushes on the caller's thread ({@code H5Fflush}, HDF5 stays on one thread)
+ * and hands the {@code fdatasync(2)} of the file descriptor, a plain libc call, to the store's sync
+ * thread, so the engine thread does not wait for the disk.
+ *
+ * <p>Threading: called only on the engine thread (HDF5 is called from one thread); only the
+ * fdatasync of {@link #startSync()} runs on the sync thread.
  */
 public final class PageStore implements AutoCloseable {
+
+    /**
+     * Makes the file's data durable: {@code io.fdatasync()} unless a test injects another, to watch
+     * or hold syncs, or fail one.
+     */
+    @FunctionalInterface
+    public interface Syncer {
+        void fdatasync(PageIo io) throws IOException;
+    }
+
+    /**
+     * An fdatasync handed to the sync thread by {@link #startSync()}: everything written before it
+     * started is durable once it is {@linkplain #poll done}.
+     */
+    public final class PendingSync {
+        private final Future<?> future;
+        /** The rows written before the sync started: what it makes durable, or may lose. */
+        private final long[] covered;
+
+        private PendingSync(Future<?> future, long[] covered) {
+            this.future = future;
+            this.covered = covered;
+        }
+
+        /** Whether the sync has finished, well or not ({@link #poll} tells which); never waits. */
+        public boolean done() {
+            return future.isDone();
+        }
+
+        /**
+         * Whether the sync is done ({@code wait}: waits for it first).
+         *
+         * @throws PageWriteException when the fdatasync failed (nothing since the previous sync may be
+         *         durable; the store refuses writes, and reads of the rows it covered, until reopened)
+         */
+        public boolean poll(boolean wait) throws IOException {
+            if (!wait && !future.isDone()) {
+                return false;
+            }
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        future.get();
+                        return true;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof Error error) {
+                            throw error; // not an I/O failure (a test's simulated crash, or the VM's)
+                        }
+                        throw syncFailed(covered, e.getCause());
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
 
     /** Pages the page dataset starts with and grows by at least; extending allocates no storage. */
     static final long GROWTH_PAGES = 4096;
@@ -45,6 +118,8 @@ public final class PageStore implements AutoCloseable {
     private final boolean clearedStatusFlags;
     private final int pageSize;
     private PageIo io;
+    private volatile Syncer syncer = PageIo::fdatasync;
+    private ExecutorService syncThread;
     private long capacity;
     private Meta meta;
     /** The first write, grow or sync that failed since the file was (re)opened; null while all went well. */
@@ -52,7 +127,7 @@ public final class PageStore implements AutoCloseable {
     /** One bit per row written since the last successful sync (engine thread). */
     private long[] writtenSinceSync = new long[64];
     /** After a failed sync: the rows it may have lost (reads of them are refused); null otherwise. */
-    private long[] lostRows;
+    private volatile long[] lostRows;
     private long reopens;
 
     private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags, PageIo.Wrapper wrapper) {
@@ -306,16 +381,62 @@ public final class PageStore implements AutoCloseable {
     public void sync() throws IOException {
         flush();
         checkWritable();
+        long[] covered = writtenSinceSync.clone();
         try {
-            io.fdatasync();
+            syncer.fdatasync(io);
         } catch (IOException | RuntimeException e) {
-            // Linux may have dropped any page written since the last successful sync (it marks pages
-            // it failed to write back clean): such a row could read back an older image, checksum and
-            // all, so reads of those rows are refused from now on until the store is reopened
-            lostRows = writtenSinceSync.clone();
-            throw failed("syncing", e);
+            throw syncFailed(covered, e);
         }
         java.util.Arrays.fill(writtenSinceSync, 0);
+    }
+
+    /**
+     * Starts making every write so far durable: flushes the datasets and {@code H5Fflush}es here
+     * (the engine thread), then runs the {@code fdatasync} on the store's sync thread. Writes made
+     * after this call may or may not be covered by it. Syncs run one at a time, in order.
+     *
+     * @throws PageWriteException when the flush fails, or an earlier write failed
+     */
+    public PendingSync startSync() {
+        flush();
+        checkWritable();
+        long[] covered = writtenSinceSync.clone();
+        java.util.Arrays.fill(writtenSinceSync, 0);
+        PageIo target = io;
+        Syncer s = syncer;
+        if (!target.syncsOnAnyThread()) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            try {
+                s.fdatasync(target);
+                done.complete(null);
+            } catch (IOException | RuntimeException e) {
+                syncFailed(covered, e); // at once: the rows it lost must not be read meanwhile
+                done.completeExceptionally(e);
+            }
+            return new PendingSync(done, covered);
+        }
+        if (syncThread == null) {
+            syncThread = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("hashdir-sync").factory());
+        }
+        return new PendingSync(syncThread.submit(() -> {
+            try {
+                s.fdatasync(target);
+            } catch (IOException | RuntimeException e) {
+                // tell the engine thread now, not at its next poll: from here on it refuses writes and
+                // reads of the rows this sync covered (the rest is recorded when it polls)
+                markLost(covered);
+                if (writeFailure == null) {
+                    writeFailure = "syncing failed: " + briefly(e);
+                }
+                throw e;
+            }
+            return null;
+        }), covered);
+    }
+
+    /** Replaces how the file is fdatasynced (tests: watch which thread syncs, or fail a sync). */
+    public void syncer(Syncer s) {
+        this.syncer = s;
     }
 
     /** Flushes HDF5's buffers so SWMR readers see the latest writes (not durable). */
@@ -348,6 +469,7 @@ public final class PageStore implements AutoCloseable {
      *                        {@link #reopen()} may be retried)
      */
     public void reopen() {
+        awaitSyncs(); // a sync in flight finishes on the old descriptor before it closes
         if (io != null) {
             try {
                 io.close();
@@ -402,6 +524,7 @@ public final class PageStore implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        awaitSyncs();
         try (lock; arena) {
             if (io != null) {
                 io.close();
@@ -421,6 +544,29 @@ public final class PageStore implements AutoCloseable {
         } catch (RuntimeException e) {
             throw failed("writing page row " + row, e);
         }
+    }
+
+    /**
+     * A failed fdatasync: Linux may have dropped any page written before it (it marks pages it failed
+     * to write back clean), so such a row could read back an older image, checksum and all; reads of
+     * those rows, and of any written since, are refused from now on until the store is reopened.
+     */
+    private PageWriteException syncFailed(long[] covered, Throwable cause) {
+        markLost(covered);
+        markLost(writtenSinceSync);
+        return failed("syncing", cause);
+    }
+
+    /** Adds {@code rows} to the rows whose reads are refused (engine or sync thread, one at a time). */
+    private synchronized void markLost(long[] rows) {
+        long[] old = lostRows;
+        long[] lost = java.util.Arrays.copyOf(rows, Math.max(rows.length, old == null ? 0 : old.length));
+        if (old != null) {
+            for (int i = 0; i < old.length; i++) {
+                lost[i] |= old[i];
+            }
+        }
+        lostRows = lost;
     }
 
     private void checkNotLost(long row) {
@@ -450,6 +596,28 @@ public final class PageStore implements AutoCloseable {
         String reason = what + " failed: " + briefly(cause);
         writeFailure = reason;
         return new PageWriteException("page store " + file + ": " + reason, cause);
+    }
+
+    /** Lets a running fdatasync finish before the file (and its descriptor) closes. */
+    private void awaitSyncs() {
+        if (syncThread == null) {
+            return;
+        }
+        syncThread.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (syncThread.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        syncThread = null;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void checkId(long id) {

@@ -202,6 +202,12 @@ public final class FaultyPageIo implements PageIo {
         // reads already see the unsynced writes; nothing reaches the "disk" before a sync
     }
 
+    /** This layer's sync writes held pages into the file through HDF5: engine thread only. */
+    @Override
+    public boolean syncsOnAnyThread() {
+        return false;
+    }
+
     @Override
     public void fdatasync() throws IOException {
         crashPoint("sync");

@@ -114,6 +114,8 @@ public final class ControlPlane implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", hd.state().name().toLowerCase(java.util.Locale.ROOT));
         m.put("progress", hd.progress());
+        m.put("phase", hd.recoveryProgress().phase().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("records_replayed", hd.recoveryProgress().records());
         if (hd.failure() != null) {
             m.put("error", hd.failure());
         }

@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
  * <p>A checkpoint begins when the WAL has grown by {@code checkpointRecords} records since the
  * last one, or {@code checkpointInterval} has passed with changes, or one was {@link #force}d; and
  * only when everything applied is acknowledged ({@link Pipeline#ackedLsn()}; durable in SYNC mode),
- * so that a checkpoint never holds records the WAL could still lose. Each batch end then writes
- * up to {@code stepPages} pages; when the checkpoint is durable the journal thread is asked to
+ * so that a checkpoint never holds records the WAL could still lose. Each later batch end then
+ * takes one bounded step ({@link HashDir#checkpointStep}: up to {@code stepPages} pages, or handing
+ * a sync to the sync thread, or nothing while one runs: the engine thread never waits for the
+ * disk); when the checkpoint is durable the journal thread is asked to
  * delete the WAL segments below it ({@link Pipeline#deleteWalBelow}, because that thread owns the
  * WAL writer). An idle server is driven by {@link #needsTick()} ticks (a SYNC through the ring).
  * A failed checkpoint write throws, which makes the pipeline read-only until restart (recovery
@@ -123,10 +125,9 @@ public final class EngineMaintenance implements EngineHook {
             if (since == 0) {
                 return; // nothing new: the last checkpoint covers it all
             }
-            hd.beginCheckpoint(lastAppliedLsn);
-            beganLsn = lastAppliedLsn;
+            hd.beginCheckpoint(lastAppliedLsn); // saves the directory and freezes the epoch: the first step waits
+            beganLsn = lastAppliedLsn;          // for the next batch, so no batch end pays for both
             running = true;
-            step(hd, p, now);
         }
     }
 

@@ -6,6 +6,8 @@ import dev.hashdir.engine.Stats;
 import dev.hashdir.engine.pipeline.Pipeline;
 import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.pipeline.PipelineStats;
+import dev.hashdir.engine.recovery.RecoveryListener;
+import dev.hashdir.engine.recovery.RecoveryProgress;
 import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.StoreFormat;
 import dev.hashdir.engine.store.StoreOptions;
@@ -62,6 +64,7 @@ public final class HashdirServer implements AutoCloseable {
     private volatile Pipeline pipeline;
     private volatile EngineMaintenance maintenance;
     private volatile DurableHashDir durable;
+    private final RecoveryProgress recovery = new RecoveryProgress();
     private Thread ticker;
 
     private HashdirServer(ServerConfig config, WalDirectories walDirectories) throws IOException {
@@ -86,8 +89,16 @@ public final class HashdirServer implements AutoCloseable {
         return new HashdirServer(config, walDirectories);
     }
 
-    /** Creates the store with defaults when there is none, opens it (recovery) and starts serving. */
+    /**
+     * Creates the store with defaults when there is none, opens it (recovery) and starts serving.
+     * Meanwhile {@code /ready} reports the recovery's phase and progress ({@link #recoveryProgress()}).
+     */
     public void recover() throws IOException {
+        recover(RecoveryListener.NONE);
+    }
+
+    /** {@link #recover()}, also telling {@code also} the progress (tests hold recovery there). */
+    void recover(RecoveryListener also) throws IOException {
         state = State.RECOVERING;
         try {
             if (!Files.exists(config.data().resolve(StoreFormat.FILE_NAME))) {
@@ -100,7 +111,11 @@ public final class HashdirServer implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             DurableHashDir d = DurableHashDir.open(config.data(), HashDirConfig.defaults(),
-                    WalOptions.of(keyBytes, config.durability()), walDirectories.open(config.data().resolve("wal")));
+                    WalOptions.of(keyBytes, config.durability()), walDirectories.open(config.data().resolve("wal")),
+                    (phase, records, bytes, walBytes) -> {
+                        recovery.onProgress(phase, records, bytes, walBytes);
+                        also.onProgress(phase, records, bytes, walBytes);
+                    });
             durable = d;
             long checkpointLsn = d.hashDir().durableMeta().checkpointLsn();
             LOG.info("recovered {} in {} ms: {} WAL records replayed from LSN {}", config.data(),
@@ -232,10 +247,11 @@ public final class HashdirServer implements AutoCloseable {
         return http;
     }
 
-    /** Recovery's progress 0..1 (the WAL replay runs inside the open: 0 until it returns). */
+    /** Recovery's progress 0..1: WAL bytes replayed of those found at open, while recovering. */
     public double progress() {
         return switch (state) {
-            case STARTING, RECOVERING -> durable == null ? 0 : durable.recoveryFraction();
+            case STARTING -> 0;
+            case RECOVERING -> recovery.fraction();
             default -> 1;
         };
     }
@@ -243,6 +259,11 @@ public final class HashdirServer implements AutoCloseable {
     /** The opened store (its parts run in the pipeline), or null before recovery; tests. */
     DurableHashDir durable() {
         return durable;
+    }
+
+    /** Where the store's open is (loading, replaying, ready) and how many WAL records it replayed. */
+    public RecoveryProgress recoveryProgress() {
+        return recovery;
     }
 
     PipelineStats pipelineStats() {

@@ -1,5 +1,13 @@
 package dev.hashdir.server.service;
 
+import dev.hashdir.engine.DurableHashDir;
+import dev.hashdir.engine.recovery.WalApplier;
+import dev.hashdir.engine.store.PageStore;
+import dev.hashdir.engine.store.StoreOptions;
+import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.FileWalDirectory;
+import dev.hashdir.engine.wal.WalOptions;
+import dev.hashdir.engine.wal.WalWriter;
 import dev.hashdir.server.config.ServerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -10,6 +18,10 @@ import org.zeromq.SocketType;
 
 import java.io.IOException;
 import java.net.URI;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -21,6 +33,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -88,6 +105,55 @@ class ServiceSocketTest {
         server.recover();
         assertThat(http("GET", "/ready", null).statusCode()).isEqualTo(200);
         assertThat(status(wire.call(Wire.m("id", 3, "op", "get", "key", key(1))))).isEqualTo("ok");
+    }
+
+    @Test
+    void readyReportsThePhaseAndProgressWhileTheWalReplays() throws Exception {
+        Path data = dir.resolve("data");
+        PageStore.init(data, StoreOptions.defaults());
+        int records = 2 * WalApplier.PROGRESS_RECORDS + 1000;
+        try (Arena arena = Arena.ofConfined();
+             WalWriter w = WalWriter.open(FileWalDirectory.open(data.resolve("wal")),
+                     WalOptions.of(32, Durability.NONE), 1, r -> { })) {
+            MemorySegment k = arena.allocate(32);
+            for (int i = 0; i < records; i++) {
+                MemorySegment.copy(key(i), 0, k, ValueLayout.JAVA_BYTE, 0, 32);
+                w.appendPut(k, i);
+            }
+            w.commit();
+        }
+        CountDownLatch replaying = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> recovered = CompletableFuture.runAsync(() -> {
+            try {
+                server.recover((phase, n, bytes, walBytes) -> {
+                    if (phase == DurableHashDir.Phase.REPLAYING && n > 0 && replaying.getCount() > 0) {
+                        replaying.countDown();
+                        try {
+                            release.await(30, TimeUnit.SECONDS); // hold the replay while the probe looks
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertThat(replaying.await(60, TimeUnit.SECONDS)).as("the replay reported progress").isTrue();
+        HttpResponse<String> ready = http("GET", "/ready", null);
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).contains("\"state\": \"recovering\"", "\"phase\": \"replaying\"",
+                "\"records_replayed\": " + WalApplier.PROGRESS_RECORDS);
+        Matcher m = Pattern.compile("\"progress\": ([0-9.Ee-]+)").matcher(ready.body());
+        assertThat(m.find()).as(ready.body()).isTrue();
+        assertThat(Double.parseDouble(m.group(1))).as(ready.body()).isStrictlyBetween(0.0, 1.0);
+        assertThat(http("GET", "/health", null).statusCode()).isEqualTo(200);
+        release.countDown();
+        recovered.get(60, TimeUnit.SECONDS);
+        ready = http("GET", "/ready", null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).contains("\"phase\": \"ready\"", "\"records_replayed\": " + records);
     }
 
     @Test

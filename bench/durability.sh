@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Durability figures at a given store size: checkpoint stalls of the engine thread, open-to-ready
+# after a clean close, WAL replay rate (dev.hashdir.bench.DurabilityBenchmark).
+#
+#   bench/durability.sh [--keys N] [--runs R] [--replay-records M] [--stall-records S] [--cache-mb MB]
+#                       [--phases load,stall,open,replay] [--dir DIR] [--keep] [--no-build]
+#
+# load:   a new store of N keys (one value each, 32-byte digest keys), inserted in batches of 1000
+#         with a WAL commit each, checkpoints driven as the server's EngineMaintenance does (begin
+#         every 100,000 records, one checkpointStep(64) per later batch); every checkpoint call is
+#         timed on the inserting thread (the engine thread). Closed cleanly.
+# stall:  R runs (after 1 warmup run) of S further inserts into a copy of that store: the longest
+#         and the p99.9 checkpoint call of each run, and a breakdown by kind of call.
+# open:   R times DurableHashDir.open of the closed store, then R times the server's path
+#         (HashdirServer.start + recover, until serving: when /ready says 200).
+# replay: a child JVM puts M more keys (committed, no checkpoint) and halts; R times a copy of
+#         that crashed store is opened and the replay of the M records timed.
+# process: (after the above, with --process) R times `hashdir serve` in a fresh JVM on the clean
+#         store, then R times on a copy of the crashed one: milliseconds from launching java to the
+#         first 200 from /ready (JVM start included), and the server's own "recovered ... in" line.
+# The run holds /tmp/hashdir-bench.lock so no two benchmarks overlap. Data under DIR (default a
+# fresh directory under ${TMPDIR:-/tmp}, deleted at the end unless --keep; about 1.3 GB per copy
+# at 10M keys, three copies at most).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+# shellcheck source=../scripts/lib.sh
+source "$root/scripts/lib.sh"
+hashdir_select_jdk
+
+build=1
+keep=0
+process=0
+runs=5
+dir=""
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --no-build) build=0; shift ;;
+    --keep) keep=1; shift ;;
+    --dir) dir="$2"; shift 2 ;;
+    --process) process=1; shift ;;
+    --runs) runs="$2"; args+=("$1" "$2"); shift 2 ;;
+    --keys|--runs|--replay-records|--stall-records|--cache-mb|--phases|--checkpoint-records|--batch|--warmup|--wal-durability)
+      args+=("$1" "$2"); shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "durability.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [[ $build == 1 ]]; then
+  echo "building bench (mvn -q -pl bench -am package -DskipTests) ..."
+  hashdir_mvn -q -pl bench -am package -DskipTests
+fi
+if [[ -z "$dir" ]]; then
+  dir="$(mktemp -d "${TMPDIR:-/tmp}/hashdir-durability.XXXXXX")"
+  [[ $keep == 1 ]] || trap 'rm -rf "$dir"' EXIT
+fi
+echo "data in $dir; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+flock /tmp/hashdir-bench.lock "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx4g \
+    -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.DurabilityBenchmark \
+    --dir "$dir" "${args[@]}"
+
+# launches `hashdir serve` on $1 and prints the ms until /ready answers 200, then stops it (SIGTERM)
+serve_to_ready() {
+  local data="$1" log="$dir/serve.log" hport zport start end code pid
+  hport=$((20000 + RANDOM % 20000)); zport=$((hport + 1))
+  start=$(date +%s%N)
+  # shellcheck disable=SC2086
+  "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS -cp "$HASHDIR_SERVER_JAR:$root/server/target/lib/*" \
+      dev.hashdir.server.cli.HashdirCli serve --data "$data" --bind "tcp://127.0.0.1:$zport" \
+      --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
+  pid=$!
+  code=""
+  until [[ "$code" == 200 ]]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "durability.sh: serve exited" >&2; return 1; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/ready" || true)
+    [[ "$code" == 200 ]] || sleep 0.005
+  done
+  end=$(date +%s%N)
+  kill -TERM "$pid"; wait "$pid" || true
+  echo "$(( (end - start) / 1000000 )) ms to ready; $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//')"
+}
+
+if [[ $process == 1 ]]; then
+  [[ -f "$HASHDIR_SERVER_JAR" ]] || hashdir_mvn -q -pl server -am package -DskipTests
+  exec 9>/tmp/hashdir-bench.lock; flock 9
+  for ((r = 1; r <= runs; r++)); do
+    echo "process clean open run $r: $(serve_to_ready "$dir/store")"
+  done
+  if [[ -d "$dir/crashed" ]]; then
+    for ((r = 1; r <= runs; r++)); do
+      rm -rf "$dir/work"; cp -r "$dir/crashed" "$dir/work"; rm -f "$dir/work/hashdir.lock"
+      echo "process crash recovery run $r: $(serve_to_ready "$dir/work")"
+    done
+    rm -rf "$dir/work"
+  fi
+  flock -u 9
+fi
+echo "($(date -u +%Y-%m-%dT%H:%MZ); load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
