@@ -2,6 +2,8 @@ package dev.hashdir.engine.bucket;
 
 import dev.hashdir.engine.CorruptionException;
 
+import dev.hashdir.engine.store.PageLayout;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -31,7 +33,9 @@ public final class BucketPage {
     private final int keyBytes;
     private final int storedKeyBytes;
     private final int perContinuation;
+    /** The page is bytes [base, base + pageSize) of this segment (a frame of the cache's memory, or a page alone). */
     private MemorySegment page;
+    private long base;
     private long id;
 
     public BucketPage(BucketLayout layout) {
@@ -44,7 +48,13 @@ public final class BucketPage {
 
     /** Points this view at {@code page}, the image of page {@code id}. */
     public BucketPage wrap(MemorySegment page, long id) {
-        this.page = page;
+        return wrap(page, 0, id);
+    }
+
+    /** Points this view at bytes [base, base + pageSize) of {@code memory}, the image of page {@code id}. */
+    public BucketPage wrap(MemorySegment memory, long base, long id) {
+        this.page = memory;
+        this.base = base;
         this.id = id;
         return this;
     }
@@ -53,8 +63,14 @@ public final class BucketPage {
         return id;
     }
 
+    /** The page as a segment of its own (a new slice when the view is on a frame of shared memory). */
     public MemorySegment segment() {
-        return page;
+        return base == 0 && page.byteSize() == layout.pageSize() ? page : page.asSlice(base, layout.pageSize());
+    }
+
+    /** The page kind code in the common header ({@link PageLayout#kindCode}). */
+    public int kindCode() {
+        return page.get(ValueLayout.JAVA_BYTE, base + PageLayout.KIND_OFFSET) & 0xFF;
     }
 
     public BucketLayout layout() {
@@ -66,31 +82,31 @@ public final class BucketPage {
     /** Writes the header of a fresh (zeroed) page. */
     public void initHeader(int depth) {
         depth(depth);
-        page.set(SHORT, BucketLayout.SLOTS_OFFSET, (short) slots);
+        page.set(SHORT, base + BucketLayout.SLOTS_OFFSET, (short) slots);
     }
 
     public int depth() {
-        return page.get(ValueLayout.JAVA_BYTE, BucketLayout.DEPTH_OFFSET);
+        return page.get(ValueLayout.JAVA_BYTE, base + BucketLayout.DEPTH_OFFSET);
     }
 
     public void depth(int depth) {
-        page.set(ValueLayout.JAVA_BYTE, BucketLayout.DEPTH_OFFSET, (byte) depth);
+        page.set(ValueLayout.JAVA_BYTE, base + BucketLayout.DEPTH_OFFSET, (byte) depth);
     }
 
     public long next() {
-        return page.get(LONG, BucketLayout.NEXT_OFFSET);
+        return page.get(LONG, base + BucketLayout.NEXT_OFFSET);
     }
 
     public void next(long next) {
-        page.set(LONG, BucketLayout.NEXT_OFFSET, next);
+        page.set(LONG, base + BucketLayout.NEXT_OFFSET, next);
     }
 
     public int used() {
-        return Short.toUnsignedInt(page.get(SHORT, BucketLayout.USED_OFFSET));
+        return Short.toUnsignedInt(page.get(SHORT, base + BucketLayout.USED_OFFSET));
     }
 
     public int records() {
-        return Short.toUnsignedInt(page.get(SHORT, BucketLayout.RECORDS_OFFSET));
+        return Short.toUnsignedInt(page.get(SHORT, base + BucketLayout.RECORDS_OFFSET));
     }
 
     public int freeSlots() {
@@ -102,11 +118,11 @@ public final class BucketPage {
     }
 
     private void addUsed(int delta) {
-        page.set(SHORT, BucketLayout.USED_OFFSET, (short) (used() + delta));
+        page.set(SHORT, base + BucketLayout.USED_OFFSET, (short) (used() + delta));
     }
 
     private void addRecords(int delta) {
-        page.set(SHORT, BucketLayout.RECORDS_OFFSET, (short) (records() + delta));
+        page.set(SHORT, base + BucketLayout.RECORDS_OFFSET, (short) (records() + delta));
     }
 
     // ---- state mask and its code ----------------------------------------------------------
@@ -157,50 +173,50 @@ public final class BucketPage {
     }
 
     private long maskWord(int w) {
-        return page.get(LONG, layout.maskWordOffset(w));
+        return page.get(LONG, base + layout.maskWordOffset(w));
     }
 
     private int checkByte(int w) {
-        return page.get(ValueLayout.JAVA_BYTE, layout.eccOffset(w)) & 0xFF;
+        return page.get(ValueLayout.JAVA_BYTE, base + layout.eccOffset(w)) & 0xFF;
     }
 
     private void writeMaskWord(int w, long word) {
-        page.set(LONG, layout.maskWordOffset(w), word);
-        page.set(ValueLayout.JAVA_BYTE, layout.eccOffset(w), (byte) Secded.checkBits(word));
+        page.set(LONG, base + layout.maskWordOffset(w), word);
+        page.set(ValueLayout.JAVA_BYTE, base + layout.eccOffset(w), (byte) Secded.checkBits(word));
     }
 
     // ---- slots ----------------------------------------------------------------------------
 
     public int fingerprint(int slot) {
-        return page.get(ValueLayout.JAVA_BYTE, layout.fingerprintOffset(slot)) & 0xFF;
+        return page.get(ValueLayout.JAVA_BYTE, base + layout.fingerprintOffset(slot)) & 0xFF;
     }
 
     private void fingerprint(int slot, int fp) {
-        page.set(ValueLayout.JAVA_BYTE, layout.fingerprintOffset(slot), (byte) fp);
+        page.set(ValueLayout.JAVA_BYTE, base + layout.fingerprintOffset(slot), (byte) fp);
     }
 
     public long payload(int slot) {
-        return page.get(LONG, layout.payloadOffset(slot));
+        return page.get(LONG, base + layout.payloadOffset(slot));
     }
 
     public void payload(int slot, long value) {
-        page.set(LONG, layout.payloadOffset(slot), value);
+        page.set(LONG, base + layout.payloadOffset(slot), value);
     }
 
     /** The first eight key bytes of the record at {@code slot}, big-endian: its directory prefix. */
     public long prefix(int slot) {
-        return page.get(LONG_BE, layout.slotOffset(slot));
+        return page.get(LONG_BE, base + layout.slotOffset(slot));
     }
 
     /** Whether the record at {@code slot} holds the key at {@code offset} of {@code key} (fingerprint already matched). */
     public boolean keyEquals(int slot, MemorySegment key, long offset) {
-        long at = layout.slotOffset(slot);
+        long at = base + layout.slotOffset(slot);
         return MemorySegment.mismatch(page, at, at + storedKeyBytes, key, offset, offset + storedKeyBytes) < 0;
     }
 
     /** Writes the full key of the record at {@code slot} to {@code dst} at {@code offset}. */
     public void copyKey(int slot, MemorySegment dst, long offset) {
-        long at = layout.slotOffset(slot);
+        long at = base + layout.slotOffset(slot);
         MemorySegment.copy(page, at, dst, offset, storedKeyBytes);
         dst.set(ValueLayout.JAVA_BYTE, offset + storedKeyBytes,
                 (byte) Fingerprint.lastByte(fingerprint(slot), page, at, keyBytes));
@@ -209,9 +225,9 @@ public final class BucketPage {
     /** The slot of the record holding {@code key} (fingerprint {@code fp}), or -1. Allocation-free. */
     public int find(MemorySegment key, long offset, int fp) {
         long pattern = (fp & 0xFFL) * ONES;
-        int base = layout.fingerprintOffset(0);
+        long fps = base + layout.fingerprintOffset(0);
         for (int group = 0; group < slots; group += 8) {
-            long x = page.get(LONG, base + group) ^ pattern;
+            long x = page.get(LONG, fps + group) ^ pattern;
             // flags every matching byte, and may flag a few that do not match (borrows): candidates only
             long zeros = (x - ONES) & ~x & HIGHS;
             if (slots - group < 8) {
@@ -297,7 +313,7 @@ public final class BucketPage {
             long at = layout.slotOffset(c);
             int k = fingerprint(c);
             for (int i = 0; i < k; i++) {
-                dst[n++] = page.get(LONG, at + 8L * i);
+                dst[n++] = page.get(LONG, base + at + 8L * i);
             }
         }
         return n;
@@ -359,9 +375,10 @@ public final class BucketPage {
     /** Copies the record at {@code from} of {@code src} into free slots of this page at {@code to}; returns its length. */
     public int copyRecord(BucketPage src, int from, int to) {
         int length = src.recordSlots(from);
-        MemorySegment.copy(src.page, src.layout.slotOffset(from), page, layout.slotOffset(to),
+        MemorySegment.copy(src.page, src.base + src.layout.slotOffset(from), page, base + layout.slotOffset(to),
                 (long) length * layout.slotBytes());
-        MemorySegment.copy(src.page, src.layout.fingerprintOffset(from), page, layout.fingerprintOffset(to), length);
+        MemorySegment.copy(src.page, src.base + src.layout.fingerprintOffset(from), page,
+                base + layout.fingerprintOffset(to), length);
         for (int k = 0; k < length; k++) {
             state(to + k, src.state(from + k));
         }
@@ -372,12 +389,12 @@ public final class BucketPage {
 
     /** Moves every record to the front, leaving one run of free slots at the end. */
     public void compact(BucketPage scratch) {
-        scratch.page.copyFrom(page);
+        MemorySegment.copy(page, base, scratch.page, scratch.base, layout.pageSize());
         for (int w = 0; w < layout.maskWords(); w++) {
             writeMaskWord(w, 0);
         }
-        page.set(SHORT, BucketLayout.USED_OFFSET, (short) 0);
-        page.set(SHORT, BucketLayout.RECORDS_OFFSET, (short) 0);
+        page.set(SHORT, base + BucketLayout.USED_OFFSET, (short) 0);
+        page.set(SHORT, base + BucketLayout.RECORDS_OFFSET, (short) 0);
         int to = 0;
         for (int from = scratch.nextRecord(0); from >= 0; from = scratch.nextRecord(from + 1)) {
             to += copyRecord(scratch, from, to);
@@ -385,7 +402,7 @@ public final class BucketPage {
     }
 
     private void writeKey(int slot, MemorySegment key, long offset, int fp) {
-        MemorySegment.copy(key, offset, page, layout.slotOffset(slot), storedKeyBytes);
+        MemorySegment.copy(key, offset, page, base + layout.slotOffset(slot), storedKeyBytes);
         fingerprint(slot, fp);
     }
 
@@ -398,7 +415,7 @@ public final class BucketPage {
             int k = Math.min(perContinuation, count - i);
             long at = layout.slotOffset(c);
             for (int j = 0; j < k; j++) {
-                page.set(LONG, at + 8L * j, values[i + j]);
+                page.set(LONG, base + at + 8L * j, values[i + j]);
             }
             fingerprint(c, k);
             state(c, SlotState.CONTINUATION);
