@@ -96,7 +96,7 @@ public final class BucketChain {
         if (into.freeSlots() < length) {
             return -1;
         }
-        pages.modify(id, into);
+        pages.upgrade(into);
         int at = into.freeRun(length);
         if (at < 0) {
             compact(into);

@@ -27,6 +27,7 @@ public final class BucketPage {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long ONES = 0x0101_0101_0101_0101L;
     private static final long HIGHS = 0x8080_8080_8080_8080L;
+    private static final long EVEN_BITS = 0x5555_5555_5555_5555L;
 
     private final BucketLayout layout;
     private final int slots;
@@ -210,8 +211,16 @@ public final class BucketPage {
 
     /** Whether the record at {@code slot} holds the key at {@code offset} of {@code key} (fingerprint already matched). */
     public boolean keyEquals(int slot, MemorySegment key, long offset) {
+        // eight bytes at a time, the last word overlapping the one before (stored keys have at least 15 bytes)
         long at = base + layout.slotOffset(slot);
-        return MemorySegment.mismatch(page, at, at + storedKeyBytes, key, offset, offset + storedKeyBytes) < 0;
+        int i = 0;
+        for (; i + Long.BYTES <= storedKeyBytes; i += Long.BYTES) {
+            if (page.get(LONG, at + i) != key.get(LONG, offset + i)) {
+                return false;
+            }
+        }
+        int last = storedKeyBytes - Long.BYTES;
+        return i == storedKeyBytes || page.get(LONG, at + last) == key.get(LONG, offset + last);
     }
 
     /** Writes the full key of the record at {@code slot} to {@code dst} at {@code offset}. */
@@ -257,11 +266,28 @@ public final class BucketPage {
 
     /** The first of {@code length} consecutive free slots, or -1. */
     public int freeRun(int length) {
+        if (length == 1) {
+            return firstFree();
+        }
         int run = 0;
         for (int slot = 0; slot < slots; slot++) {
             run = state(slot) == SlotState.FREE ? run + 1 : 0;
             if (run == length) {
                 return slot - length + 1;
+            }
+        }
+        return -1;
+    }
+
+    /** The first free slot, or -1: a scan of the mask a word (32 slots) at a time. */
+    private int firstFree() {
+        for (int w = 0; w < layout.maskWords(); w++) {
+            long word = maskWord(w);
+            long free = ~(word | word >>> 1) & EVEN_BITS; // bit 2i: slot i of the word is FREE (state 00)
+            if (free != 0) {
+                // bits past the last slot are 0 (FREE): the first of them means no real slot is free
+                int slot = (w << 5) + (Long.numberOfTrailingZeros(free) >>> 1);
+                return slot < slots ? slot : -1;
             }
         }
         return -1;

@@ -56,6 +56,15 @@ public final class BucketPages {
         return into;
     }
 
+    /**
+     * Makes a view returned by {@link #read} in this operation writable, without checking the page
+     * again (it was checked when read, and nothing else runs in between).
+     */
+    public BucketPage upgrade(BucketPage page) {
+        wrapForWriting(page.id(), page);
+        return page;
+    }
+
     /** A new, empty page of {@code kind} (BUCKET or OVERFLOW) at local depth {@code depth}. */
     public BucketPage allocate(PageKind kind, int depth, BucketPage into) {
         long id = space.allocate(kind);

@@ -124,6 +124,53 @@ class BucketPageTest {
     }
 
     @Test
+    void freeRunOfOneIsTheFirstFreeSlotAtEveryFilling() {
+        for (long seed = 1; seed <= 5; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            long id = pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id();
+            BucketPage page = pages.modify(id, new BucketPage(layout));
+            List<Integer> records = new ArrayList<>();
+            for (int step = 0; step < 3000; step++) {
+                int expected = -1;
+                for (int slot = 0; slot < layout.slots(); slot++) {
+                    if (page.state(slot) == SlotState.FREE) {
+                        expected = slot;
+                        break;
+                    }
+                }
+                assertThat(page.freeRun(1)).as("seed %d step %d, %d slots used", seed, step, page.used())
+                        .isEqualTo(expected);
+                // mostly fills, so the page is often full (including the last mask word's last slot)
+                if (expected >= 0 && (random.nextInt(4) != 0 || records.isEmpty())) {
+                    MemorySegment key = randomKey(random, arena.allocate(K), K);
+                    page.putInline(expected, key, 0, Fingerprint.of(key, 0, K), new long[]{step}, 1);
+                    records.add(expected);
+                } else if (!records.isEmpty()) {
+                    page.removeRecord(records.remove(random.nextInt(records.size())));
+                }
+            }
+        }
+    }
+
+    @Test
+    void findTellsApartKeysThatDifferInAnyOneByte() {
+        SplittableRandom random = new SplittableRandom(9);
+        long id = pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id();
+        BucketPage page = pages.modify(id, new BucketPage(layout));
+        MemorySegment key = randomKey(random, arena.allocate(K), K);
+        int fp = Fingerprint.of(key, 0, K);
+        page.putInline(7, key, 0, fp, new long[]{1}, 1);
+        assertThat(page.find(key, 0, fp)).isEqualTo(7);
+        for (int at = 0; at < K - 1; at++) {
+            MemorySegment other = arena.allocate(K);
+            other.copyFrom(key);
+            other.set(ValueLayout.JAVA_BYTE, at, (byte) (key.get(ValueLayout.JAVA_BYTE, at) ^ (1 << (at % 8))));
+            // the same fingerprint, so only the stored bytes can tell the keys apart
+            assertThat(page.find(other, 0, fp)).as("key differing in byte %d", at).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void correctsEverySingleFlipOfTheMaskThroughARealPage() {
         Map<String, long[]> model = new HashMap<>();
         Map<String, MemorySegment> keys = new HashMap<>();
