@@ -256,12 +256,20 @@ public final class BucketPage {
 
     /** The first slot at or after {@code from} that starts a record, or -1. */
     public int nextRecord(int from) {
-        for (int slot = from; slot < slots; slot++) {
-            if (SlotState.holdsKey(state(slot))) {
-                return slot;
-            }
+        if (from >= slots) {
+            return -1;
         }
-        return -1;
+        // a word (32 slots) at a time: bit 2i of a mask word is the low state bit of its slot i,
+        // set exactly for KEY and KEY_EXTERNAL (SlotState.holdsKey); slots past the last are FREE
+        int w = from >>> 5;
+        long keys = maskWord(w) & EVEN_BITS & (-1L << ((from & 31) << 1));
+        while (keys == 0) {
+            if (++w == layout.maskWords()) {
+                return -1;
+            }
+            keys = maskWord(w) & EVEN_BITS;
+        }
+        return (w << 5) + (Long.numberOfTrailingZeros(keys) >>> 1);
     }
 
     /** The first of {@code length} consecutive free slots, or -1. */

@@ -124,7 +124,7 @@ class BucketPageTest {
     }
 
     @Test
-    void freeRunOfOneIsTheFirstFreeSlotAtEveryFilling() {
+    void freeRunOfOneAndNextRecordAgreeWithASlotBySlotScanAtEveryFilling() {
         for (long seed = 1; seed <= 5; seed++) {
             SplittableRandom random = new SplittableRandom(seed);
             long id = pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id();
@@ -140,11 +140,22 @@ class BucketPageTest {
                 }
                 assertThat(page.freeRun(1)).as("seed %d step %d, %d slots used", seed, step, page.used())
                         .isEqualTo(expected);
+                int next = -1;
+                for (int from = layout.slots(); from >= 0; from--) {
+                    if (from < layout.slots() && SlotState.holdsKey(page.state(from))) {
+                        next = from;
+                    }
+                    assertThat(page.nextRecord(from)).as("seed %d step %d: next record from %d", seed, step, from)
+                            .isEqualTo(next);
+                }
                 // mostly fills, so the page is often full (including the last mask word's last slot)
-                if (expected >= 0 && (random.nextInt(4) != 0 || records.isEmpty())) {
+                // records of one value, or of several (continuation slots hold no key)
+                int count = random.nextInt(3) == 0 ? 2 + random.nextInt(8) : 1;
+                int at = page.freeRun(layout.inlineSlots(count));
+                if (at >= 0 && (random.nextInt(4) != 0 || records.isEmpty())) {
                     MemorySegment key = randomKey(random, arena.allocate(K), K);
-                    page.putInline(expected, key, 0, Fingerprint.of(key, 0, K), new long[]{step}, 1);
-                    records.add(expected);
+                    page.putInline(at, key, 0, Fingerprint.of(key, 0, K), sortedSet(random, count), count);
+                    records.add(at);
                 } else if (!records.isEmpty()) {
                     page.removeRecord(records.remove(random.nextInt(records.size())));
                 }
