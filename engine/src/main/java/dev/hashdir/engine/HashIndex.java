@@ -367,10 +367,12 @@ final class HashIndex {
     private void place(MemorySegment key, long off, long[] vs, int count, long root) {
         int length = root != 0 ? 1 : layout.inlineSlots(count);
         long prefix = key.get(LONG_BE, off);
+        // locate() read (and checked) the bucket's primary page in this operation
+        long checked = primary;
         while (true) {
             long i = dir.indexOf(prefix);
             long e = dir.entry(i);
-            int at = chain.room(Directory.page(e), length, room);
+            int at = chain.room(Directory.page(e), length, room, checked);
             if (at >= 0) {
                 if (root != 0) {
                     room.putExternal(at, key, off, fp, root);

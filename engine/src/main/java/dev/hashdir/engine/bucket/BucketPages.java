@@ -57,6 +57,20 @@ public final class BucketPages {
     }
 
     /**
+     * A view for reading page {@code id}, which was read (and so checked) earlier in this operation:
+     * not checked again (nothing but this thread's own writes, which keep the code, ran since).
+     */
+    public BucketPage reread(long id, BucketPage into) {
+        long at = memory != null ? space.readAt(id) : -1;
+        if (at >= 0) {
+            into.wrap(memory, at, id);
+        } else {
+            into.wrap(space.read(id), id);
+        }
+        return into;
+    }
+
+    /**
      * Makes a view returned by {@link #read} in this operation writable, without checking the page
      * again (it was checked when read, and nothing else runs in between).
      */
