@@ -14,10 +14,19 @@ import java.util.Arrays;
 import java.util.function.LongConsumer;
 
 /**
- * The engine's {@link PageSpace} over a {@link PageStore}: page frames off-heap in one arena, a
- * fixed number of them (the configured bytes, at least {@value #MIN_FRAMES} frames), CLOCK
- * eviction of pages not touched in the current operation, dirty pages written back when their
- * frame is needed or on {@link #flush()}.
+ * The engine's {@link PageSpace} over a {@link PageStore}: page frames off-heap, a fixed number of
+ * them (the configured bytes, at least {@value #MIN_FRAMES} frames), CLOCK eviction of pages not
+ * touched in the current operation, dirty pages written back when their frame is needed or on
+ * {@link #flush()}.
+ *
+ * <h2>Memory and lookups</h2>
+ * The frames are one anonymous mapping on Linux, with transparent huge pages requested
+ * ({@code madvise}): memory is committed as frames are first used (a cache larger than the store
+ * costs address space, not memory), and random access over hundreds of MiB of frames does not miss
+ * the TLB on every page. A page id finds its frame in an array indexed by id (4 bytes an id), sized
+ * at open for as many ids as there are frames, so a store that fits the cache never grows it (nor
+ * the page map's arrays); past that it doubles. Bucket pages are read in place through
+ * {@link #memory()} and {@link #readAt} (no segment object per page on the way).
  *
  * <p>Page ids are logical: the {@link PageMap} maps each to a row of the file, so that a page of
  * the last durable checkpoint is never overwritten (its first write in a new epoch goes to a fresh
