@@ -421,6 +421,58 @@ public final class BucketPage {
         return length;
     }
 
+    /**
+     * Moves every record whose directory prefix has bit {@code bit} set (0 = least significant of
+     * the first eight key bytes read big-endian) to {@code dst}, an empty page wrapped for writing,
+     * packed from its slot 0: a split in one pass, each mask word and check byte written once.
+     * Returns how many records moved.
+     */
+    public int moveRecordsWithBit(int bit, BucketPage dst) {
+        if (dst.used() != 0) {
+            throw new IllegalStateException("split target page " + dst.id + " is not empty: " + dst.used() + " slots used");
+        }
+        int to = 0;
+        int moved = 0;
+        for (int s = nextRecord(0); s >= 0; s = nextRecord(s + 1)) {
+            if ((prefix(s) >>> bit & 1) == 0) {
+                continue;
+            }
+            int length = recordSlots(s);
+            MemorySegment.copy(page, base + layout.slotOffset(s), dst.page, dst.base + layout.slotOffset(to),
+                    (long) length * layout.slotBytes());
+            MemorySegment.copy(page, base + layout.fingerprintOffset(s), dst.page, dst.base + layout.fingerprintOffset(to),
+                    length);
+            for (int k = 0; k < length; k++) {
+                dst.rawState(to + k, state(s + k));
+                rawState(s + k, SlotState.FREE);
+            }
+            to += length;
+            moved++;
+        }
+        // the states above changed without their check bytes: seal both masks now
+        sealMask();
+        dst.sealMask();
+        addUsed(-to);
+        addRecords(-moved);
+        dst.addUsed(to);
+        dst.addRecords(moved);
+        return moved;
+    }
+
+    /** Sets a slot's state bits without updating the word's check byte ({@link #sealMask} must follow). */
+    private void rawState(int slot, int state) {
+        int w = slot >>> 5;
+        int shift = (slot & 31) << 1;
+        page.set(LONG, base + layout.maskWordOffset(w), (maskWord(w) & ~(3L << shift)) | ((long) state << shift));
+    }
+
+    /** Writes the check byte of every mask word. */
+    private void sealMask() {
+        for (int w = 0; w < layout.maskWords(); w++) {
+            page.set(ValueLayout.JAVA_BYTE, base + layout.eccOffset(w), (byte) Secded.checkBits(maskWord(w)));
+        }
+    }
+
     /** Moves every record to the front, leaving one run of free slots at the end. */
     public void compact(BucketPage scratch) {
         MemorySegment.copy(page, base, scratch.page, scratch.base, layout.pageSize());

@@ -164,6 +164,53 @@ class BucketPageTest {
     }
 
     @Test
+    void moveRecordsWithBitSplitsAPageInTwo() {
+        for (long seed = 1; seed <= 20; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            BucketPage page = pages.modify(pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id(),
+                    new BucketPage(layout));
+            Map<String, long[]> model = new HashMap<>();
+            Map<String, MemorySegment> keys = new HashMap<>();
+            long[] values = new long[16];
+            for (int i = 0; i < 200; i++) {
+                MemorySegment key = randomKey(random, arena.allocate(K), K);
+                int count = random.nextInt(4) == 0 ? 2 + random.nextInt(8) : 1;
+                int at = page.freeRun(layout.inlineSlots(count));
+                if (at < 0) {
+                    continue;
+                }
+                long[] set = sortedSet(random, count);
+                page.putInline(at, key, 0, Fingerprint.of(key, 0, K), set, count);
+                model.put(hex(key), set);
+                keys.put(hex(key), key);
+                if (random.nextInt(5) == 0) { // holes, so records are spread over the page
+                    String gone = hex(key);
+                    page.removeRecord(page.find(key, 0, Fingerprint.of(key, 0, K)));
+                    model.remove(gone);
+                    keys.remove(gone);
+                }
+            }
+            int bit = 63 - random.nextInt(3);
+            BucketPage upper = pages.allocate(PageKind.BUCKET, 1, new BucketPage(layout));
+            int moved = page.moveRecordsWithBit(bit, upper);
+            Map<String, long[]> low = new HashMap<>();
+            Map<String, long[]> high = new HashMap<>();
+            model.forEach((k, v) -> ((keys.get(k).get(ValueLayout.JAVA_BYTE, 0) >>> (bit - 56) & 1) != 0 ? high : low)
+                    .put(k, v));
+            String where = "seed " + seed + " bit " + bit;
+            assertThat(moved).as(where).isEqualTo(high.size());
+            verify(page, low, keys, values, where + " (records that stay)");
+            verify(upper, high, keys, values, where + " (records that moved)");
+            assertThat(page.firstDamagedWord()).as(where).isEqualTo(-1);
+            assertThat(upper.firstDamagedWord()).as(where).isEqualTo(-1);
+            for (String k : high.keySet()) {
+                MemorySegment key = keys.get(k);
+                assertThat(page.find(key, 0, Fingerprint.of(key, 0, K))).as(where + ": moved key left behind").isEqualTo(-1);
+            }
+        }
+    }
+
+    @Test
     void findTellsApartKeysThatDifferInAnyOneByte() {
         SplittableRandom random = new SplittableRandom(9);
         long id = pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id();
