@@ -367,10 +367,12 @@ final class HashIndex {
     private void place(MemorySegment key, long off, long[] vs, int count, long root) {
         int length = root != 0 ? 1 : layout.inlineSlots(count);
         long prefix = key.get(LONG_BE, off);
+        // locate() read (and checked) the bucket's primary page in this operation
+        long checked = primary;
         while (true) {
             long i = dir.indexOf(prefix);
             long e = dir.entry(i);
-            int at = chain.room(Directory.page(e), length, room);
+            int at = chain.room(Directory.page(e), length, room, checked);
             if (at >= 0) {
                 if (root != 0) {
                     room.putExternal(at, key, off, fp, root);
@@ -403,7 +405,7 @@ final class HashIndex {
         long id = hit.id();
         if (n > inlineValues) {
             long root = lists.create(vs, 0, n);
-            pages.modify(id, hit);
+            pages.upgrade(hit);
             int before = hit.used();
             hit.makeExternal(s, root);
             usedSlots += hit.used() - before;
@@ -413,7 +415,7 @@ final class HashIndex {
         }
         int oldLength = hit.recordSlots(s);
         int newLength = layout.inlineSlots(n);
-        pages.modify(id, hit);
+        pages.upgrade(hit);
         if (newLength <= oldLength || hit.freeAt(s + oldLength, newLength - oldLength)) {
             hit.rewriteInline(s, vs, n);
             usedSlots += newLength - oldLength;
@@ -474,7 +476,7 @@ final class HashIndex {
     private void demote(MemorySegment key, long off, long id, int s, long root, int count) {
         int n = lists.read(root, false, 0, count, inline);
         int length = layout.inlineSlots(n);
-        pages.modify(id, hit);
+        pages.upgrade(hit);
         int before = hit.used();
         if (hit.freeAt(s + 1, length - 1)) {
             hit.makeInline(s, inline, n);
@@ -497,7 +499,7 @@ final class HashIndex {
 
     /** Frees the record at {@code s} of page {@code id} (its value list already destroyed). */
     private void dropRecord(long id, int s) {
-        pages.modify(id, hit);
+        pages.upgrade(hit);
         int before = hit.used();
         hit.removeRecord(s);
         usedSlots += hit.used() - before;

@@ -74,6 +74,42 @@ class HashDirAllocationTest {
         }
     }
 
+    /**
+     * A growing store whose pages fit the cache allocates nothing per put but directory doublings:
+     * page ids are sized for the cache's frames up front (the page map and the id-to-frame array
+     * once grew by doubling as ids were handed out, about 2.6 bytes a put in the benchmark).
+     */
+    @Test
+    void growingWithinTheCacheAllocatesOnlyDirectoryDoublings() throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofConfined();
+             HashDir hd = HashDir.create(dir, StoreOptions.defaults(), HashDirConfig.defaults())) {
+            MemorySegment key = arena.allocate(32);
+            SplittableRandom random = new SplittableRandom(11);
+            int chunk = 10_000;
+            int quiet = 0;
+            for (int c = 0; c < 40; c++) {
+                long directoryBefore = hd.directory().size();
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < chunk; i++) {
+                    for (long off = 0; off < 32; off += 8) {
+                        key.set(ValueLayout.JAVA_LONG_UNALIGNED, off, random.nextLong());
+                    }
+                    hd.put(key, i);
+                }
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                if (c >= 2 && hd.directory().size() == directoryBefore) {
+                    quiet++;
+                    assertThat(allocated).as("bytes allocated by puts %d..%d (%d pages in use, directory %d entries)",
+                            c * chunk, (c + 1) * chunk, hd.stats().pages(), directoryBefore).isLessThan(1024);
+                }
+            }
+            assertThat(hd.stats().pages()).as("the store outgrew the old initial page map (4096 ids)").isGreaterThan(4096)
+                    .isLessThan(hd.cache().frames());
+            assertThat(quiet).as("chunks without a directory doubling").isGreaterThan(20);
+        }
+    }
+
     private static void mix(HashDir hd, MemorySegment[] key, int from, GetResult got, long[] sink) {
         for (int i = 0; i < KEYS; i++) {
             MemorySegment k = key[from + i];

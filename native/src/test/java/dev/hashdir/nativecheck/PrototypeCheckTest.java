@@ -19,7 +19,9 @@ class PrototypeCheckTest {
     void shouldMatchTheInstalledHeaders() throws Exception {
         var functions = new ArrayList<>(H5.declarations());
         functions.addAll(LibC.declarations());
-        var generator = new PrototypeCheckGenerator(functions, H5.globals(), H5.macroConstants());
+        var constants = new java.util.LinkedHashMap<>(H5.macroConstants());
+        constants.putAll(LibC.macroConstants());
+        var generator = new PrototypeCheckGenerator(functions, H5.globals(), constants);
 
         PrototypeCheck check = PrototypeCheck.build(NativeToolchain.require(), generator, DIR);
 

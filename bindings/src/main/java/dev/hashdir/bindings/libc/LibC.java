@@ -19,8 +19,9 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The few libc calls hashdir needs: {@code fdatasync} (HDF5 1.10 never syncs), and a memory stream
- * to capture the HDF5 error stack as text. Thread-safe: every call is independent.
+ * The few libc calls hashdir needs: {@code fdatasync} (HDF5 1.10 never syncs), a memory stream
+ * to capture the HDF5 error stack as text, and anonymous memory mappings with transparent huge
+ * pages for the page cache's frames ({@link #mapAnonymous}). Thread-safe: every call is independent.
  */
 @SuppressWarnings("restricted") // reads C strings libc returns
 public final class LibC {
@@ -44,6 +45,23 @@ public final class LibC {
             new CFunction("stdlib.h", "free", CType.VOID, List.of(CType.pointer("void *"))));
     static final MethodHandle STRERROR = NativeAccess.bind(LIBC, FUNCTIONS,
             new CFunction("string.h", "strerror", CType.pointer("char *"), List.of(CType.INT)));
+
+    static final MethodHandle MMAP = NativeAccess.bind(LIBC, FUNCTIONS,
+            new CFunction("sys/mman.h", "mmap", CType.pointer("void *"), List.of(CType.pointer("void *"), CType.SIZE_T,
+                    CType.INT, CType.INT, CType.INT, CType.scalar("off_t", ValueLayout.JAVA_LONG))),
+            Linker.Option.captureCallState("errno"));
+    static final MethodHandle MUNMAP = NativeAccess.bind(LIBC, FUNCTIONS,
+            new CFunction("sys/mman.h", "munmap", CType.INT, List.of(CType.pointer("void *"), CType.SIZE_T)));
+    static final MethodHandle MADVISE = NativeAccess.bind(LIBC, FUNCTIONS,
+            new CFunction("sys/mman.h", "madvise", CType.INT, List.of(CType.pointer("void *"), CType.SIZE_T, CType.INT)));
+
+    /** {@code <sys/mman.h>} constants (Linux, x86_64 and aarch64), checked against the headers by {@code native/}. */
+    public static final int PROT_READ = 0x1;
+    public static final int PROT_WRITE = 0x2;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MADV_HUGEPAGE = 14;
+    private static final long MAP_FAILED = -1L;
 
     private LibC() {
     }
@@ -70,6 +88,61 @@ public final class LibC {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError("fdatasync downcall", t);
+        }
+    }
+
+    /** The {@code <sys/mman.h>} constants this binding uses, by name, for the prototype check in {@code native/}. */
+    public static java.util.Map<String, Long> macroConstants() {
+        var m = new java.util.LinkedHashMap<String, Long>();
+        m.put("PROT_READ", (long) PROT_READ);
+        m.put("PROT_WRITE", (long) PROT_WRITE);
+        m.put("MAP_PRIVATE", (long) MAP_PRIVATE);
+        m.put("MAP_ANONYMOUS", (long) MAP_ANONYMOUS);
+        m.put("MADV_HUGEPAGE", (long) MADV_HUGEPAGE);
+        m.put("(long long) MAP_FAILED", MAP_FAILED);
+        return m;
+    }
+
+    /**
+     * {@code bytes} of private anonymous memory (zero-filled, committed page by page on first touch,
+     * not before), unmapped when {@code arena} closes. With {@code hugePages} it asks the kernel for
+     * transparent huge pages on it ({@code madvise(MADV_HUGEPAGE)}; needs the setting
+     * {@code /sys/kernel/mm/transparent_hugepage/enabled} at {@code madvise} or {@code always}), so
+     * random access over a large region misses the TLB far less; a refusal is ignored (the memory
+     * works the same with small pages). Linux only.
+     *
+     * @throws IOException naming the errno when the mapping fails (e.g. {@code ENOMEM})
+     */
+    public static MemorySegment mapAnonymous(long bytes, boolean hugePages, Arena arena) throws IOException {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("mapping size must be positive: bytes=" + bytes);
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = call.allocate(CALL_STATE);
+            MemorySegment at = (MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, bytes, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+            if (at.address() == MAP_FAILED) {
+                int errno = (int) ERRNO.get(state, 0L);
+                throw new ErrnoException("mmap(" + bytes + " bytes, anonymous)", errno, strerror(errno));
+            }
+            if (hugePages) {
+                int ignored = (int) MADVISE.invokeExact(at, bytes, MADV_HUGEPAGE);
+            }
+            long address = at.address();
+            return at.reinterpret(bytes, arena, segment -> unmap(address, bytes));
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("mmap downcall", t);
+        }
+    }
+
+    private static void unmap(long address, long bytes) {
+        try {
+            int rc = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), bytes);
+            assert rc == 0 : "munmap failed";
+        } catch (Throwable t) {
+            throw new AssertionError("munmap downcall", t);
         }
     }
 

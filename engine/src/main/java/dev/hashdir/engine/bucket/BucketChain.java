@@ -75,8 +75,16 @@ public final class BucketChain {
      * when no page of the chain has room.
      */
     public int room(long primary, int length, BucketPage into) {
+        return room(primary, length, into, StoreFormat.NULL_PAGE);
+    }
+
+    /**
+     * {@link #room(long, int, BucketPage)} where page {@code checked} of the chain was already read
+     * (and checked) in this operation, e.g. by the {@link #find} that missed just before.
+     */
+    public int room(long primary, int length, BucketPage into, long checked) {
         for (long id = primary; id != StoreFormat.NULL_PAGE; ) {
-            int at = roomIn(id, length, into);
+            int at = roomIn(id, length, into, id == checked);
             if (at >= 0) {
                 return at;
             }
@@ -91,12 +99,16 @@ public final class BucketChain {
      * A run of {@code length} free slots in page {@code id}, with {@code into} wrapped for writing on
      * it; -1, with {@code into} wrapped for reading, when the page has too few free slots.
      */
-    private int roomIn(long id, int length, BucketPage into) {
-        pages.read(id, into);
+    private int roomIn(long id, int length, BucketPage into, boolean checked) {
+        if (checked) {
+            pages.reread(id, into);
+        } else {
+            pages.read(id, into);
+        }
         if (into.freeSlots() < length) {
             return -1;
         }
-        pages.modify(id, into);
+        pages.upgrade(into);
         int at = into.freeRun(length);
         if (at < 0) {
             compact(into);
@@ -218,7 +230,7 @@ public final class BucketChain {
     /** Room for a record in the pages of the chain before page {@code stop}; -1 if none. */
     private int roomBefore(long primary, long stop, int length, BucketPage into) {
         for (long id = primary; id != stop; id = into.next()) {
-            int at = roomIn(id, length, into);
+            int at = roomIn(id, length, into, false);
             if (at >= 0) {
                 return at;
             }

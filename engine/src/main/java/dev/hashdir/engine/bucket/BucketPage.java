@@ -2,6 +2,8 @@ package dev.hashdir.engine.bucket;
 
 import dev.hashdir.engine.CorruptionException;
 
+import dev.hashdir.engine.store.PageLayout;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -25,13 +27,16 @@ public final class BucketPage {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long ONES = 0x0101_0101_0101_0101L;
     private static final long HIGHS = 0x8080_8080_8080_8080L;
+    private static final long EVEN_BITS = 0x5555_5555_5555_5555L;
 
     private final BucketLayout layout;
     private final int slots;
     private final int keyBytes;
     private final int storedKeyBytes;
     private final int perContinuation;
+    /** The page is bytes [base, base + pageSize) of this segment (a frame of the cache's memory, or a page alone). */
     private MemorySegment page;
+    private long base;
     private long id;
 
     public BucketPage(BucketLayout layout) {
@@ -44,7 +49,13 @@ public final class BucketPage {
 
     /** Points this view at {@code page}, the image of page {@code id}. */
     public BucketPage wrap(MemorySegment page, long id) {
-        this.page = page;
+        return wrap(page, 0, id);
+    }
+
+    /** Points this view at bytes [base, base + pageSize) of {@code memory}, the image of page {@code id}. */
+    public BucketPage wrap(MemorySegment memory, long base, long id) {
+        this.page = memory;
+        this.base = base;
         this.id = id;
         return this;
     }
@@ -53,8 +64,14 @@ public final class BucketPage {
         return id;
     }
 
+    /** The page as a segment of its own (a new slice when the view is on a frame of shared memory). */
     public MemorySegment segment() {
-        return page;
+        return base == 0 && page.byteSize() == layout.pageSize() ? page : page.asSlice(base, layout.pageSize());
+    }
+
+    /** The page kind code in the common header ({@link PageLayout#kindCode}). */
+    public int kindCode() {
+        return page.get(ValueLayout.JAVA_BYTE, base + PageLayout.KIND_OFFSET) & 0xFF;
     }
 
     public BucketLayout layout() {
@@ -66,31 +83,31 @@ public final class BucketPage {
     /** Writes the header of a fresh (zeroed) page. */
     public void initHeader(int depth) {
         depth(depth);
-        page.set(SHORT, BucketLayout.SLOTS_OFFSET, (short) slots);
+        page.set(SHORT, base + BucketLayout.SLOTS_OFFSET, (short) slots);
     }
 
     public int depth() {
-        return page.get(ValueLayout.JAVA_BYTE, BucketLayout.DEPTH_OFFSET);
+        return page.get(ValueLayout.JAVA_BYTE, base + BucketLayout.DEPTH_OFFSET);
     }
 
     public void depth(int depth) {
-        page.set(ValueLayout.JAVA_BYTE, BucketLayout.DEPTH_OFFSET, (byte) depth);
+        page.set(ValueLayout.JAVA_BYTE, base + BucketLayout.DEPTH_OFFSET, (byte) depth);
     }
 
     public long next() {
-        return page.get(LONG, BucketLayout.NEXT_OFFSET);
+        return page.get(LONG, base + BucketLayout.NEXT_OFFSET);
     }
 
     public void next(long next) {
-        page.set(LONG, BucketLayout.NEXT_OFFSET, next);
+        page.set(LONG, base + BucketLayout.NEXT_OFFSET, next);
     }
 
     public int used() {
-        return Short.toUnsignedInt(page.get(SHORT, BucketLayout.USED_OFFSET));
+        return Short.toUnsignedInt(page.get(SHORT, base + BucketLayout.USED_OFFSET));
     }
 
     public int records() {
-        return Short.toUnsignedInt(page.get(SHORT, BucketLayout.RECORDS_OFFSET));
+        return Short.toUnsignedInt(page.get(SHORT, base + BucketLayout.RECORDS_OFFSET));
     }
 
     public int freeSlots() {
@@ -102,11 +119,11 @@ public final class BucketPage {
     }
 
     private void addUsed(int delta) {
-        page.set(SHORT, BucketLayout.USED_OFFSET, (short) (used() + delta));
+        page.set(SHORT, base + BucketLayout.USED_OFFSET, (short) (used() + delta));
     }
 
     private void addRecords(int delta) {
-        page.set(SHORT, BucketLayout.RECORDS_OFFSET, (short) (records() + delta));
+        page.set(SHORT, base + BucketLayout.RECORDS_OFFSET, (short) (records() + delta));
     }
 
     // ---- state mask and its code ----------------------------------------------------------
@@ -157,50 +174,58 @@ public final class BucketPage {
     }
 
     private long maskWord(int w) {
-        return page.get(LONG, layout.maskWordOffset(w));
+        return page.get(LONG, base + layout.maskWordOffset(w));
     }
 
     private int checkByte(int w) {
-        return page.get(ValueLayout.JAVA_BYTE, layout.eccOffset(w)) & 0xFF;
+        return page.get(ValueLayout.JAVA_BYTE, base + layout.eccOffset(w)) & 0xFF;
     }
 
     private void writeMaskWord(int w, long word) {
-        page.set(LONG, layout.maskWordOffset(w), word);
-        page.set(ValueLayout.JAVA_BYTE, layout.eccOffset(w), (byte) Secded.checkBits(word));
+        page.set(LONG, base + layout.maskWordOffset(w), word);
+        page.set(ValueLayout.JAVA_BYTE, base + layout.eccOffset(w), (byte) Secded.checkBits(word));
     }
 
     // ---- slots ----------------------------------------------------------------------------
 
     public int fingerprint(int slot) {
-        return page.get(ValueLayout.JAVA_BYTE, layout.fingerprintOffset(slot)) & 0xFF;
+        return page.get(ValueLayout.JAVA_BYTE, base + layout.fingerprintOffset(slot)) & 0xFF;
     }
 
     private void fingerprint(int slot, int fp) {
-        page.set(ValueLayout.JAVA_BYTE, layout.fingerprintOffset(slot), (byte) fp);
+        page.set(ValueLayout.JAVA_BYTE, base + layout.fingerprintOffset(slot), (byte) fp);
     }
 
     public long payload(int slot) {
-        return page.get(LONG, layout.payloadOffset(slot));
+        return page.get(LONG, base + layout.payloadOffset(slot));
     }
 
     public void payload(int slot, long value) {
-        page.set(LONG, layout.payloadOffset(slot), value);
+        page.set(LONG, base + layout.payloadOffset(slot), value);
     }
 
     /** The first eight key bytes of the record at {@code slot}, big-endian: its directory prefix. */
     public long prefix(int slot) {
-        return page.get(LONG_BE, layout.slotOffset(slot));
+        return page.get(LONG_BE, base + layout.slotOffset(slot));
     }
 
     /** Whether the record at {@code slot} holds the key at {@code offset} of {@code key} (fingerprint already matched). */
     public boolean keyEquals(int slot, MemorySegment key, long offset) {
-        long at = layout.slotOffset(slot);
-        return MemorySegment.mismatch(page, at, at + storedKeyBytes, key, offset, offset + storedKeyBytes) < 0;
+        // eight bytes at a time, the last word overlapping the one before (stored keys have at least 15 bytes)
+        long at = base + layout.slotOffset(slot);
+        int i = 0;
+        for (; i + Long.BYTES <= storedKeyBytes; i += Long.BYTES) {
+            if (page.get(LONG, at + i) != key.get(LONG, offset + i)) {
+                return false;
+            }
+        }
+        int last = storedKeyBytes - Long.BYTES;
+        return i == storedKeyBytes || page.get(LONG, at + last) == key.get(LONG, offset + last);
     }
 
     /** Writes the full key of the record at {@code slot} to {@code dst} at {@code offset}. */
     public void copyKey(int slot, MemorySegment dst, long offset) {
-        long at = layout.slotOffset(slot);
+        long at = base + layout.slotOffset(slot);
         MemorySegment.copy(page, at, dst, offset, storedKeyBytes);
         dst.set(ValueLayout.JAVA_BYTE, offset + storedKeyBytes,
                 (byte) Fingerprint.lastByte(fingerprint(slot), page, at, keyBytes));
@@ -209,9 +234,9 @@ public final class BucketPage {
     /** The slot of the record holding {@code key} (fingerprint {@code fp}), or -1. Allocation-free. */
     public int find(MemorySegment key, long offset, int fp) {
         long pattern = (fp & 0xFFL) * ONES;
-        int base = layout.fingerprintOffset(0);
+        long fps = base + layout.fingerprintOffset(0);
         for (int group = 0; group < slots; group += 8) {
-            long x = page.get(LONG, base + group) ^ pattern;
+            long x = page.get(LONG, fps + group) ^ pattern;
             // flags every matching byte, and may flag a few that do not match (borrows): candidates only
             long zeros = (x - ONES) & ~x & HIGHS;
             if (slots - group < 8) {
@@ -231,21 +256,46 @@ public final class BucketPage {
 
     /** The first slot at or after {@code from} that starts a record, or -1. */
     public int nextRecord(int from) {
-        for (int slot = from; slot < slots; slot++) {
-            if (SlotState.holdsKey(state(slot))) {
-                return slot;
-            }
+        if (from >= slots) {
+            return -1;
         }
-        return -1;
+        // a word (32 slots) at a time: bit 2i of a mask word is the low state bit of its slot i,
+        // set exactly for KEY and KEY_EXTERNAL (SlotState.holdsKey); slots past the last are FREE
+        int w = from >>> 5;
+        long keys = maskWord(w) & EVEN_BITS & (-1L << ((from & 31) << 1));
+        while (keys == 0) {
+            if (++w == layout.maskWords()) {
+                return -1;
+            }
+            keys = maskWord(w) & EVEN_BITS;
+        }
+        return (w << 5) + (Long.numberOfTrailingZeros(keys) >>> 1);
     }
 
     /** The first of {@code length} consecutive free slots, or -1. */
     public int freeRun(int length) {
+        if (length == 1) {
+            return firstFree();
+        }
         int run = 0;
         for (int slot = 0; slot < slots; slot++) {
             run = state(slot) == SlotState.FREE ? run + 1 : 0;
             if (run == length) {
                 return slot - length + 1;
+            }
+        }
+        return -1;
+    }
+
+    /** The first free slot, or -1: a scan of the mask a word (32 slots) at a time. */
+    private int firstFree() {
+        for (int w = 0; w < layout.maskWords(); w++) {
+            long word = maskWord(w);
+            long free = ~(word | word >>> 1) & EVEN_BITS; // bit 2i: slot i of the word is FREE (state 00)
+            if (free != 0) {
+                // bits past the last slot are 0 (FREE): the first of them means no real slot is free
+                int slot = (w << 5) + (Long.numberOfTrailingZeros(free) >>> 1);
+                return slot < slots ? slot : -1;
             }
         }
         return -1;
@@ -297,7 +347,7 @@ public final class BucketPage {
             long at = layout.slotOffset(c);
             int k = fingerprint(c);
             for (int i = 0; i < k; i++) {
-                dst[n++] = page.get(LONG, at + 8L * i);
+                dst[n++] = page.get(LONG, base + at + 8L * i);
             }
         }
         return n;
@@ -359,9 +409,10 @@ public final class BucketPage {
     /** Copies the record at {@code from} of {@code src} into free slots of this page at {@code to}; returns its length. */
     public int copyRecord(BucketPage src, int from, int to) {
         int length = src.recordSlots(from);
-        MemorySegment.copy(src.page, src.layout.slotOffset(from), page, layout.slotOffset(to),
+        MemorySegment.copy(src.page, src.base + src.layout.slotOffset(from), page, base + layout.slotOffset(to),
                 (long) length * layout.slotBytes());
-        MemorySegment.copy(src.page, src.layout.fingerprintOffset(from), page, layout.fingerprintOffset(to), length);
+        MemorySegment.copy(src.page, src.base + src.layout.fingerprintOffset(from), page,
+                base + layout.fingerprintOffset(to), length);
         for (int k = 0; k < length; k++) {
             state(to + k, src.state(from + k));
         }
@@ -370,14 +421,66 @@ public final class BucketPage {
         return length;
     }
 
+    /**
+     * Moves every record whose directory prefix has bit {@code bit} set (0 = least significant of
+     * the first eight key bytes read big-endian) to {@code dst}, an empty page wrapped for writing,
+     * packed from its slot 0: a split in one pass, each mask word and check byte written once.
+     * Returns how many records moved.
+     */
+    public int moveRecordsWithBit(int bit, BucketPage dst) {
+        if (dst.used() != 0) {
+            throw new IllegalStateException("split target page " + dst.id + " is not empty: " + dst.used() + " slots used");
+        }
+        int to = 0;
+        int moved = 0;
+        for (int s = nextRecord(0); s >= 0; s = nextRecord(s + 1)) {
+            if ((prefix(s) >>> bit & 1) == 0) {
+                continue;
+            }
+            int length = recordSlots(s);
+            MemorySegment.copy(page, base + layout.slotOffset(s), dst.page, dst.base + layout.slotOffset(to),
+                    (long) length * layout.slotBytes());
+            MemorySegment.copy(page, base + layout.fingerprintOffset(s), dst.page, dst.base + layout.fingerprintOffset(to),
+                    length);
+            for (int k = 0; k < length; k++) {
+                dst.rawState(to + k, state(s + k));
+                rawState(s + k, SlotState.FREE);
+            }
+            to += length;
+            moved++;
+        }
+        // the states above changed without their check bytes: seal both masks now
+        sealMask();
+        dst.sealMask();
+        addUsed(-to);
+        addRecords(-moved);
+        dst.addUsed(to);
+        dst.addRecords(moved);
+        return moved;
+    }
+
+    /** Sets a slot's state bits without updating the word's check byte ({@link #sealMask} must follow). */
+    private void rawState(int slot, int state) {
+        int w = slot >>> 5;
+        int shift = (slot & 31) << 1;
+        page.set(LONG, base + layout.maskWordOffset(w), (maskWord(w) & ~(3L << shift)) | ((long) state << shift));
+    }
+
+    /** Writes the check byte of every mask word. */
+    private void sealMask() {
+        for (int w = 0; w < layout.maskWords(); w++) {
+            page.set(ValueLayout.JAVA_BYTE, base + layout.eccOffset(w), (byte) Secded.checkBits(maskWord(w)));
+        }
+    }
+
     /** Moves every record to the front, leaving one run of free slots at the end. */
     public void compact(BucketPage scratch) {
-        scratch.page.copyFrom(page);
+        MemorySegment.copy(page, base, scratch.page, scratch.base, layout.pageSize());
         for (int w = 0; w < layout.maskWords(); w++) {
             writeMaskWord(w, 0);
         }
-        page.set(SHORT, BucketLayout.USED_OFFSET, (short) 0);
-        page.set(SHORT, BucketLayout.RECORDS_OFFSET, (short) 0);
+        page.set(SHORT, base + BucketLayout.USED_OFFSET, (short) 0);
+        page.set(SHORT, base + BucketLayout.RECORDS_OFFSET, (short) 0);
         int to = 0;
         for (int from = scratch.nextRecord(0); from >= 0; from = scratch.nextRecord(from + 1)) {
             to += copyRecord(scratch, from, to);
@@ -385,7 +488,7 @@ public final class BucketPage {
     }
 
     private void writeKey(int slot, MemorySegment key, long offset, int fp) {
-        MemorySegment.copy(key, offset, page, layout.slotOffset(slot), storedKeyBytes);
+        MemorySegment.copy(key, offset, page, base + layout.slotOffset(slot), storedKeyBytes);
         fingerprint(slot, fp);
     }
 
@@ -398,7 +501,7 @@ public final class BucketPage {
             int k = Math.min(perContinuation, count - i);
             long at = layout.slotOffset(c);
             for (int j = 0; j < k; j++) {
-                page.set(LONG, at + 8L * j, values[i + j]);
+                page.set(LONG, base + at + 8L * j, values[i + j]);
             }
             fingerprint(c, k);
             state(c, SlotState.CONTINUATION);

@@ -42,6 +42,11 @@ public final class BucketSplitter {
         long upper = pages.allocate(PageKind.BUCKET, depth + 1, dst).id();
         for (long id = primary; id != StoreFormat.NULL_PAGE; ) {
             pages.modify(id, src).depth(depth + 1);
+            if (id == primary && src.next() == StoreFormat.NULL_PAGE) {
+                // a bucket of one page (the common case): half of it fits the new page, in one pass
+                src.moveRecordsWithBit(63 - depth, dst);
+                break;
+            }
             for (int s = src.nextRecord(0); s >= 0; s = src.nextRecord(s + 1)) {
                 if ((src.prefix(s) >>> (63 - depth) & 1) != 0) {
                     moveToUpper(upper, s);

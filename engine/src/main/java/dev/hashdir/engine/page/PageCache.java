@@ -1,5 +1,6 @@
 package dev.hashdir.engine.page;
 
+import dev.hashdir.bindings.libc.LibC;
 import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.store.PageKind;
 import dev.hashdir.engine.store.PageLayout;
@@ -7,16 +8,26 @@ import dev.hashdir.engine.store.PageStore;
 import dev.hashdir.engine.store.PageWriteException;
 import dev.hashdir.engine.store.StoreFormat;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.function.LongConsumer;
 
 /**
- * The engine's {@link PageSpace} over a {@link PageStore}: page frames off-heap in one arena, a
- * fixed number of them (the configured bytes, at least {@value #MIN_FRAMES} frames), CLOCK
- * eviction of pages not touched in the current operation, dirty pages written back when their
- * frame is needed or on {@link #flush()}.
+ * The engine's {@link PageSpace} over a {@link PageStore}: page frames off-heap, a fixed number of
+ * them (the configured bytes, at least {@value #MIN_FRAMES} frames), CLOCK eviction of pages not
+ * touched in the current operation, dirty pages written back when their frame is needed or on
+ * {@link #flush()}.
+ *
+ * <h2>Memory and lookups</h2>
+ * The frames are one anonymous mapping on Linux, with transparent huge pages requested
+ * ({@code madvise}): memory is committed as frames are first used (a cache larger than the store
+ * costs address space, not memory), and random access over hundreds of MiB of frames does not miss
+ * the TLB on every page. A page id finds its frame in an array indexed by id (4 bytes an id), sized
+ * at open for as many ids as there are frames, so a store that fits the cache never grows it (nor
+ * the page map's arrays); past that it doubles. Bucket pages are read in place through
+ * {@link #memory()} and {@link #readAt} (no segment object per page on the way).
  *
  * <p>Page ids are logical: the {@link PageMap} maps each to a row of the file, so that a page of
  * the last durable checkpoint is never overwritten (its first write in a new epoch goes to a fresh
@@ -43,18 +54,26 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     /** The fewest frames a cache has, whatever the configured bytes. */
     public static final int MIN_FRAMES = 256;
+    /** Transparent huge page size (x86_64, aarch64 with 4 KiB base pages): frames start on such a boundary. */
+    private static final long HUGE_PAGE = 2L << 20;
 
     private final PageStore store;
     private final int pageSize;
     private final int baseFrames;
     private final Arena arena = Arena.ofShared();
-    private final PageIdMap frameOf;
+    /** The base frames, contiguous: frame f (below baseFrames) is bytes [f * pageSize, (f+1) * pageSize). */
+    private final MemorySegment memory;
 
+    /** Per page id: its frame + 1, or 0 when not resident. Grows with the id high-water mark. */
+    private int[] frameOfId;
     private MemorySegment[] frames;
     private long[] pageIn;
-    private long[] touchedIn;
+    /**
+     * Per frame, CLOCK state and pin in one word: the operation that last touched it (pinned while
+     * that is the current one, referenced while nonzero); 0 when the hand took its second chance.
+     */
+    private long[] touched;
     private boolean[] dirty;
-    private boolean[] referenced;
     private int frameCount;
     private int[] emptyFrames;
     private int emptyCount;
@@ -104,15 +123,13 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.store = store;
         this.pageSize = store.pageSize();
         this.baseFrames = frameBound;
-        this.frameOf = new PageIdMap(baseFrames);
         this.frames = new MemorySegment[baseFrames];
         this.pageIn = new long[baseFrames];
-        this.touchedIn = new long[baseFrames];
+        this.touched = new long[baseFrames];
         this.dirty = new boolean[baseFrames];
         this.pending = new boolean[baseFrames];
-        this.referenced = new boolean[baseFrames];
         this.emptyFrames = new int[baseFrames];
-        MemorySegment memory = arena.allocate((long) baseFrames * pageSize, 4096);
+        this.memory = frameMemory((long) baseFrames * pageSize);
         for (int f = 0; f < baseFrames; f++) {
             frames[f] = memory.asSlice((long) f * pageSize, pageSize);
             emptyFrames[f] = baseFrames - 1 - f;
@@ -121,12 +138,34 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.emptyCount = baseFrames;
         this.highWater = Math.max(1, store.meta().pageCount());
         this.epoch = store.meta().epoch() + 1;
-        this.map = new PageMap(store, arena);
+        // ids are sized for as many pages as there are frames up front (a few bytes per frame of
+        // 4 KiB), so a store that fits the cache never grows them while it is written
+        long ids = Math.max(baseFrames, highWater + highWater / 2);
+        this.frameOfId = new int[(int) Math.min(Integer.MAX_VALUE - 8, ids)];
+        this.map = new PageMap(store, arena, ids);
         for (long id = highWater - 1; id >= 1; id--) {
             if (map.row(id) == 0) {
                 pushFree(id);
             }
         }
+    }
+
+    /**
+     * The frames' memory: on Linux an anonymous mapping with transparent huge pages (committed as
+     * pages are first used; random access over hundreds of MiB of frames then misses the TLB far
+     * less), else (or if the mapping fails) zeroed memory from the arena.
+     */
+    private MemorySegment frameMemory(long bytes) {
+        if (System.getProperty("os.name", "").startsWith("Linux")) {
+            try {
+                MemorySegment mapped = LibC.mapAnonymous(bytes + HUGE_PAGE, true, arena);
+                long skip = -mapped.address() & (HUGE_PAGE - 1);
+                return mapped.asSlice(skip, bytes);
+            } catch (IOException e) {
+                // fall back to the arena: same memory, small pages
+            }
+        }
+        return arena.allocate(bytes, 4096);
     }
 
     @Override
@@ -142,12 +181,33 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     @Override
     public MemorySegment modify(long id) {
+        return frames[modifyFrame(id)];
+    }
+
+    @Override
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    @Override
+    public long readAt(long id) {
+        int f = touch(frameFor(id));
+        return f < baseFrames ? (long) f * pageSize : -1;
+    }
+
+    @Override
+    public long modifyAt(long id) {
+        int f = modifyFrame(id);
+        return f < baseFrames ? (long) f * pageSize : -1;
+    }
+
+    private int modifyFrame(long id) {
         int f = touch(frameFor(id));
         if (pending[f]) {
             copyOnWrite(f);
         }
         dirty[f] = true;
-        return frames[f];
+        return f;
     }
 
     @Override
@@ -160,7 +220,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
     @Override
     public void free(long id) {
         checkId(id);
-        int f = frameOf.get(id);
+        int f = frameOf(id);
         if (f >= 0) {
             if (pending[f]) {
                 copyOnWrite(f);
@@ -173,9 +233,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     @Override
     public void release(long id) {
-        int f = frameOf.get(id);
-        if (f >= 0 && touchedIn[f] == operation) {
-            touchedIn[f] = operation - 1;
+        int f = frameOf(id);
+        if (f >= 0 && touched[f] == operation) {
+            touched[f] = operation - 1;
         }
     }
 
@@ -198,7 +258,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
         Arrays.sort(ids, 0, n);
         for (int i = 0; i < n; i++) {
-            writeBack(frameOf.get(ids[i]));
+            writeBack(frameOf(ids[i]));
         }
     }
 
@@ -268,7 +328,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         stepped = true;
         int written = 0;
         while (written < budget && checkpointCursor < checkpointCount) {
-            int f = frameOf.get(checkpointIds[checkpointCursor]);
+            int f = frameOf(checkpointIds[checkpointCursor]);
             if (f >= 0 && pending[f]) {
                 writeCheckpointImage(f); // the cursor moves only past a written image: a failed step can be retried
                 written++;
@@ -317,7 +377,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             throw new IllegalStateException("checkpoint pages are written between begin and the first step");
         }
         checkId(id);
-        if (frameOf.get(id) >= 0) {
+        if (frameOf(id) >= 0) {
             throw new IllegalStateException("page " + id + " has a frame: not a reserved id");
         }
         long row = map.rowForWrite(id, checkpointEpoch, true);
@@ -475,13 +535,17 @@ public final class PageCache implements PageSpace, AutoCloseable {
     }
 
     private int touch(int f) {
-        touchedIn[f] = operation;
-        referenced[f] = true;
+        touched[f] = operation;
         return f;
     }
 
+    /** The frame of page {@code id}, or -1 when it is not resident. */
+    private int frameOf(long id) {
+        return id > 0 && id < frameOfId.length ? frameOfId[(int) id] - 1 : -1;
+    }
+
     private int frameFor(long id) {
-        int f = frameOf.get(id);
+        int f = frameOf(id);
         if (f >= 0) {
             hits++;
             return f;
@@ -505,7 +569,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     /** Puts a fresh page (header written, body zeroed, dirty, touched) for {@code id} in a frame. */
     private int install(long id, PageKind kind) {
-        int f = frameOf.get(id);
+        int f = frameOf(id);
         if (f < 0) {
             f = takeFrame();
             occupy(f, id);
@@ -521,12 +585,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
         pageIn[f] = id;
         dirty[f] = false;
         pending[f] = false;
-        frameOf.put(id, f);
+        frameOfId[(int) id] = f + 1;
     }
 
     private long newId() {
         long id = highWater++;
         map.ensure(highWater);
+        if (highWater > frameOfId.length) {
+            frameOfId = Arrays.copyOf(frameOfId, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(highWater, 2L * frameOfId.length)));
+        }
         return id;
     }
 
@@ -577,11 +644,12 @@ public final class PageCache implements PageSpace, AutoCloseable {
         for (int steps = 0; steps < 2 * frameCount; steps++) {
             int f = hand;
             hand = hand + 1 == frameCount ? 0 : hand + 1;
-            if (touchedIn[f] == operation || cleanOnly && (dirty[f] || pending[f])) {
+            long t = touched[f];
+            if (t == operation || cleanOnly && (dirty[f] || pending[f])) {
                 continue;
             }
-            if (referenced[f]) {
-                referenced[f] = false;
+            if (t != 0) {
+                touched[f] = 0;
                 continue;
             }
             return f;
@@ -596,17 +664,16 @@ public final class PageCache implements PageSpace, AutoCloseable {
         if (dirty[f]) {
             writeBack(f);
         }
-        frameOf.remove(pageIn[f]);
+        frameOfId[(int) pageIn[f]] = 0;
         pageIn[f] = 0;
     }
 
     private void drop(int f) {
-        frameOf.remove(pageIn[f]);
+        frameOfId[(int) pageIn[f]] = 0;
         pageIn[f] = 0;
         dirty[f] = false;
         pending[f] = false;
-        touchedIn[f] = 0;
-        referenced[f] = false;
+        touched[f] = 0;
         emptyFrames[emptyCount++] = f;
     }
 
@@ -621,10 +688,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
             int n = frameCount * 2;
             frames = Arrays.copyOf(frames, n);
             pageIn = Arrays.copyOf(pageIn, n);
-            touchedIn = Arrays.copyOf(touchedIn, n);
+            touched = Arrays.copyOf(touched, n);
             dirty = Arrays.copyOf(dirty, n);
             pending = Arrays.copyOf(pending, n);
-            referenced = Arrays.copyOf(referenced, n);
             emptyFrames = Arrays.copyOf(emptyFrames, n);
         }
         spilled++;
@@ -652,7 +718,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             frames[f] = null;
             dirty[f] = false;
             pending[f] = false;
-            referenced[f] = false;
+            touched[f] = 0;
         }
         int kept = 0;
         for (int i = 0; i < emptyCount; i++) {

@@ -73,13 +73,15 @@ final class PageMap {
     private boolean trackPublished;
     private long[] publishedRows = new long[0];
 
-    PageMap(PageStore store, Arena arena) {
+    /** A map for the store's last checkpoint, with room for {@code expectedPages} ids before it grows. */
+    PageMap(PageStore store, Arena arena, long expectedPages) {
         this.store = store;
         this.perLeaf = PageMapLayout.entriesPerLeaf(store.pageSize());
         this.perChain = FreeListLayout.idsPerPage(store.pageSize());
         this.scratch = arena.allocate(store.pageSize(), 4096);
         Meta meta = store.meta();
-        int capacity = (int) Math.max(4096, meta.pageCount() + meta.pageCount() / 2);
+        int capacity = (int) Math.min(Integer.MAX_VALUE - 8,
+                Math.max(Math.max(4096, expectedPages), meta.pageCount() + meta.pageCount() / 2));
         this.row = new long[capacity];
         this.rowEpoch = new long[capacity];
         this.rowCount = Math.max(1, meta.rowCount());

@@ -33,6 +33,28 @@ public interface PageSpace {
     /** A page for writing; it is marked dirty. */
     MemorySegment modify(long id);
 
+    /**
+     * The memory that {@link #readAt} and {@link #modifyAt} positions refer to, or null when this
+     * space has no such fast path. Structures read on every operation (bucket pages) address pages
+     * as (this segment, position) rather than through a segment per page, one load fewer.
+     */
+    default MemorySegment memory() {
+        return null;
+    }
+
+    /**
+     * {@link #read} as the page's byte position in {@link #memory()}, or -1 when it is not there
+     * (then use {@link #read}). Same residency contract; page bounds are the caller's to keep.
+     */
+    default long readAt(long id) {
+        return -1;
+    }
+
+    /** {@link #modify} as the page's byte position in {@link #memory()}, or -1 (then use {@link #modify}). */
+    default long modifyAt(long id) {
+        return -1;
+    }
+
     /** A new page: header written (kind, id, current epoch), body zeroed, marked dirty. */
     long allocate(PageKind kind);
 

@@ -124,6 +124,111 @@ class BucketPageTest {
     }
 
     @Test
+    void freeRunOfOneAndNextRecordAgreeWithASlotBySlotScanAtEveryFilling() {
+        for (long seed = 1; seed <= 5; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            long id = pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id();
+            BucketPage page = pages.modify(id, new BucketPage(layout));
+            List<Integer> records = new ArrayList<>();
+            for (int step = 0; step < 3000; step++) {
+                int expected = -1;
+                for (int slot = 0; slot < layout.slots(); slot++) {
+                    if (page.state(slot) == SlotState.FREE) {
+                        expected = slot;
+                        break;
+                    }
+                }
+                assertThat(page.freeRun(1)).as("seed %d step %d, %d slots used", seed, step, page.used())
+                        .isEqualTo(expected);
+                int next = -1;
+                for (int from = layout.slots(); from >= 0; from--) {
+                    if (from < layout.slots() && SlotState.holdsKey(page.state(from))) {
+                        next = from;
+                    }
+                    assertThat(page.nextRecord(from)).as("seed %d step %d: next record from %d", seed, step, from)
+                            .isEqualTo(next);
+                }
+                // mostly fills, so the page is often full (including the last mask word's last slot)
+                // records of one value, or of several (continuation slots hold no key)
+                int count = random.nextInt(3) == 0 ? 2 + random.nextInt(8) : 1;
+                int at = page.freeRun(layout.inlineSlots(count));
+                if (at >= 0 && (random.nextInt(4) != 0 || records.isEmpty())) {
+                    MemorySegment key = randomKey(random, arena.allocate(K), K);
+                    page.putInline(at, key, 0, Fingerprint.of(key, 0, K), sortedSet(random, count), count);
+                    records.add(at);
+                } else if (!records.isEmpty()) {
+                    page.removeRecord(records.remove(random.nextInt(records.size())));
+                }
+            }
+        }
+    }
+
+    @Test
+    void moveRecordsWithBitSplitsAPageInTwo() {
+        for (long seed = 1; seed <= 20; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            BucketPage page = pages.modify(pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id(),
+                    new BucketPage(layout));
+            Map<String, long[]> model = new HashMap<>();
+            Map<String, MemorySegment> keys = new HashMap<>();
+            long[] values = new long[16];
+            for (int i = 0; i < 200; i++) {
+                MemorySegment key = randomKey(random, arena.allocate(K), K);
+                int count = random.nextInt(4) == 0 ? 2 + random.nextInt(8) : 1;
+                int at = page.freeRun(layout.inlineSlots(count));
+                if (at < 0) {
+                    continue;
+                }
+                long[] set = sortedSet(random, count);
+                page.putInline(at, key, 0, Fingerprint.of(key, 0, K), set, count);
+                model.put(hex(key), set);
+                keys.put(hex(key), key);
+                if (random.nextInt(5) == 0) { // holes, so records are spread over the page
+                    String gone = hex(key);
+                    page.removeRecord(page.find(key, 0, Fingerprint.of(key, 0, K)));
+                    model.remove(gone);
+                    keys.remove(gone);
+                }
+            }
+            int bit = 63 - random.nextInt(3);
+            BucketPage upper = pages.allocate(PageKind.BUCKET, 1, new BucketPage(layout));
+            int moved = page.moveRecordsWithBit(bit, upper);
+            Map<String, long[]> low = new HashMap<>();
+            Map<String, long[]> high = new HashMap<>();
+            model.forEach((k, v) -> ((keys.get(k).get(ValueLayout.JAVA_BYTE, 0) >>> (bit - 56) & 1) != 0 ? high : low)
+                    .put(k, v));
+            String where = "seed " + seed + " bit " + bit;
+            assertThat(moved).as(where).isEqualTo(high.size());
+            verify(page, low, keys, values, where + " (records that stay)");
+            verify(upper, high, keys, values, where + " (records that moved)");
+            assertThat(page.firstDamagedWord()).as(where).isEqualTo(-1);
+            assertThat(upper.firstDamagedWord()).as(where).isEqualTo(-1);
+            for (String k : high.keySet()) {
+                MemorySegment key = keys.get(k);
+                assertThat(page.find(key, 0, Fingerprint.of(key, 0, K))).as(where + ": moved key left behind").isEqualTo(-1);
+            }
+        }
+    }
+
+    @Test
+    void findTellsApartKeysThatDifferInAnyOneByte() {
+        SplittableRandom random = new SplittableRandom(9);
+        long id = pages.allocate(PageKind.BUCKET, 0, new BucketPage(layout)).id();
+        BucketPage page = pages.modify(id, new BucketPage(layout));
+        MemorySegment key = randomKey(random, arena.allocate(K), K);
+        int fp = Fingerprint.of(key, 0, K);
+        page.putInline(7, key, 0, fp, new long[]{1}, 1);
+        assertThat(page.find(key, 0, fp)).isEqualTo(7);
+        for (int at = 0; at < K - 1; at++) {
+            MemorySegment other = arena.allocate(K);
+            other.copyFrom(key);
+            other.set(ValueLayout.JAVA_BYTE, at, (byte) (key.get(ValueLayout.JAVA_BYTE, at) ^ (1 << (at % 8))));
+            // the same fingerprint, so only the stored bytes can tell the keys apart
+            assertThat(page.find(other, 0, fp)).as("key differing in byte %d", at).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void correctsEverySingleFlipOfTheMaskThroughARealPage() {
         Map<String, long[]> model = new HashMap<>();
         Map<String, MemorySegment> keys = new HashMap<>();
