@@ -1,6 +1,7 @@
 package dev.hashdir.server.config;
 
 import dev.hashdir.engine.pipeline.BatchController;
+import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
 
 import java.io.IOException;
@@ -32,15 +33,17 @@ import java.util.Properties;
  *                           {@code batch-min}, {@code batch-max}, {@code batch-max-wait-us}) or a fixed
  *                           setting ({@code batch-mode=fixed}: every commit may take {@code batch-max}
  *                           events and waits up to {@code batch-max-wait-us})
+ * @param pipelineWait       how idle pipeline threads wait ({@code pipeline-wait}: parking, sleeping,
+ *                           blocking, yielding; see {@link PipelineConfig.Wait})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
-                           BatchController.Bounds batch) {
+                           BatchController.Bounds batch, PipelineConfig.Wait pipelineWait) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
-            "batch-min", "batch-max", "batch-max-wait-us"};
+            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -58,6 +61,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("batch-min", "1");
         m.put("batch-max", "4096");
         m.put("batch-max-wait-us", "2000");
+        m.put("pipeline-wait", "parking");
         return m;
     }
 
@@ -126,7 +130,15 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 (int) positive("max-in-flight", v, src, 1 << 20), (int) positive("max-in-flight-per-client", v, src, 1 << 20),
                 positive("checkpoint-records", v, src, Long.MAX_VALUE),
                 positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token,
-                batch(v, src));
+                batch(v, src), pipelineWait(v, src));
+    }
+
+    private static PipelineConfig.Wait pipelineWait(Map<String, String> v, Map<String, String> src) {
+        try {
+            return PipelineConfig.Wait.valueOf(v.get("pipeline-wait").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw bad("pipeline-wait", v, src, "parking, sleeping, blocking or yielding");
+        }
     }
 
     private static BatchController.Bounds batch(Map<String, String> v, Map<String, String> src) {
@@ -202,6 +214,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("batch-min", Integer.toString(batch.minBatch()));
         m.put("batch-max", Integer.toString(batch.maxBatch()));
         m.put("batch-max-wait-us", Long.toString(batch.maxWaitNanos() / 1000));
+        m.put("pipeline-wait", pipelineWait.name().toLowerCase(Locale.ROOT));
         return m;
     }
 }

@@ -92,7 +92,7 @@ public final class HashdirServer implements AutoCloseable {
             EngineMaintenance m = new EngineMaintenance(config.checkpointRecords(), config.checkpointMillis(),
                     STEP_PAGES, checkpointLsn);
             Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults().withRingSize(config.ringSize())
-                    .withBatch(config.batch()), m);
+                    .withBatch(config.batch()).withWaitStrategy(config.pipelineWait()), m);
             m.pipeline(p);
             maintenance = m;
             pipeline = p;
