@@ -14,7 +14,9 @@
 #   controller  hashdir's max rate (closed loop 4x64, 100% put), then open loop at 10/50/90% of it with the
 #               adaptive batch controller and each fixed setting (--settings; default
 #               4096/0,4096/1000,32/0,4096/200 = max batch / max wait in us)
-# Every run is one `flock /tmp/hashdir-bench.lock` LoadGen invocation with a fresh seed; the servers run
+# Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; in the
+# controller phase one setting's runs) hold /tmp/hashdir-bench.lock together (flock), so that no other
+# benchmark overlaps them and a busy lock is waited for once a round, not once a run. The servers run
 # for a phase (hashdir restarted for each controller setting). RESULT lines go to RESULTS_DIR/results.txt
 # (with the server's CPU use during the measuring window), the summary to RESULTS_DIR/summary.md (default RESULTS_DIR:
 # a fresh /tmp/hashdir-service-results.XXXXXX, kept); data under a fresh /tmp directory, deleted at the end.
@@ -125,6 +127,8 @@ start_redis() {
 }
 
 seed=1000
+lock() { exec 9>/tmp/hashdir-bench.lock; flock 9; }
+unlock() { flock -u 9; exec 9>&-; }
 
 # run LABEL TARGET LOADGEN-ARGS...: one measured run under the bench lock; appends its RESULT line
 run() {
@@ -133,7 +137,7 @@ run() {
   if [[ "$target" == hashdir ]]; then pid=$server_pid; addr=(--endpoint "tcp://127.0.0.1:$zport"); else pid=$redis_pid; addr=(--redis "127.0.0.1:$rport"); fi
   seed=$((seed + 1))
   local line
-  line=$(flock /tmp/hashdir-bench.lock "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" \
+  line=$("$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" \
     dev.hashdir.bench.load.LoadGen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" \
     --seed "$seed" "$@" | grep '^RESULT')
   echo "$line load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
@@ -169,52 +173,62 @@ echo "runs=$runs duration=${duration}s warmup=${warmup}s keys=$keys; results in 
 
 if [[ ",$phases," == *,throughput,* ]]; then
   start_hashdir; start_redis
-  for cw in 1x64 4x64 8x128; do
-    c=${cw%x*}; w=${cw#*x}
-    for ((r = 1; r <= runs; r++)); do
+  for ((r = 1; r <= runs; r++)); do
+    lock
+    for cw in 1x64 4x64 8x128; do
+      c=${cw%x*}; w=${cw#*x}
       for t in hashdir redis; do
         run "put-$cw" "$t" --mode closed --conns "$c" --window "$w" --mix 100:0:0 "${common[@]}"
       done
     done
+    unlock
   done
 fi
 
 if [[ ",$phases," == *,rtt,* || ",$phases," == *,latency,* ]]; then
   start_hashdir; start_redis
-  preload hashdir; preload redis
+  lock; preload hashdir; preload redis; unlock
 fi
 
 if [[ ",$phases," == *,rtt,* ]]; then
   for ((r = 1; r <= runs; r++)); do
+    lock
     for t in hashdir redis; do
       run rtt-put "$t" --mode closed --conns 1 --window 1 --mix 100:0:0 "${common[@]}"
       run rtt-get "$t" --mode closed --conns 1 --window 1 --mix 0:100:0 --keys "$keys" "${common[@]}"
     done
+    unlock
   done
 fi
 
 if [[ ",$phases," == *,latency,* ]]; then
+  lock
   for ((r = 1; r <= runs; r++)); do
     for t in redis hashdir; do
       run max-mix "$t" --mode closed --conns 4 --window 64 --mix 50:25:25 --keys "$keys" "${common[@]}"
     done
   done
+  unlock
   rmax=$(median max-mix redis throughput)
   half=$(/usr/bin/python3 -c "print(round($rmax / 2))")
   echo "Redis max rate (median): $rmax/s; open loop at $half/s" | tee -a "$out"
+  lock
   for ((r = 1; r <= runs; r++)); do
     for t in hashdir redis; do
       run half-redis-max "$t" --mode open --conns 4 --rate "$half" --mix 50:25:25 --keys "$keys" "${common[@]}"
     done
   done
+  unlock
 fi
 
 if [[ ",$phases," == *,controller,* ]]; then
   stop_redis
   start_hashdir
+  lock
   for ((r = 1; r <= runs; r++)); do
     run max-put hashdir --mode closed --conns 4 --window 64 --mix 100:0:0 "${common[@]}"
   done
+  unlock
   hmax=$(median max-put hashdir throughput)
   echo "hashdir max put rate (median, adaptive): $hmax/s" | tee -a "$out"
   IFS=, read -r -a fixed <<<"$settings"
@@ -224,12 +238,14 @@ if [[ ",$phases," == *,controller,* ]]; then
     else
       start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
     fi
-    for pct in 10 50 90; do
-      rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")
-      for ((r = 1; r <= runs; r++)); do
+    lock
+    for ((r = 1; r <= runs; r++)); do
+      for pct in 10 50 90; do
+        rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")
         run "ctl-$s-$pct" hashdir --mode open --conns 4 --rate "$rate" --mix 100:0:0 "${common[@]}"
       done
     done
+    unlock
   done
 fi
 
