@@ -14,9 +14,9 @@
 #   controller  hashdir's max rate (closed loop 4x64, 100% put), then open loop at 10/50/90% of it with the
 #               adaptive batch controller and each fixed setting (--settings; default
 #               4096/0,4096/1000,32/0,4096/200 = max batch / max wait in us)
-# Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; in the
-# controller phase one setting's runs) hold /tmp/hashdir-bench.lock together (flock), so that no other
-# benchmark overlaps them and a busy lock is waited for once a round, not once a run. The servers run
+# Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
+# whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
+# overlaps them and a busy lock is waited for once a round, not once a run. The servers run
 # for a phase (hashdir restarted for each controller setting). RESULT lines go to RESULTS_DIR/results.txt
 # (with the server's CPU use during the measuring window), the summary to RESULTS_DIR/summary.md (default RESULTS_DIR:
 # a fresh /tmp/hashdir-service-results.XXXXXX, kept); data under a fresh /tmp directory, deleted at the end.
@@ -224,11 +224,10 @@ fi
 if [[ ",$phases," == *,controller,* ]]; then
   stop_redis
   start_hashdir
-  lock
+  lock # the whole phase: its settings are compared with each other
   for ((r = 1; r <= runs; r++)); do
     run max-put hashdir --mode closed --conns 4 --window 64 --mix 100:0:0 "${common[@]}"
   done
-  unlock
   hmax=$(median max-put hashdir throughput)
   echo "hashdir max put rate (median, adaptive): $hmax/s" | tee -a "$out"
   IFS=, read -r -a fixed <<<"$settings"
@@ -238,15 +237,14 @@ if [[ ",$phases," == *,controller,* ]]; then
     else
       start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
     fi
-    lock
     for ((r = 1; r <= runs; r++)); do
       for pct in 10 50 90; do
         rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")
         run "ctl-$s-$pct" hashdir --mode open --conns 4 --rate "$rate" --mix 100:0:0 "${common[@]}"
       done
     done
-    unlock
   done
+  unlock
 fi
 
 stop_hashdir; stop_redis
