@@ -1,6 +1,7 @@
 package dev.hashdir.server.config;
 
 import dev.hashdir.engine.pipeline.BatchController;
+import dev.hashdir.engine.pipeline.PipelineConfig;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -9,7 +10,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The group-commit settings: adaptive bounds by default, a fixed (max batch, max wait) on request. */
+/** The group-commit settings (adaptive bounds by default, a fixed (max batch, max wait) on request) and the pipeline wait. */
 class ServerConfigBatchTest {
 
     @Test
@@ -34,6 +35,17 @@ class ServerConfigBatchTest {
         ServerConfig c = ServerConfig.resolve(null, Map.of(), Map.of("batch-min", "8", "batch-max", "512",
                 "batch-max-wait-us", "0"));
         assertThat(c.batch()).isEqualTo(new BatchController.Bounds(8, 512, 0));
+    }
+
+    @Test
+    void shouldParkPipelineThreadsByDefaultAndTakeAnotherWaitFromTheEnvironment() throws IOException {
+        assertThat(ServerConfig.resolve(null, Map.of(), Map.of()).pipelineWait()).isEqualTo(PipelineConfig.Wait.PARKING);
+        ServerConfig c = ServerConfig.resolve(null, Map.of("HASHDIR_PIPELINE_WAIT", "Sleeping"), Map.of());
+        assertThat(c.pipelineWait()).isEqualTo(PipelineConfig.Wait.SLEEPING);
+        assertThat(c.describe()).containsEntry("pipeline-wait", "sleeping");
+        assertThatThrownBy(() -> ServerConfig.resolve(null, Map.of("HASHDIR_PIPELINE_WAIT", "spin"), Map.of()))
+                .hasMessageContaining("pipeline-wait").hasMessageContaining("parking, sleeping, blocking or yielding")
+                .hasMessageContaining("'spin'");
     }
 
     @Test
