@@ -20,7 +20,11 @@ package dev.hashdir.engine.pipeline;
  *       {@code [minBatch, maxBatch]}. It bounds how long the first request of a batch waits for
  *       the last one's write.</li>
  * </ul>
- * Time is passed in, never read here, so tests drive it with a fake clock.
+ * A {@linkplain Bounds#fixed fixed} setting turns the adaptation off: every commit may take
+ * {@code maxBatch} events and the journal waits up to {@code maxWait} (measurements go on, for the
+ * stats). Benchmarks compare the controller against such settings (docs/benchmarks.md).
+ *
+ * <p>Time is passed in, never read here, so tests drive it with a fake clock.
  *
  * <p>Threading: {@link #onCommit} only on the journal thread; the getters and {@link #snapshot()}
  * from any thread (fields are volatile; a snapshot may mix two neighbouring updates).
@@ -40,8 +44,14 @@ public final class BatchController {
      * @param minBatch     smallest max batch (events per commit), at least 1
      * @param maxBatch     largest max batch, at least minBatch
      * @param maxWaitNanos longest wait before a commit, 0 or more (0: never wait)
+     * @param fixed        no adaptation: always {@code maxBatch} and {@code maxWaitNanos}
      */
-    public record Bounds(int minBatch, int maxBatch, long maxWaitNanos) {
+    public record Bounds(int minBatch, int maxBatch, long maxWaitNanos, boolean fixed) {
+
+        /** Adaptive within these bounds. */
+        public Bounds(int minBatch, int maxBatch, long maxWaitNanos) {
+            this(minBatch, maxBatch, maxWaitNanos, false);
+        }
 
         public Bounds {
             if (minBatch < 1 || maxBatch < minBatch) {
@@ -56,6 +66,11 @@ public final class BatchController {
         /** 1..4096 events per commit, waits up to 2 ms. */
         public static Bounds defaults() {
             return new Bounds(1, 4096, 2_000_000);
+        }
+
+        /** A fixed setting: every commit may take {@code maxBatch} events, the journal waits up to {@code waitNanos}. */
+        public static Bounds fixed(int maxBatch, long waitNanos) {
+            return new Bounds(maxBatch, maxBatch, waitNanos, true);
         }
     }
 
@@ -88,6 +103,7 @@ public final class BatchController {
     public BatchController(Bounds bounds) {
         this.bounds = bounds;
         this.maxBatch = bounds.maxBatch();
+        this.waitNanos = bounds.fixed() ? bounds.maxWaitNanos() : 0;
     }
 
     public Bounds bounds() {
@@ -121,6 +137,9 @@ public final class BatchController {
     }
 
     private void decide() {
+        if (bounds.fixed()) {
+            return;
+        }
         double r = rate;
         double f = commitNanos;
         double arrivals = r * f / 1e9;

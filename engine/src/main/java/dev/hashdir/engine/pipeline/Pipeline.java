@@ -1,9 +1,11 @@
 package dev.hashdir.engine.pipeline;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
 import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -67,6 +69,7 @@ public final class Pipeline implements AutoCloseable {
     private final EngineHandler engine;
     private final JournalHandler journal;
     private final ReplyHandler reply;
+    private final EventHandler<RequestEvent> lastHandler;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicInteger publishing = new AtomicInteger();
     private final LongAdder busy = new LongAdder();
@@ -90,19 +93,27 @@ public final class Pipeline implements AutoCloseable {
         MemorySegment payloads = arena.allocate(slot * config.ringSize(), 8);
         long stride = slot;
         int[] next = {0};
+        WaitStrategy waiting = waitStrategy(config.waitStrategy());
         this.disruptor = new Disruptor<>(
                 () -> new RequestEvent(keyBytes, config.maxValues(), config.maxGetValues(),
                         payloads.asSlice(stride * next[0]++, stride)),
-                config.ringSize(), threadFactory(), ProducerType.MULTI, waitStrategy(config.waitStrategy()));
+                config.ringSize(), threadFactory(), ProducerType.MULTI, waiting);
         this.ring = disruptor.getRingBuffer();
-        this.engine = new EngineHandler(hd, state, hook, wal.nextLsn());
+        EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn());
+        this.engine = engineHandler;
         this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime,
                 config.retryInterval().toNanos());
-        this.reply = new ReplyHandler(state);
-        disruptor.handleEventsWith(engine).then(journal).then(reply);
-        disruptor.handleExceptionsFor(engine).with(failing("engine"));
-        disruptor.handleExceptionsFor(journal).with(failing("journal"));
-        disruptor.handleExceptionsFor(reply).with(failing("reply"));
+        ReplyHandler replyHandler = new ReplyHandler(state);
+        this.reply = replyHandler;
+        // with PARKING, a handler waiting for the one before it sleeps: each handler wakes it after a batch
+        EventHandler<RequestEvent> e = signalling(engineHandler, waiting);
+        EventHandler<RequestEvent> j = signalling(journal, waiting);
+        EventHandler<RequestEvent> r = signalling(replyHandler, waiting);
+        this.lastHandler = r;
+        disruptor.handleEventsWith(e).then(j).then(r);
+        disruptor.handleExceptionsFor(e).with(failing("engine"));
+        disruptor.handleExceptionsFor(j).with(failing("journal"));
+        disruptor.handleExceptionsFor(r).with(failing("reply"));
         this.timer = Thread.ofPlatform().daemon().name("hashdir-pipeline-timer").unstarted(this::tick);
     }
 
@@ -358,7 +369,7 @@ public final class Pipeline implements AutoCloseable {
             Thread.onSpinWait();
         }
         timer.interrupt();
-        while (disruptor.getSequenceValueFor(reply) < ring.getCursor()) {
+        while (disruptor.getSequenceValueFor(lastHandler) < ring.getCursor()) {
             LockSupport.parkNanos(DRAIN_PARK_NANOS);
         }
         disruptor.halt();
@@ -432,7 +443,64 @@ public final class Pipeline implements AutoCloseable {
             case BLOCKING -> new BlockingWaitStrategy();
             case SLEEPING -> new SleepingWaitStrategy();
             case YIELDING -> new YieldingWaitStrategy();
+            case PARKING -> new ParkingWaitStrategy();
         };
+    }
+
+    private static EventHandler<RequestEvent> signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting) {
+        return waiting instanceof ParkingWaitStrategy ? new Signalling(handler, waiting) : handler;
+    }
+
+    /**
+     * A handler that, at the end of each batch, advances its own sequence (what its processor would
+     * do right after) and signals the wait strategy, so that the handler after it, parked in
+     * {@link ParkingWaitStrategy}, wakes now.
+     */
+    private static final class Signalling implements EventHandler<RequestEvent> {
+
+        private final EventHandler<RequestEvent> handler;
+        private final WaitStrategy waiting;
+        private Sequence sequence;
+
+        Signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting) {
+            this.handler = handler;
+            this.waiting = waiting;
+        }
+
+        @Override
+        public void onEvent(RequestEvent event, long seq, boolean endOfBatch) throws Exception {
+            handler.onEvent(event, seq, endOfBatch);
+            if (endOfBatch) {
+                sequence.set(seq);
+                waiting.signalAllWhenBlocking();
+            }
+        }
+
+        @Override
+        public void setSequenceCallback(Sequence callback) {
+            this.sequence = callback;
+            handler.setSequenceCallback(callback);
+        }
+
+        @Override
+        public void onBatchStart(long batchSize, long queueDepth) {
+            handler.onBatchStart(batchSize, queueDepth);
+        }
+
+        @Override
+        public void onStart() {
+            handler.onStart();
+        }
+
+        @Override
+        public void onShutdown() {
+            handler.onShutdown();
+        }
+
+        @Override
+        public void onTimeout(long seq) throws Exception {
+            handler.onTimeout(seq);
+        }
     }
 
     /** Fails loudly: logs, answers the event internal, and makes the pipeline read-only until restart. */

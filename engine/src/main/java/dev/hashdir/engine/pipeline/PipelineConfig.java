@@ -31,7 +31,12 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
         /** Spin briefly, then yield, then park ~50-100 us: no long spins; wakes while idle. */
         SLEEPING,
         /** Spin, then yield: lowest latency, a core per thread while idle. */
-        YIELDING
+        YIELDING,
+        /**
+         * Spin briefly, then park until woken, also when waiting for the handler before
+         * ({@link ParkingWaitStrategy}): no idle CPU, a hand-off costs one unpark.
+         */
+        PARKING
     }
 
     public PipelineConfig {

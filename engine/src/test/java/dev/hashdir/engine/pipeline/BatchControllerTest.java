@@ -23,6 +23,21 @@ class BatchControllerTest {
     }
 
     @Test
+    void shouldKeepAFixedSettingWhateverTheLoad() {
+        BatchController c = new BatchController(BatchController.Bounds.fixed(64, 300_000));
+        assertThat(c.maxBatch()).isEqualTo(64);
+        assertThat(c.waitNanos()).isEqualTo(300_000);
+        long now = feed(c, 0, 50, 10 * MS, 1, MS, 0);
+        assertThat(c.maxBatch()).isEqualTo(64);
+        assertThat(c.waitNanos()).isEqualTo(300_000);
+        feed(c, now, 50, 5 * MS, 200, 5 * MS, 1000);
+        assertThat(c.maxBatch()).isEqualTo(64);
+        assertThat(c.waitNanos()).isEqualTo(300_000);
+        assertThat(c.snapshot().commits()).isEqualTo(100);
+        assertThat(c.snapshot().arrivalsPerSec()).isGreaterThan(1000);
+    }
+
+    @Test
     void shouldNotWaitAtLowLoad() {
         BatchController c = new BatchController(BOUNDS);
         // one request every 10 ms, fsync 1 ms: 0.1 arrivals per commit

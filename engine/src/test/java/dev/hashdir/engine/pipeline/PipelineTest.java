@@ -89,6 +89,18 @@ class PipelineTest {
     @Test
     void shouldAnswerAsTheModelWithSeveralProducers() throws Exception {
         start(Durability.SYNC);
+        modelWithSeveralProducers();
+    }
+
+    /** The same with the PARKING wait strategy: handlers sleep until the one before them wakes them. */
+    @Test
+    void shouldAnswerAsTheModelWithParkingHandlers() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withWaitStrategy(PipelineConfig.Wait.PARKING),
+                EngineHook.NONE);
+        modelWithSeveralProducers();
+    }
+
+    private void modelWithSeveralProducers() throws Exception {
         int threads = 4;
         int steps = 750;
         List<Thread> workers = new ArrayList<>();

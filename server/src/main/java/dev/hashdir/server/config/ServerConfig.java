@@ -1,5 +1,7 @@
 package dev.hashdir.server.config;
 
+import dev.hashdir.engine.pipeline.BatchController;
+import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
 
 import java.io.IOException;
@@ -27,13 +29,21 @@ import java.util.Properties;
  * @param checkpointRecords  WAL records between checkpoints
  * @param checkpointMillis   longest time between checkpoints while there are changes
  * @param adminToken         bearer token for PUT /config and POST /checkpoint (null: none needed)
+ * @param batch              group commit: the adaptive controller's bounds ({@code batch-mode=adaptive},
+ *                           {@code batch-min}, {@code batch-max}, {@code batch-max-wait-us}) or a fixed
+ *                           setting ({@code batch-mode=fixed}: every commit may take {@code batch-max}
+ *                           events and waits up to {@code batch-max-wait-us})
+ * @param pipelineWait       how idle pipeline threads wait ({@code pipeline-wait}: parking, sleeping,
+ *                           blocking, yielding; see {@link PipelineConfig.Wait})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
-                           int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken) {
+                           int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
+                           BatchController.Bounds batch, PipelineConfig.Wait pipelineWait) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
-            "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token"};
+            "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
+            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -47,6 +57,11 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("checkpoint-records", "100000");
         m.put("checkpoint-interval-ms", "60000");
         m.put("admin-token", "");
+        m.put("batch-mode", "adaptive");
+        m.put("batch-min", "1");
+        m.put("batch-max", "4096");
+        m.put("batch-max-wait-us", "2000");
+        m.put("pipeline-wait", "parking");
         return m;
     }
 
@@ -114,7 +129,45 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         return new ServerConfig(Path.of(v.get("data")), bind, http, d, ring,
                 (int) positive("max-in-flight", v, src, 1 << 20), (int) positive("max-in-flight-per-client", v, src, 1 << 20),
                 positive("checkpoint-records", v, src, Long.MAX_VALUE),
-                positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token);
+                positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token,
+                batch(v, src), pipelineWait(v, src));
+    }
+
+    private static PipelineConfig.Wait pipelineWait(Map<String, String> v, Map<String, String> src) {
+        try {
+            return PipelineConfig.Wait.valueOf(v.get("pipeline-wait").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw bad("pipeline-wait", v, src, "parking, sleeping, blocking or yielding");
+        }
+    }
+
+    private static BatchController.Bounds batch(Map<String, String> v, Map<String, String> src) {
+        String mode = v.get("batch-mode");
+        int max = (int) positive("batch-max", v, src, 1 << 20);
+        long waitUs = nonNegative("batch-max-wait-us", v, src, 10_000_000);
+        if (mode.equals("fixed")) {
+            return BatchController.Bounds.fixed(max, waitUs * 1000);
+        }
+        if (!mode.equals("adaptive")) {
+            throw bad("batch-mode", v, src, "adaptive or fixed");
+        }
+        int min = (int) positive("batch-min", v, src, 1 << 20);
+        if (min > max) {
+            throw bad("batch-min", v, src, "at most batch-max (" + max + ")");
+        }
+        return new BatchController.Bounds(min, max, waitUs * 1000);
+    }
+
+    private static long nonNegative(String k, Map<String, String> v, Map<String, String> src, long max) {
+        try {
+            long n = Long.parseLong(v.get(k));
+            if (n >= 0 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad(k, v, src, "an integer from 0 to " + max);
     }
 
     private static long positive(String k, Map<String, String> v, Map<String, String> src, long max) {
@@ -157,6 +210,11 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("checkpoint-records", Long.toString(checkpointRecords));
         m.put("checkpoint-interval-ms", Long.toString(checkpointMillis));
         m.put("admin-token", adminToken == null ? "" : "(set)");
+        m.put("batch-mode", batch.fixed() ? "fixed" : "adaptive");
+        m.put("batch-min", Integer.toString(batch.minBatch()));
+        m.put("batch-max", Integer.toString(batch.maxBatch()));
+        m.put("batch-max-wait-us", Long.toString(batch.maxWaitNanos() / 1000));
+        m.put("pipeline-wait", pipelineWait.name().toLowerCase(Locale.ROOT));
         return m;
     }
 }

@@ -122,7 +122,8 @@ public final class HashdirServer implements AutoCloseable {
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), d.recordsReplayed(), checkpointLsn + 1);
             EngineMaintenance m = new EngineMaintenance(config.checkpointRecords(), config.checkpointMillis(),
                     STEP_PAGES, checkpointLsn);
-            Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults().withRingSize(config.ringSize()), m);
+            Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults().withRingSize(config.ringSize())
+                    .withBatch(config.batch()).withWaitStrategy(config.pipelineWait()), m);
             m.pipeline(p);
             maintenance = m;
             pipeline = p;

@@ -30,8 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread that receives, decodes ({@link RequestDecoder}), answers at once what needs no engine
  * (errors, ping, stats, busy, not_ready) and publishes data ops into the {@link Pipeline}. The
  * pipeline's reply thread fills each request's {@link InFlight} ({@link ReplyCollector}) and
- * queues it; the socket thread, woken through an inproc PAIR, encodes and sends it: ZeroMQ
- * sockets are used by their owning thread only.
+ * queues it; the socket thread, woken by a one-byte message that an inproc DEALER with a secret
+ * routing id sends to the ROUTER itself, encodes and sends it: ZeroMQ sockets are used by their
+ * owning thread only. The socket thread so waits in one blocking receive on one socket, not in a
+ * JeroMQ poller (whose every call registers the sockets again and asks each for its events: a
+ * dozen system calls per wake-up, most of the thread's time at low load).
  *
  * <pre>
  *   client --ROUTER--&gt; socket thread --tryPublishAll--&gt; [ring] --&gt; engine --&gt; journal --&gt; reply
@@ -76,6 +79,9 @@ public final class DataPlane implements AutoCloseable {
     private final int[] budget = new int[BUDGET_SLOTS];
     private final AtomicBoolean wakeArmed = new AtomicBoolean();
     private final String wakeEndpoint = "inproc://hashdir-wake-" + INSTANCES.incrementAndGet();
+    /** Routing id of the wake-up DEALER: random, so that no client can pose as it. */
+    private final byte[] wakeId = new byte[16];
+    private static final byte[] WAKE = {1};
     private final CountDownLatch bound = new CountDownLatch(1);
     private final Thread thread;
     private final AtomicLong dropped = new AtomicLong();
@@ -85,11 +91,10 @@ public final class DataPlane implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String endpoint;
     private volatile RuntimeException startFailure;
-    private ZMQ.Socket wakeSender; // reply thread only
+    private ZMQ.Socket wakeSender; // created by the socket thread, then used by the reply thread only
 
     // socket thread only
     private ZMQ.Socket router;
-    private ZMQ.Socket wakeReceiver;
     private RequestDecoder decoder = new RequestDecoder(StoreFormat.MIN_KEY_BYTES);
     private Request request = new Request(StoreFormat.MIN_KEY_BYTES);
     private Attached using;
@@ -205,10 +210,18 @@ public final class DataPlane implements AutoCloseable {
             router.setMaxMsgSize(16L << 20);
             router.setRcvHWM(10_000);
             router.setSndHWM(10_000);
+            router.setReceiveTimeOut((int) POLL_MS);
             router.bind(bindSpec);
             endpoint = router.getLastEndpoint();
-            wakeReceiver = zmq.createSocket(SocketType.PAIR);
-            wakeReceiver.bind(wakeEndpoint);
+            router.bind(wakeEndpoint);
+            new java.security.SecureRandom().nextBytes(wakeId);
+            ZMQ.Socket w = zmq.createSocket(SocketType.DEALER);
+            w.setIdentity(wakeId);
+            w.setLinger(0);
+            w.connect(wakeEndpoint);
+            synchronized (this) {
+                wakeSender = w;
+            }
         } catch (RuntimeException e) {
             startFailure = new IllegalArgumentException("cannot bind the data plane to " + bindSpec + ": " + e, e);
             bound.countDown();
@@ -216,18 +229,15 @@ public final class DataPlane implements AutoCloseable {
         }
         bound.countDown();
         LOG.info("data plane listening on {}", endpoint);
-        ZMQ.Poller poller = zmq.createPoller(2);
-        poller.register(router, ZMQ.Poller.POLLIN);
-        poller.register(wakeReceiver, ZMQ.Poller.POLLIN);
         try {
             while (running) {
-                poller.poll(POLL_MS);
-                while (wakeReceiver.recv(discard, 0, discard.length, ZMQ.DONTWAIT) >= 0) {
-                    // drained
-                }
-                wakeArmed.set(false);
                 sendDone();
-                for (int i = 0; i < RECV_BURST && receiveOne(); i++) {
+                // wait (at most POLL_MS) for a request or a wake-up, then take what else is there
+                if (!receiveOne(true)) {
+                    continue;
+                }
+                sendDone();
+                for (int i = 0; i < RECV_BURST && receiveOne(false); i++) {
                     sendDone();
                 }
             }
@@ -242,15 +252,22 @@ public final class DataPlane implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("could not send the last replies: {}", e.toString());
             }
-            poller.close();
         }
     }
 
-    /** Receives and handles one message; false when none was waiting. */
-    private boolean receiveOne() {
-        int n = router.recv(identity, 0, identity.length, ZMQ.DONTWAIT);
+    /** Receives and handles one message (a request or a wake-up); false when none came. */
+    private boolean receiveOne(boolean block) {
+        int n = router.recv(identity, 0, identity.length, block ? 0 : ZMQ.DONTWAIT);
         if (n < 0) {
             return false;
+        }
+        if (n == wakeId.length && java.util.Arrays.equals(identity, 0, n, wakeId, 0, n)) {
+            while (router.hasReceiveMore()) {
+                router.recv(discard, 0, discard.length, 0);
+            }
+            // disarm before draining: a reply queued after the drain sends a new wake-up
+            wakeArmed.set(false);
+            return true;
         }
         long start = System.nanoTime();
         received.incrementAndGet();
@@ -514,14 +531,9 @@ public final class DataPlane implements AutoCloseable {
     private void wake() {
         if (wakeArmed.compareAndSet(false, true)) {
             synchronized (this) {
-                if (wakeSender == null) {
-                    if (!running) {
-                        return;
-                    }
-                    wakeSender = zmq.getContext().socket(SocketType.PAIR);
-                    wakeSender.connect(wakeEndpoint);
+                if (wakeSender != null && running) {
+                    wakeSender.send(WAKE, 0, 1, ZMQ.DONTWAIT);
                 }
-                wakeSender.send(discard, 0, 1, ZMQ.DONTWAIT);
             }
         }
     }

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# The service against Redis (issue 5): hashdir serve (durability sync) vs redis-server (appendonly,
+# appendfsync always), driven by the same load generator (dev.hashdir.bench.load.LoadGen) with the same
+# connections, pipelining depth, op mix and keys, then a summary (bench/service-summary.py).
+#
+#   bench/service.sh [--runs N] [--duration SEC] [--warmup SEC] [--phases LIST] [--keys K]
+#                    [--settings LIST] [-o RESULTS_DIR] [--no-build]
+#
+# Phases (default all, in this order):
+#   throughput  closed loop, 100% put to fresh keys, (conns x window) in 1x64 4x64 8x128: durable put rate
+#   rtt         closed loop, 1 connection, window 1: round trip of put (fresh keys) and get (preloaded keys)
+#   latency     Redis's max rate (closed loop 4x64, mix 50:25:25 put:get:contains over K preloaded keys),
+#               then open loop at half of it against both: p50/p99 at the same offered rate
+#   controller  hashdir's max rate (closed loop 4x64, 100% put), then open loop at 10/50/90% of it with the
+#               adaptive batch controller and each fixed setting (--settings; default
+#               4096/0,4096/1000,32/0,4096/200 = max batch / max wait in us)
+# Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
+# whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
+# overlaps them and a busy lock is waited for once a round, not once a run. The servers run
+# for a phase (hashdir restarted for each controller setting). RESULT lines go to RESULTS_DIR/results.txt
+# (with the server's CPU use during the measuring window), the summary to RESULTS_DIR/summary.md (default RESULTS_DIR:
+# a fresh /tmp/hashdir-service-results.XXXXXX, kept); data under a fresh /tmp directory, deleted at the end.
+#
+# Needs JDK 25 (JAVA_HOME, else /usr/lib/jvm/temurin-25-jdk-amd64), Maven, redis-server, python3, curl, flock.
+set -euo pipefail
+
+runs=3
+duration=5
+warmup=2
+phases="throughput,rtt,latency,controller"
+keys=100000
+settings="4096/0,4096/1000,32/0,4096/200"
+results=""
+build=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --phases) phases="$2"; shift 2 ;;
+    --keys) keys="$2"; shift 2 ;;
+    --settings) settings="$2"; shift 2 ;;
+    -o) results="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "service.sh: --runs must be a positive integer, got '$runs'" >&2; exit 2; }
+[[ "$keys" =~ ^[1-9][0-9]*$ ]] || { echo "service.sh: --keys must be a positive integer, got '$keys'" >&2; exit 2; }
+[[ "$phases" =~ ^(throughput|rtt|latency|controller)(,(throughput|rtt|latency|controller))*$ ]] \
+  || { echo "service.sh: --phases must name throughput, rtt, latency, controller; got '$phases'" >&2; exit 2; }
+[[ "$settings" =~ ^[0-9]+/[0-9]+(,[0-9]+/[0-9]+)*$ ]] \
+  || { echo "service.sh: --settings must be MAXBATCH/WAITUS pairs separated by commas, got '$settings'" >&2; exit 2; }
+command -v redis-server >/dev/null || { echo "service.sh: needs redis-server (apt-get install redis-server)" >&2; exit 2; }
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+# shellcheck source=../scripts/lib.sh
+source "$root/scripts/lib.sh"
+hashdir_select_jdk
+java="$JAVA_HOME/bin/java"
+
+if [[ $build == 1 ]]; then
+  echo "building (mvn -q -pl bench -am package -DskipTests) ..."
+  hashdir_mvn -q -pl server,bench -am package -DskipTests
+fi
+
+[[ -n "$results" ]] || results="$(mktemp -d /tmp/hashdir-service-results.XXXXXX)"
+mkdir -p "$results"
+out="$results/results.txt"
+: > "$out"
+data="$(mktemp -d /tmp/hashdir-service.XXXXXX)"
+server_pid=""
+redis_pid=""
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+zport=$(free_port); hport=$(free_port); rport=$(free_port)
+
+stop_hashdir() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+stop_redis() {
+  if [[ -n "$redis_pid" ]]; then
+    kill "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+    redis_pid=""
+  fi
+}
+cleanup() { stop_hashdir; stop_redis; rm -rf "$data"; }
+trap cleanup EXIT
+
+# start_hashdir [ENV=VALUE ...]: a fresh store, durability sync
+start_hashdir() {
+  stop_hashdir
+  rm -rf "$data/hashdir"
+  # shellcheck disable=SC2086
+  env "$@" "$java" $HASHDIR_JVM_FLAGS -cp "server/target/hashdir-server.jar:server/target/lib/*" \
+    dev.hashdir.server.cli.HashdirCli serve --data "$data/hashdir" --bind "tcp://127.0.0.1:$zport" \
+    --http "127.0.0.1:$hport" --durability sync >"$results/hashdir-server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$hport/ready" >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "service.sh: hashdir did not get ready (log: $results/hashdir-server.log)" >&2
+  exit 1
+}
+
+# start_redis: a fresh instance, every write fsynced before it is answered
+start_redis() {
+  stop_redis
+  rm -rf "$data/redis"; mkdir -p "$data/redis"
+  redis-server --port "$rport" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes --appendfsync always \
+    --save '' --daemonize no --logfile "$results/redis.log" &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.1
+  done
+  echo "service.sh: redis-server did not start (log: $results/redis.log)" >&2
+  exit 1
+}
+
+seed=1000
+lock() { exec 9>/tmp/hashdir-bench.lock; flock 9; }
+unlock() { flock -u 9; exec 9>&-; }
+
+# run LABEL TARGET LOADGEN-ARGS...: one measured run under the bench lock; appends its RESULT line
+run() {
+  local label="$1" target="$2"; shift 2
+  local pid addr
+  if [[ "$target" == hashdir ]]; then pid=$server_pid; addr=(--endpoint "tcp://127.0.0.1:$zport"); else pid=$redis_pid; addr=(--redis "127.0.0.1:$rport"); fi
+  seed=$((seed + 1))
+  local line
+  line=$("$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" \
+    dev.hashdir.bench.load.LoadGen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" \
+    --seed "$seed" "$@" | grep '^RESULT')
+  echo "$line load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+}
+
+preload() { # preload TARGET: key 0..keys-1 of the key space (seed 42), one value each
+  local target="$1" addr
+  if [[ "$target" == hashdir ]]; then addr=(--endpoint "tcp://127.0.0.1:$zport"); else addr=(--redis "127.0.0.1:$rport"); fi
+  "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen \
+    --target "$target" "${addr[@]}" --mode preload --conns 4 --window 64 --keys "$keys" --seed 42 | grep '^RESULT' \
+    | sed 's/^RESULT/PRELOAD/' | tee -a "$out"
+}
+
+# median of field FIELD over RESULT lines with label LABEL and target TARGET
+median() {
+  /usr/bin/python3 - "$out" "$1" "$2" "$3" <<'EOF'
+import statistics, sys
+path, label, target, field = sys.argv[1:]
+vals = []
+for line in open(path):
+    if not line.startswith("RESULT"):
+        continue
+    kv = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+    if kv.get("label") == label and kv.get("target") == target:
+        vals.append(float(kv[field]))
+print(statistics.median(vals) if vals else 0)
+EOF
+}
+
+common=(--warmup "$warmup" --duration "$duration")
+echo "uptime: $(uptime)" | tee -a "$out"
+echo "runs=$runs duration=${duration}s warmup=${warmup}s keys=$keys; results in $results"
+
+if [[ ",$phases," == *,throughput,* ]]; then
+  start_hashdir; start_redis
+  for ((r = 1; r <= runs; r++)); do
+    lock
+    for cw in 1x64 4x64 8x128; do
+      c=${cw%x*}; w=${cw#*x}
+      for t in hashdir redis; do
+        run "put-$cw" "$t" --mode closed --conns "$c" --window "$w" --mix 100:0:0 "${common[@]}"
+      done
+    done
+    unlock
+  done
+fi
+
+if [[ ",$phases," == *,rtt,* || ",$phases," == *,latency,* ]]; then
+  start_hashdir; start_redis
+  lock; preload hashdir; preload redis; unlock
+fi
+
+if [[ ",$phases," == *,rtt,* ]]; then
+  for ((r = 1; r <= runs; r++)); do
+    lock
+    for t in hashdir redis; do
+      run rtt-put "$t" --mode closed --conns 1 --window 1 --mix 100:0:0 "${common[@]}"
+      run rtt-get "$t" --mode closed --conns 1 --window 1 --mix 0:100:0 --keys "$keys" "${common[@]}"
+    done
+    unlock
+  done
+fi
+
+if [[ ",$phases," == *,latency,* ]]; then
+  lock
+  for ((r = 1; r <= runs; r++)); do
+    for t in redis hashdir; do
+      run max-mix "$t" --mode closed --conns 4 --window 64 --mix 50:25:25 --keys "$keys" "${common[@]}"
+    done
+  done
+  unlock
+  rmax=$(median max-mix redis throughput)
+  half=$(/usr/bin/python3 -c "print(round($rmax / 2))")
+  echo "Redis max rate (median): $rmax/s; open loop at $half/s" | tee -a "$out"
+  lock
+  for ((r = 1; r <= runs; r++)); do
+    for t in hashdir redis; do
+      run half-redis-max "$t" --mode open --conns 4 --rate "$half" --mix 50:25:25 --keys "$keys" "${common[@]}"
+    done
+  done
+  unlock
+fi
+
+if [[ ",$phases," == *,controller,* ]]; then
+  stop_redis
+  start_hashdir
+  lock # the whole phase: its settings are compared with each other
+  for ((r = 1; r <= runs; r++)); do
+    run max-put hashdir --mode closed --conns 4 --window 64 --mix 100:0:0 "${common[@]}"
+  done
+  hmax=$(median max-put hashdir throughput)
+  echo "hashdir max put rate (median, adaptive): $hmax/s" | tee -a "$out"
+  IFS=, read -r -a fixed <<<"$settings"
+  for s in adaptive "${fixed[@]}"; do
+    if [[ "$s" == adaptive ]]; then
+      start_hashdir
+    else
+      start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
+    fi
+    for ((r = 1; r <= runs; r++)); do
+      for pct in 10 50 90; do
+        rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")
+        run "ctl-$s-$pct" hashdir --mode open --conns 4 --rate "$rate" --mix 100:0:0 "${common[@]}"
+      done
+    done
+  done
+  unlock
+fi
+
+stop_hashdir; stop_redis
+echo "uptime: $(uptime)" | tee -a "$out"
+/usr/bin/python3 "$root/bench/service-summary.py" "$out" | tee "$results/summary.md"
