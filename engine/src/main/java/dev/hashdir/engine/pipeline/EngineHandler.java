@@ -3,11 +3,20 @@ package dev.hashdir.engine.pipeline;
 import com.lmax.disruptor.EventHandler;
 import dev.hashdir.engine.CorruptionException;
 import dev.hashdir.engine.HashDir;
+import dev.hashdir.engine.StoreException;
+import dev.hashdir.engine.recovery.WalApplier;
 import dev.hashdir.engine.store.PageLostException;
+import dev.hashdir.engine.wal.WalDirectory;
+import dev.hashdir.engine.wal.WalReader;
 import dev.hashdir.engine.wal.WalRecordType;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
  * The single writer: validates each request, applies it to the {@link HashDir}, stores the result
@@ -22,9 +31,16 @@ import java.lang.foreign.ValueLayout;
  * a read wait a little longer than it has to, never shorter.
  *
  * <p>Failures: detected corruption fails the request that met it ({@code internal}, the message
- * says where) and turns the pipeline read-only; reads that do not touch the damage go on. A page
- * write that failed under a request (the page cache keeps the page and the request completes)
- * turns the pipeline read-only before the next mutation.
+ * says where) and turns the pipeline read-only for good; reads that do not touch the damage go on.
+ * A page store failure (a page write that failed under a request: the page cache keeps the page
+ * and the request completes; or a failed checkpoint write or sync, thrown by the hook) turns the
+ * pipeline read-only before the next mutation, until a resume succeeds: at most every
+ * {@value #RESUME_MILLIS} ms, at a batch end once everything applied is acknowledged by the WAL,
+ * this thread does what {@link dev.hashdir.engine.DurableHashDir#tryResume()} does: reopens the
+ * HDF5 file at its last durable checkpoint ({@link HashDir#reload()}), replays the WAL after it
+ * (so memory holds exactly what the WAL holds), writes a full checkpoint and only then takes
+ * mutations again. A failed attempt stays read-only (reads of pages lost to a failed sync, or all
+ * reads if reopening failed, answer {@code internal} meanwhile) and is tried again later.
  *
  * <p>Threading: runs only on the engine thread, which owns the {@link HashDir}; the
  * {@link EngineHook} is called on it at the end of every batch.
@@ -33,11 +49,17 @@ final class EngineHandler implements EventHandler<RequestEvent> {
 
     static final int KEY_SLOT_BITS = 12;
     static final int KEY_SLOTS = 1 << KEY_SLOT_BITS;
+    /** Least time between two resume attempts after a page store failure. */
+    static final long RESUME_MILLIS = 1000;
+    private static final long RESUME_NANOS = TimeUnit.MILLISECONDS.toNanos(RESUME_MILLIS);
+    private static final System.Logger LOG = System.getLogger(EngineHandler.class.getName());
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private final HashDir hd;
     private final PipelineState state;
     private final EngineHook hook;
+    private final WalDirectory walDir;
+    private final LongConsumer trimWalBelow;
     private final long[] slotLsn = new long[KEY_SLOTS];
     private final String badKey;
     private long nextLsn;
@@ -46,11 +68,21 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     private volatile long applied;
     /** {@link #lastAppliedLsn} as of the last batch end, for other threads. */
     private volatile long lastAppliedSeen;
+    private volatile long resumes;
+    /** When the page store failed, or the last resume attempt began. */
+    private long lastResumeNanos;
 
-    EngineHandler(HashDir hd, PipelineState state, EngineHook hook, long nextLsn) {
+    /**
+     * @param walDir       where the WAL's segments are (a resume replays them; the journal thread writes them)
+     * @param trimWalBelow asks the journal thread to delete the WAL segments below an LSN (after a resume's checkpoint)
+     */
+    EngineHandler(HashDir hd, PipelineState state, EngineHook hook, long nextLsn, WalDirectory walDir,
+                  LongConsumer trimWalBelow) {
         this.hd = hd;
         this.state = state;
         this.hook = hook;
+        this.walDir = walDir;
+        this.trimWalBelow = trimWalBelow;
         this.nextLsn = nextLsn;
         this.lastAppliedLsn = nextLsn - 1;
         this.lastAppliedSeen = lastAppliedLsn;
@@ -70,16 +102,88 @@ final class EngineHandler implements EventHandler<RequestEvent> {
                     + "with hashdir check)");
             e.result(Status.INTERNAL, corrupt.getMessage());
         } catch (PageLostException lost) {
-            // a page written after the last good sync, once a sync failed: not damage; a restart
+            // a page written after the last good sync, once a sync failed: not damage; the resume
             // recovers it from the last checkpoint and the WAL (the failed checkpoint made this read-only)
-            e.result(Status.INTERNAL, lost.getMessage() + "; a restart recovers it from the WAL");
+            e.result(Status.INTERNAL, lost.getMessage() + "; the resume (or a restart) recovers it from the WAL");
+        } catch (StoreException broken) {
+            if (!state.storeFailed()) {
+                throw broken;
+            }
+            // a resume's reopen failed: nothing can be read until a later one succeeds
+            e.result(Status.INTERNAL, broken.getMessage());
         }
         if (endOfBatch) {
             boolean m = mutated;
             mutated = false;
             lastAppliedSeen = lastAppliedLsn;
-            hook.onEndOfBatch(hd, lastAppliedLsn, m);
+            if (!state.storeFailed() && hd.writeFailure() != null && !state.fatal()) {
+                storeFailed(hd.writeFailure()); // an eviction under a read found the page store failing
+            }
+            if (state.storeFailed() && !state.fatal()) {
+                maybeResume();
+            }
+            try {
+                hook.onEndOfBatch(hd, lastAppliedLsn, m);
+            } catch (CorruptionException corrupt) {
+                state.fatal("corruption detected: " + corrupt.getMessage() + " (read-only until repaired; check the "
+                        + "store with hashdir check)");
+            } catch (UncheckedIOException | StoreException failed) {
+                // a checkpoint write or sync failed (disk full, I/O error): resumable
+                if (!state.storeFailed()) {
+                    LOG.log(Level.ERROR, "page store write failed in a checkpoint; read-only until it resumes", failed);
+                }
+                storeFailed("checkpoint write failed: " + failed.getMessage());
+            }
         }
+    }
+
+    private void storeFailed(String failure) {
+        if (!state.storeFailed()) {
+            lastResumeNanos = System.nanoTime(); // the first attempt a resume interval after the failure
+        }
+        state.storeFailed("page store write failed: " + failure + " (read-only until the disk takes writes again: "
+                + "retried every " + RESUME_MILLIS + " ms; reads go on)");
+    }
+
+    /**
+     * After a page store failure, once everything applied is acknowledged and the last attempt is
+     * long enough ago: reopen the file, replay the WAL, checkpoint; writable again if all that worked.
+     */
+    private void maybeResume() {
+        long now = System.nanoTime();
+        if (now - lastResumeNanos < RESUME_NANOS || lastAppliedLsn > state.ackedLsn()) {
+            return;
+        }
+        lastResumeNanos = now;
+        long lsn = lastAppliedLsn;
+        try {
+            hd.reload(); // abandons a running checkpoint
+            long from = hd.durableMeta().checkpointLsn() + 1;
+            long last;
+            try (WalApplier replay = new WalApplier(hd)) {
+                last = WalReader.replay(walDir, hd.keyBytes(), from, replay).lastLsn();
+                replay.finish();
+            }
+            if (last != lsn) {
+                throw new StoreException("resume replayed the WAL from LSN " + from + " to " + last
+                        + " but the engine applied up to " + lsn);
+            }
+            hd.checkpoint(lsn);
+        } catch (CorruptionException corrupt) {
+            state.fatal("corruption detected: " + corrupt.getMessage() + " (read-only until repaired; check the store "
+                    + "with hashdir check)");
+            return;
+        } catch (RuntimeException | IOException failed) {
+            LOG.log(Level.WARNING, "resume after a page store failure failed; retrying in " + RESUME_MILLIS + " ms: "
+                    + failed);
+            storeFailed(failed.getMessage());
+            return;
+        }
+        resumes++;
+        trimWalBelow.accept(lsn + 1);
+        hook.onResumed(hd, lsn);
+        state.storeResumed();
+        LOG.log(Level.INFO, "page store writable again: reopened, WAL replayed and checkpointed at LSN " + lsn);
     }
 
     private void apply(RequestEvent e) {
@@ -109,9 +213,8 @@ final class EngineHandler implements EventHandler<RequestEvent> {
             String reason = state.readOnlyReason();
             if (reason == null && hd.writeFailure() != null) {
                 // a page write failed under an earlier request (an eviction; that request completed in
-                // memory and is logged): no checkpoint can be written, so take no more changes
-                state.fatal("page store write failed: " + hd.writeFailure() + " (read-only until restart; "
-                        + "recovery replays the WAL)");
+                // memory and is logged): no checkpoint can be written, so take no more changes until a resume
+                storeFailed(hd.writeFailure());
                 reason = state.readOnlyReason();
             }
             if (reason != null) {
@@ -184,6 +287,11 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     private int slot(MemorySegment key) {
         long h = key.get(LONG, 0) ^ Long.rotateLeft(key.get(LONG, key.byteSize() - 8), 29);
         return (int) ((h * 0x9E3779B97F4A7C15L) >>> (64 - KEY_SLOT_BITS));
+    }
+
+    /** Times the engine resumed writing after a page store failure. */
+    long resumes() {
+        return resumes;
     }
 
     /** Requests applied successfully so far (reads included). */

@@ -23,4 +23,12 @@ public interface EngineHook {
      * @param appliedMutations whether this batch changed anything
      */
     void onEndOfBatch(HashDir hd, long lastAppliedLsn, boolean appliedMutations);
+
+    /**
+     * Called when the pipeline resumed writing after a page store failure: the file was reopened
+     * (a checkpoint that was running is abandoned), the WAL replayed and a full checkpoint covering
+     * {@code checkpointLsn} is durable. Does nothing by default.
+     */
+    default void onResumed(HashDir hd, long checkpointLsn) {
+    }
 }

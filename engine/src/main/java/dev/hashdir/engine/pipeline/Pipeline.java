@@ -43,8 +43,15 @@ import java.util.concurrent.locks.LockSupport;
  * durability mode (SYNC: forced; ASYNC, NONE: written); an answer that may reveal a write is held
  * until that write is (no dirty reads, see {@link EngineHandler}). If a commit fails, nothing of
  * it is acknowledged: those answers are read_only, the pipeline refuses mutations until a retry
- * succeeds, reads go on (see {@link JournalHandler}). An unexpected exception in a handler is
- * logged, answers its event {@code internal}, and makes the pipeline read-only until restart.
+ * succeeds, reads go on (see {@link JournalHandler}). A page store (HDF5 file) write failure
+ * makes it refuse mutations until the engine thread has reopened the file, replayed the WAL and
+ * checkpointed ({@link #pageStoreFailed()}, see {@link EngineHandler}); detected corruption, until
+ * restart. An unexpected exception in a handler is logged, answers its event {@code internal}, and
+ * makes the pipeline read-only until restart.
+ *
+ * <p>Checkpoints: {@link #start(HashDir, WalWriter, PipelineConfig)} runs the default
+ * {@link CheckpointHook} (by WAL records and time, in budgeted steps, deleting the WAL below each);
+ * a caller passing its own {@link EngineHook} decides itself.
  *
  * <p>Ownership: the pipeline owns the {@link HashDir} and the {@link WalWriter} from
  * {@link #start} to {@link #close}; nothing else may touch them meanwhile.
@@ -57,6 +64,7 @@ public final class Pipeline implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Pipeline.class.getName());
     private static final String[] THREAD_NAMES = {"hashdir-engine", "hashdir-journal", "hashdir-reply"};
     private static final long DRAIN_PARK_NANOS = 100_000;
+    private static final long CHECKPOINT_TICK_NANOS = 10_000_000;
 
     private final HashDir hd;
     private final WalWriter wal;
@@ -74,11 +82,14 @@ public final class Pipeline implements AutoCloseable {
     private final AtomicInteger publishing = new AtomicInteger();
     private final LongAdder busy = new LongAdder();
     private final Thread timer;
+    /** The default checkpoint hook when the pipeline made it (the timer then drives it while idle), or null. */
+    private final CheckpointHook ownHook;
     private volatile boolean accepting;
     private boolean closed;
 
-    private Pipeline(HashDir hd, WalWriter wal, PipelineConfig config, EngineHook hook) {
+    private Pipeline(HashDir hd, WalWriter wal, PipelineConfig config, EngineHook hook, CheckpointHook ownHook) {
         this.hd = hd;
+        this.ownHook = ownHook;
         this.wal = wal;
         this.config = config;
         this.state = new PipelineState(wal.durableLsn());
@@ -99,7 +110,8 @@ public final class Pipeline implements AutoCloseable {
                         payloads.asSlice(stride * next[0]++, stride)),
                 config.ringSize(), threadFactory(), ProducerType.MULTI, waiting);
         this.ring = disruptor.getRingBuffer();
-        EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn());
+        EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn(), wal.directory(),
+                this::deleteWalBelow);
         this.engine = engineHandler;
         this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime,
                 config.retryInterval().toNanos());
@@ -124,7 +136,38 @@ public final class Pipeline implements AutoCloseable {
      * @param hook called on the engine thread at the end of every batch (checkpoints)
      */
     public static Pipeline start(HashDir hd, WalWriter wal, PipelineConfig config, EngineHook hook) {
-        Pipeline p = new Pipeline(hd, wal, config, hook);
+        return start(hd, wal, config, hook, null);
+    }
+
+    /**
+     * Starts the pipeline as {@link #start(HashDir, WalWriter, PipelineConfig, EngineHook)} does,
+     * with the default checkpoint policy: a {@link CheckpointHook} with
+     * {@link CheckpointHook#DEFAULT_RECORDS} records, {@link CheckpointHook#DEFAULT_INTERVAL_MILLIS}
+     * ms and {@link CheckpointHook#DEFAULT_STEP_PAGES} pages a step ({@link #checkpoints()}); the
+     * pipeline's timer keeps it going while no request comes.
+     */
+    public static Pipeline start(HashDir hd, WalWriter wal, PipelineConfig config) {
+        return start(hd, wal, config, new CheckpointHook(CheckpointHook.DEFAULT_RECORDS,
+                CheckpointHook.DEFAULT_INTERVAL_MILLIS, CheckpointHook.DEFAULT_STEP_PAGES));
+    }
+
+    /**
+     * Starts the pipeline with {@code checkpoints} as its checkpoint policy, driven while idle by
+     * the pipeline's timer (every retry interval, when it has something to do).
+     */
+    public static Pipeline start(HashDir hd, WalWriter wal, PipelineConfig config, CheckpointHook checkpoints) {
+        return start(hd, wal, config, checkpoints, checkpoints);
+    }
+
+    private static Pipeline start(HashDir hd, WalWriter wal, PipelineConfig config, EngineHook hook,
+                                  CheckpointHook own) {
+        if (own != null) {
+            own.attach(hd.durableMeta().checkpointLsn());
+        }
+        Pipeline p = new Pipeline(hd, wal, config, hook, own);
+        if (own != null) {
+            own.pipeline(p);
+        }
         p.disruptor.start();
         p.accepting = true;
         p.timer.start();
@@ -344,6 +387,24 @@ public final class Pipeline implements AutoCloseable {
         return state.readOnlyReason();
     }
 
+    /**
+     * Whether a page store (HDF5 file) write or sync failed and the engine thread has not resumed
+     * yet: mutations are refused meanwhile; it retries every second (see {@link EngineHandler}).
+     */
+    public boolean pageStoreFailed() {
+        return state.storeFailed();
+    }
+
+    /** Times the pipeline resumed writing after a page store failure. */
+    public long resumes() {
+        return engine.resumes();
+    }
+
+    /** The checkpoint policy this pipeline runs by default ({@link #start(HashDir, WalWriter, PipelineConfig)}), or null. */
+    public CheckpointHook checkpoints() {
+        return ownHook;
+    }
+
     public PipelineStats stats() {
         long commits = journal.commits();
         return new PipelineStats(durability(), ring.getCursor() + 1, busy.sum(), engine.applied(), commits,
@@ -359,7 +420,19 @@ public final class Pipeline implements AutoCloseable {
      * stops the threads, then closes the WAL (a final sync) and the store.
      */
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        close(true);
+    }
+
+    /**
+     * Tests: drains and stops as {@link #close()} does, but leaves the store at its last durable
+     * checkpoint (as a crash after the last acknowledgement would): the next open replays the WAL after it.
+     */
+    void closeWithoutCheckpoint() throws IOException {
+        close(false);
+    }
+
+    private synchronized void close(boolean checkpoint) throws IOException {
         if (closed) {
             return;
         }
@@ -378,7 +451,7 @@ public final class Pipeline implements AutoCloseable {
             wal.close();
         } finally {
             try {
-                if (hd.writeFailure() != null) {
+                if (!checkpoint || hd.writeFailure() != null || state.storeFailed()) {
                     hd.abandon(); // no checkpoint can be written; the WAL holds everything since the last one
                 } else {
                     hd.close();
@@ -415,15 +488,21 @@ public final class Pipeline implements AutoCloseable {
 
     private static final RequestFiller<Void> TICK = (e, unused) -> e.op(Op.SYNC);
 
-    /** Timer thread: forces the WAL at the ASYNC interval and drives retries after a WAL failure. */
+    /**
+     * Timer thread: forces the WAL at the ASYNC interval, drives retries after a WAL failure and
+     * resumes after a page store failure, and the default checkpoint hook while no request comes.
+     */
     private void tick() {
         long retry = config.retryInterval().toNanos();
         long async = wal.options().asyncForceInterval().toNanos();
         boolean isAsync = durability() == Durability.ASYNC && async > 0;
         long period = isAsync ? Math.min(async, retry) : retry;
         while (accepting && !Thread.currentThread().isInterrupted()) {
-            LockSupport.parkNanos(this, period);
-            if (accepting && (isAsync || state.walFailed())) {
+            // a running checkpoint of the default hook takes a step a tick: keep it moving while idle
+            LockSupport.parkNanos(this, ownHook != null && ownHook.checkpointRunning()
+                    ? Math.min(period, CHECKPOINT_TICK_NANOS) : period);
+            if (accepting && (isAsync || state.walFailed() || state.storeFailed()
+                    || ownHook != null && ownHook.needsTick())) {
                 tryPublish(TICK, null);
             }
         }

@@ -8,7 +8,9 @@ import java.util.concurrent.locks.LockSupport;
  * durable, and the read-only state with its reason.
  *
  * <p>Threading: the journal thread moves the LSNs; any pipeline thread may make the pipeline
- * read-only; the reply thread waits here for LSNs to be acknowledged.
+ * read-only; the reply thread waits here for LSNs to be acknowledged. The read-only state changes
+ * under this object's lock (a WAL failure and a page store failure may overlap: the pipeline is
+ * writable only once both are over).
  */
 final class PipelineState {
 
@@ -19,6 +21,8 @@ final class PipelineState {
     private volatile long failedThroughLsn;
     private volatile String readOnlyReason;
     private volatile boolean walFailed;
+    /** The page store (HDF5 file) failed; the engine thread resumes ({@link EngineHandler}); guarded by this. */
+    private volatile String storeFailed;
     private volatile boolean fatal;
     private volatile Thread waiter;
 
@@ -34,9 +38,13 @@ final class PipelineState {
     /** Journal: LSNs up to {@code lsn} are acknowledged. */
     void acked(long lsn) {
         ackedLsn = lsn;
-        if (walFailed && !fatal) {
-            walFailed = false;
-            readOnlyReason = null;
+        if (walFailed) {
+            synchronized (this) {
+                walFailed = false;
+                if (!fatal) {
+                    readOnlyReason = storeFailed;
+                }
+            }
         }
         wake();
     }
@@ -47,17 +55,41 @@ final class PipelineState {
      */
     void walFailed(long lsn, String reason) {
         failedThroughLsn = lsn;
-        if (!fatal) {
-            readOnlyReason = reason;
-            walFailed = true;
+        synchronized (this) {
+            if (!fatal) {
+                readOnlyReason = reason;
+                walFailed = true;
+            }
         }
         wake();
     }
 
-    /** Any thread: an unexpected failure; read-only until restart. */
+    /**
+     * Engine thread: a page store write or sync failed (disk full, I/O error; not corruption):
+     * read-only until the engine thread resumes ({@link #storeResumed}). Waiting answers are not
+     * affected: everything applied is still in the WAL's history.
+     */
+    synchronized void storeFailed(String reason) {
+        storeFailed = reason;
+        if (!fatal && !walFailed) {
+            readOnlyReason = reason;
+        }
+    }
+
+    /** Engine thread: the resume after a page store failure succeeded. */
+    synchronized void storeResumed() {
+        storeFailed = null;
+        if (!fatal && !walFailed) {
+            readOnlyReason = null;
+        }
+    }
+
+    /** Any thread: an unexpected failure, or corruption; read-only until restart. */
     void fatal(String reason) {
-        readOnlyReason = reason;
-        fatal = true;
+        synchronized (this) {
+            readOnlyReason = reason;
+            fatal = true;
+        }
         failedThroughLsn = Long.MAX_VALUE;
         wake();
     }
@@ -69,6 +101,11 @@ final class PipelineState {
 
     boolean walFailed() {
         return walFailed;
+    }
+
+    /** Whether the page store failed and the engine thread has not resumed yet. */
+    boolean storeFailed() {
+        return storeFailed != null;
     }
 
     boolean fatal() {

@@ -157,6 +157,14 @@ public final class WalWriter implements AutoCloseable {
         return options;
     }
 
+    /**
+     * The directory the segments are in: another thread may read the records written so far
+     * ({@link WalReader#replay}; the pipeline's resume after a page store failure does).
+     */
+    public WalDirectory directory() {
+        return dir;
+    }
+
     /** LSN the next appended record gets. */
     public long nextLsn() {
         return nextLsn;

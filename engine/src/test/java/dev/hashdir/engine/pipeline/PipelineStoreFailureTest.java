@@ -1,5 +1,6 @@
 package dev.hashdir.engine.pipeline;
 
+import dev.hashdir.engine.DurableHashDir;
 import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.TunedHashDirs;
@@ -23,6 +24,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static dev.hashdir.engine.pipeline.PipelineTest.done;
 import static dev.hashdir.engine.pipeline.PipelineTest.key;
@@ -30,7 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The pipeline over a failing page store: a page write that fails under a request (an eviction on
- * a full disk) turns it read-only before the next mutation, with the reason; a corrupt page fails
+ * a full disk) turns it read-only before the next mutation, with the reason, and once the disk
+ * takes writes again it resumes by itself (reopen, WAL replay, checkpoint), losing nothing
+ * acknowledged; a corrupt page fails
  * the request that meets it ({@code internal}) and turns it read-only, with the reason; reads of
  * everything else go on answering.
  */
@@ -77,12 +81,68 @@ class PipelineStoreFailureTest {
         }
         int applied = i;
         assertThat(r.status()).isEqualTo(Status.READ_ONLY);
+        assertThat(r.error()).isEqualTo(pipeline.readOnlyReason());
         assertThat(pipeline.readOnlyReason()).startsWith("page store write failed: writing page row ")
-                .contains("No space left on device").endsWith("(read-only until restart; recovery replays the WAL)");
+                .contains("No space left on device")
+                .endsWith("(read-only until the disk takes writes again: retried every 1000 ms; reads go on)");
+        assertThat(pipeline.pageStoreFailed()).isTrue();
         for (int k = 0; k < applied; k += 7) {
             assertThat(done(pipeline.contains(key(k), k)).flag()).as("key %d", k).isTrue();
         }
         assertThat(done(pipeline.contains(key(applied), applied)).flag()).isFalse();
+    }
+
+    @Test
+    void afterAFailedPageWriteThePipelineResumesOnceTheDiskTakesWritesAgain() throws Exception {
+        Path data = tmp.resolve("data");
+        PageStore.init(data, StoreOptions.defaults());
+        start(data);
+        for (int i = 0; i < 3000; i++) {
+            assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
+        }
+        pages.failWritesAfter(0);
+        int i = 3000;
+        Reply r;
+        while ((r = done(pipeline.put(key(i), i))).ok()) {
+            i++;
+            assertThat(i).as("some put must evict a dirty page").isLessThan(100_000);
+        }
+        assertThat(r.status()).isEqualTo(Status.READ_ONLY);
+        assertThat(r.error()).startsWith("page store write failed: ").contains("No space left on device");
+        // still full: the resume attempts (every second, driven by the timer while idle) fail, reads go on
+        Thread.sleep(2500);
+        assertThat(done(pipeline.put(key(i), i)).status()).isEqualTo(Status.READ_ONLY);
+        assertThat(pipeline.readOnlyReason()).startsWith("page store write failed: ");
+        assertThat(pipeline.resumes()).isZero();
+        for (int k = 0; k < i; k += 7) {
+            assertThat(done(pipeline.contains(key(k), k)).flag()).as("key %d", k).isTrue();
+        }
+        pages.clearFailures(); // space came back
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (pipeline.readOnlyReason() != null) {
+            assertThat(System.nanoTime()).as("resumed within 60 s: " + pipeline.readOnlyReason()).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(pipeline.resumes()).isEqualTo(1);
+        assertThat(pipeline.stats().readOnlyReason()).isNull();
+        int resumedAt = i;
+        for (; i < resumedAt + 3000; i++) {
+            assertThat(done(pipeline.put(key(i), i)).ok()).as("put %d after the resume", i).isTrue();
+        }
+        for (int k = 0; k < i; k += 5) {
+            assertThat(done(pipeline.contains(key(k), k)).flag()).as("key %d", k).isTrue();
+        }
+        // a restart (without a final checkpoint: from the resume's checkpoint and the WAL) has everything acknowledged
+        pipeline.closeWithoutCheckpoint();
+        pipeline = null;
+        try (DurableHashDir d = DurableHashDir.open(data, HashDirConfig.defaults(),
+                WalOptions.of(KEY_BYTES, Durability.SYNC), walDir)) {
+            assertThat(d.recordsReplayed()).as("the WAL after the resume's checkpoint").isLessThan(i);
+            for (int k = 0; k < i; k++) {
+                assertThat(d.contains(MemorySegment.ofArray(key(k)), k)).as("key %d", k).isTrue();
+            }
+            assertThat(d.count(MemorySegment.ofArray(key(i)))).isZero();
+        }
     }
 
     @Test
@@ -106,10 +166,10 @@ class PipelineStoreFailureTest {
         for (int i = 0; i < 3000; i++) {
             assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
         }
-        pages.failNextSyncs(1);
+        pages.failNextSyncs(1_000_000); // every sync fails: so do the resume attempts, whose checkpoints sync
         checkpoint[0] = true;
         Reply r = done(pipeline.put(key(3000), 3000));
-        assertThat(r.status()).isEqualTo(Status.INTERNAL);
+        assertThat(r.ok()).as("applied and in the WAL before the checkpoint after its batch failed").isTrue();
         String reason = pipeline.readOnlyReason();
         assertThat(reason).contains("syncing failed").contains("Input/output error");
         assertThat(pages.droppedBySyncFailure).isPositive();
@@ -119,13 +179,15 @@ class PipelineStoreFailureTest {
             if (got.status() == Status.INTERNAL) {
                 lost++;
                 assertThat(got.error()).startsWith("page row ").contains("was written after the last successful sync "
-                        + "and may be lost (syncing failed: ").endsWith("; a restart recovers it from the WAL");
+                        + "and may be lost (syncing failed: ")
+                        .endsWith("; the resume (or a restart) recovers it from the WAL");
             } else {
                 assertThat(got.flag()).as("key %d", i).isTrue();
             }
         }
         System.out.println("reads that met a page the failed sync dropped: " + lost + " of 3000");
-        assertThat(pipeline.readOnlyReason()).as("not turned into corruption").isEqualTo(reason);
+        assertThat(pipeline.readOnlyReason()).as("not turned into corruption").startsWith("page store write failed: ");
+        assertThat(pipeline.pageStoreFailed()).isTrue();
     }
 
     @Test

@@ -319,7 +319,7 @@ class PipelineTest {
                 WalOptions.of(KEY_BYTES, Durability.SYNC)).close();
         dev.hashdir.engine.DurableHashDir d = dev.hashdir.engine.DurableHashDir.open(dir, HashDirConfig.defaults(),
                 WalOptions.of(KEY_BYTES, Durability.SYNC));
-        try (Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults(), EngineHook.NONE)) {
+        try (Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults())) {
             assertThat(p.put(key(1), 7).join().number()).isEqualTo(1);
             assertThat(p.putAll(key(2), new long[]{1, 2, 3}).join().number()).isEqualTo(3);
             assertThat(p.get(key(1), 10).join().values()).containsExactly(7);

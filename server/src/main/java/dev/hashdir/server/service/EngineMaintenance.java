@@ -2,27 +2,19 @@ package dev.hashdir.server.service;
 
 import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.Stats;
+import dev.hashdir.engine.pipeline.CheckpointHook;
 import dev.hashdir.engine.pipeline.EngineHook;
 import dev.hashdir.engine.pipeline.Pipeline;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Engine-thread work between batches: incremental checkpoints and the engine's counters.
- *
- * <p>A checkpoint begins when the WAL has grown by {@code checkpointRecords} records since the
- * last one, or {@code checkpointInterval} has passed with changes, or one was {@link #force}d; and
- * only when everything applied is acknowledged ({@link Pipeline#ackedLsn()}; durable in SYNC mode),
- * so that a checkpoint never holds records the WAL could still lose. Each later batch end then
- * takes one bounded step ({@link HashDir#checkpointStep}: up to {@code stepPages} pages, or handing
- * a sync to the sync thread, or nothing while one runs: the engine thread never waits for the
- * disk); when the checkpoint is durable the journal thread is asked to
- * delete the WAL segments below it ({@link Pipeline#deleteWalBelow}, because that thread owns the
- * WAL writer). An idle server is driven by {@link #needsTick()} ticks (a SYNC through the ring).
- * A failed checkpoint write throws, which makes the pipeline read-only until restart (recovery
- * then starts from the previous checkpoint plus the WAL).
+ * Engine-thread work between batches: the engine's checkpoint policy ({@link CheckpointHook}:
+ * incremental checkpoints by WAL records and time, in budgeted steps) and the engine's counters
+ * for /stats and /metrics. An idle server is driven by {@link #needsTick()} ticks (a SYNC through
+ * the ring). A failed checkpoint write makes the pipeline read-only until it resumes by itself
+ * (the pipeline's engine thread reopens the file, replays the WAL and checkpoints once the disk
+ * takes writes again).
  *
  * <p>Threading: {@link #onEndOfBatch} on the engine thread; the rest from any thread.
  */
@@ -30,72 +22,59 @@ public final class EngineMaintenance implements EngineHook {
 
     private static final long STATS_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-    private final int stepPages;
-    private volatile long checkpointRecords;
-    private volatile long checkpointIntervalNanos;
+    private final CheckpointHook checkpoints;
     private volatile Pipeline pipeline;
     private volatile Stats stats;
-    private volatile long checkpointLsn;
-    private volatile long checkpoints;
-    private volatile boolean forced;
-    private volatile boolean running;
     private volatile long lastApplied;
     // engine thread only
-    private long statsAt;
-    private long beganLsn;
-    private long lastCheckpointNanos = System.nanoTime();
+    private volatile long statsAt;
 
     public EngineMaintenance(long checkpointRecords, long checkpointIntervalMillis, int stepPages, long checkpointLsn) {
-        this.stepPages = stepPages;
-        this.checkpointLsn = checkpointLsn;
-        tune(checkpointRecords, checkpointIntervalMillis);
+        this.checkpoints = new CheckpointHook(checkpointRecords, checkpointIntervalMillis, stepPages, checkpointLsn);
     }
 
     /** Changes when checkpoints begin (both must be positive). */
     public void tune(long records, long intervalMillis) {
-        if (records < 1 || intervalMillis < 1) {
-            throw new IllegalArgumentException("checkpoint records and interval must be positive: records=" + records
-                    + ", intervalMillis=" + intervalMillis);
-        }
-        this.checkpointRecords = records;
-        this.checkpointIntervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
+        checkpoints.tune(records, intervalMillis);
     }
 
     public long checkpointRecords() {
-        return checkpointRecords;
+        return checkpoints.checkpointRecords();
     }
 
     public long checkpointIntervalMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(checkpointIntervalNanos);
+        return checkpoints.checkpointIntervalMillis();
     }
 
     /** The pipeline this hook runs in (set right after it started). */
     public void pipeline(Pipeline p) {
         this.pipeline = p;
+        checkpoints.pipeline(p);
     }
 
     /** Asks for a checkpoint of everything acknowledged so far. */
     public void force() {
-        forced = true;
+        checkpoints.force();
     }
 
     /** Whether a tick (a SYNC through the ring) would let this hook make progress now. */
     public boolean needsTick() {
-        return forced || running || stats == null || System.nanoTime() - statsAt > 10 * STATS_NANOS
-                || lastApplied > checkpointLsn;
+        Pipeline p = pipeline;
+        return checkpoints.needsTick() || stats == null || System.nanoTime() - statsAt > 10 * STATS_NANOS
+                || lastApplied > checkpoints.checkpointLsn() || p != null && p.pageStoreFailed();
     }
 
     /** The LSN the last durable checkpoint of this run covers. */
     public long checkpointLsn() {
-        return checkpointLsn;
+        return checkpoints.checkpointLsn();
     }
 
     public long checkpoints() {
-        return checkpoints;
+        return checkpoints.checkpoints();
     }
 
     public boolean checkpointRunning() {
-        return running;
+        return checkpoints.checkpointRunning();
     }
 
     /** The engine's counters as of the last batch that changed something (null before the first batch). */
@@ -113,39 +92,13 @@ public final class EngineMaintenance implements EngineHook {
             stats = hd.stats();
             statsAt = now;
         }
-        Pipeline p = pipeline;
-        if (hd.checkpointRunning()) {
-            step(hd, p, now);
-            return;
-        }
-        long since = lastAppliedLsn - checkpointLsn;
-        boolean due = forced || since >= checkpointRecords || since > 0 && now - lastCheckpointNanos >= checkpointIntervalNanos;
-        if (due && p != null && lastAppliedLsn <= p.ackedLsn()) {
-            forced = false;
-            if (since == 0) {
-                return; // nothing new: the last checkpoint covers it all
-            }
-            hd.beginCheckpoint(lastAppliedLsn); // saves the directory and freezes the epoch: the first step waits
-            beganLsn = lastAppliedLsn;          // for the next batch, so no batch end pays for both
-            running = true;
-        }
+        checkpoints.onEndOfBatch(hd, lastAppliedLsn, appliedMutations);
     }
 
-    private void step(HashDir hd, Pipeline p, long now) {
-        boolean done;
-        try {
-            done = hd.checkpointStep(stepPages);
-        } catch (IOException e) {
-            throw new UncheckedIOException("checkpoint write failed at LSN " + beganLsn + ": " + e.getMessage(), e);
-        }
-        if (done) {
-            running = false;
-            checkpointLsn = beganLsn;
-            checkpoints++;
-            lastCheckpointNanos = now;
-            if (p != null) {
-                p.deleteWalBelow(beganLsn + 1);
-            }
-        }
+    @Override
+    public void onResumed(HashDir hd, long checkpointLsn) {
+        checkpoints.onResumed(hd, checkpointLsn);
+        stats = hd.stats();
+        statsAt = System.nanoTime();
     }
 }

@@ -54,8 +54,16 @@ public final class HashdirServer implements AutoCloseable {
         WalDirectory open(Path walDir) throws IOException;
     }
 
+    /** Opens (recovers) the store: {@link DurableHashDir#open} in production; tests fail its page I/O. */
+    @FunctionalInterface
+    interface StoreOpener {
+        DurableHashDir open(Path data, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
+                            RecoveryListener listener) throws IOException;
+    }
+
     private final ServerConfig config;
     private final WalDirectories walDirectories;
+    private final StoreOpener opener;
     private final ServerMetrics metrics = new ServerMetrics();
     private final DataPlane data;
     private final ControlPlane http;
@@ -67,9 +75,10 @@ public final class HashdirServer implements AutoCloseable {
     private final RecoveryProgress recovery = new RecoveryProgress();
     private Thread ticker;
 
-    private HashdirServer(ServerConfig config, WalDirectories walDirectories) throws IOException {
+    private HashdirServer(ServerConfig config, WalDirectories walDirectories, StoreOpener opener) throws IOException {
         this.config = config;
         this.walDirectories = walDirectories;
+        this.opener = opener;
         this.data = DataPlane.start(config.bind(), config.maxInFlight(), config.maxPerClient(), metrics);
         try {
             this.http = ControlPlane.start(config.httpHost(), config.httpPort(), this);
@@ -81,12 +90,18 @@ public final class HashdirServer implements AutoCloseable {
 
     /** Binds both planes and returns; call {@link #recover} next. */
     public static HashdirServer start(ServerConfig config) throws IOException {
-        return new HashdirServer(config, FileWalDirectory::open);
+        return new HashdirServer(config, FileWalDirectory::open, DurableHashDir::open);
     }
 
     /** {@link #start(ServerConfig)} with the WAL directory opened by {@code walDirectories} (tests inject faults). */
     static HashdirServer start(ServerConfig config, WalDirectories walDirectories) throws IOException {
-        return new HashdirServer(config, walDirectories);
+        return new HashdirServer(config, walDirectories, DurableHashDir::open);
+    }
+
+    /** {@link #start(ServerConfig, WalDirectories)} with the store opened by {@code opener} (tests fail page writes). */
+    static HashdirServer start(ServerConfig config, WalDirectories walDirectories, StoreOpener opener)
+            throws IOException {
+        return new HashdirServer(config, walDirectories, opener);
     }
 
     /**
@@ -110,7 +125,7 @@ public final class HashdirServer implements AutoCloseable {
                 keyBytes = s.keyBytes();
             }
             long t0 = System.nanoTime();
-            DurableHashDir d = DurableHashDir.open(config.data(), HashDirConfig.defaults(),
+            DurableHashDir d = opener.open(config.data(), HashDirConfig.defaults(),
                     WalOptions.of(keyBytes, config.durability()), walDirectories.open(config.data().resolve("wal")),
                     (phase, records, bytes, walBytes) -> {
                         recovery.onProgress(phase, records, bytes, walBytes);

@@ -1,5 +1,7 @@
 package dev.hashdir.server.service;
 
+import dev.hashdir.engine.TunedHashDirs;
+import dev.hashdir.engine.store.FaultyPageIo;
 import dev.hashdir.engine.wal.FileWalDirectory;
 import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.server.config.ServerConfig;
@@ -31,7 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * about by holding or failing the server's WAL ({@link GatedWalDirectory}): {@code not_ready} while
  * recovering and while draining, {@code busy} over the per-client and the ring bound (nothing
  * dropped: every request gets exactly one reply, and a busy request changed nothing),
- * {@code read_only} while the WAL cannot be written (reads go on, writing resumes). Also: a
+ * {@code read_only} while the WAL cannot be written (reads go on, writing resumes), and while the
+ * HDF5 file cannot be written ({@link FaultyPageIo}: reads go on, writing resumes without a
+ * restart, nothing acknowledged lost). Also: a
  * server's start/stop cycle releases recovery's buffers.
  */
 class ServiceFaultTest {
@@ -45,12 +49,15 @@ class ServiceFaultTest {
     final CompletableFuture<GatedWalDirectory> opened = new CompletableFuture<>();
     final List<Wire> wires = new ArrayList<>();
 
+    /** Set: the store's HDF5 file I/O goes through it (page writes and syncs can fail). */
+    FaultyPageIo pages;
+
     HashdirServer start(Map<String, String> settings) throws IOException {
         Map<String, String> flags = new HashMap<>(settings);
         flags.put("data", dir.resolve("data").toString());
         flags.put("bind", "tcp://127.0.0.1:*");
         flags.put("http", "127.0.0.1:0");
-        server = HashdirServer.start(ServerConfig.resolve(null, Map.of(), flags), d -> {
+        HashdirServer.WalDirectories walDirs = d -> {
             GatedWalDirectory h = new GatedWalDirectory(FileWalDirectory.open(d));
             wal = h;
             if (holdNextListing) {
@@ -58,7 +65,12 @@ class ServiceFaultTest {
                 opened.complete(h);
             }
             return h;
-        });
+        };
+        FaultyPageIo io = pages;
+        server = io == null ? HashdirServer.start(ServerConfig.resolve(null, Map.of(), flags), walDirs)
+                : HashdirServer.start(ServerConfig.resolve(null, Map.of(), flags), walDirs,
+                (data, config, walOptions, walDir, listener) -> TunedHashDirs.openDurable(data, config, walOptions,
+                        walDir, listener, io.wrapper()));
         return server;
     }
 
@@ -292,6 +304,60 @@ class ServiceFaultTest {
         assertThat(get("/stats").body()).contains("\"read_only\": 0").doesNotContain("read_only_reason");
         assertThat(w.call(Wire.m("id", id++, "op", "count", "key", key(5))).get("count").toString())
                 .as("the split put refused up front changed nothing").isEqualTo("0");
+    }
+
+    @Test
+    void shouldAnswerReadOnlyWhileTheStoreFileCannotBeWrittenAndResumeWithoutARestart() throws Exception {
+        pages = new FaultyPageIo(23, 4096);
+        start(Map.of("checkpoint-records", "50")).recover();
+        Wire w = wire();
+        int id = 1;
+        for (int i = 0; i < 100; i++) {
+            assertThat(status(w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i)))).isEqualTo("ok");
+        }
+        pages.failWritesAfter(0); // the disk under the HDF5 file is full: the next checkpoint fails
+        int i = 100;
+        Map<String, Value> r;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (status(r = w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i))).equals("ok")) {
+            i++;
+            assertThat(System.nanoTime()).as("a checkpoint must fail").isLessThan(deadline);
+        }
+        assertThat(status(r)).isEqualTo("read_only");
+        assertThat(error(r)).startsWith("page store write failed: ").contains("No space left on device")
+                .endsWith("(read-only until the disk takes writes again: retried every 1000 ms; reads go on)");
+        assertThat(get("/stats").body()).contains("\"read_only\": 1", "\"read_only_reason\": \"page store write failed");
+        assertThat(get("/ready").statusCode()).as("still serving reads").isEqualTo(200);
+        Thread.sleep(1500); // resume attempts fail while the disk is full
+        assertThat(status(w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i)))).isEqualTo("read_only");
+        for (int k = 0; k < i; k++) {
+            assertThat(w.call(Wire.m("id", id++, "op", "contains", "key", key(k), "value", k)).get("found").toString())
+                    .as("key %d", k).isEqualTo("true");
+        }
+
+        pages.clearFailures(); // space is back: the engine thread reopens, replays the WAL, checkpoints
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!status(r = w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i))).equals("ok")) {
+            assertThat(status(r)).isEqualTo("read_only");
+            assertThat(System.nanoTime()).as("writing resumed within 60 s: " + error(r)).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(get("/stats").body()).contains("\"read_only\": 0").doesNotContain("read_only_reason");
+        int total = i + 200;
+        for (i++; i < total; i++) {
+            assertThat(status(w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i)))).isEqualTo("ok");
+        }
+        // a restart has everything acknowledged
+        wires.forEach(Wire::close);
+        wires.clear();
+        server.close();
+        pages = null;
+        start(Map.of()).recover();
+        w = wire();
+        for (int k = 0; k < total; k++) {
+            assertThat(w.call(Wire.m("id", id++, "op", "contains", "key", key(k), "value", k)).get("found").toString())
+                    .as("key %d after the restart", k).isEqualTo("true");
+        }
     }
 
     /**
