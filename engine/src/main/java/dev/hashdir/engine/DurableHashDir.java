@@ -317,9 +317,7 @@ public final class DurableHashDir implements AutoCloseable {
         } catch (CorruptionException e) {
             throw corrupt(e);
         } catch (RuntimeException | IOException e) {
-            ReadOnlyException ro = goReadOnly(CHECKPOINT_FAILED + e.getMessage(), e);
-            reloadAfterFailedCheckpoint(ro);
-            throw ro;
+            throw checkpointFailed(e);
         }
         wal.deleteSegmentsBelow(checkpointLsn + 1);
     }
@@ -361,9 +359,7 @@ public final class DurableHashDir implements AutoCloseable {
         } catch (CorruptionException e) {
             throw corrupt(e);
         } catch (RuntimeException | IOException e) {
-            ReadOnlyException ro = goReadOnly(CHECKPOINT_FAILED + e.getMessage(), e);
-            reloadAfterFailedCheckpoint(ro);
-            throw ro;
+            throw checkpointFailed(e);
         }
         if (done) {
             wal.deleteSegmentsBelow(checkpointLsn + 1);
@@ -435,6 +431,13 @@ public final class DurableHashDir implements AutoCloseable {
         resumes++;
         readOnlyReason = null;
         return true;
+    }
+
+    /** A checkpoint's write or sync failed: read-only with the reason, memory rebuilt from the WAL. */
+    private ReadOnlyException checkpointFailed(Exception e) {
+        ReadOnlyException ro = goReadOnly(CHECKPOINT_FAILED + e.getMessage(), e);
+        reloadAfterFailedCheckpoint(ro);
+        return ro;
     }
 
     /** Times {@link #tryResume()} reopened the file and replayed the WAL (a page store failure). */

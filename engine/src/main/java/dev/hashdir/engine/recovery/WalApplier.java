@@ -183,21 +183,8 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             int count = window.get(INT, at + 4);
             MemorySegment.copy(window, at + ENTRY_HEADER, key, 0, keyBytes);
             long valuesAt = at + ENTRY_HEADER + keyBytes;
-            switch (type) {
-                case PUT -> target.put(key, window.get(LONG, valuesAt));
-                case REMOVE -> target.remove(key, window.get(LONG, valuesAt));
-                case PUT_MANY -> target.putAll(key, windowValues(valuesAt, count), 0, count);
-                case REMOVE_MANY -> {
-                    long[] v = windowValues(valuesAt, count);
-                    for (int k = 0; k < count; k++) {
-                        target.remove(key, v[k]);
-                    }
-                }
-                case DELETE -> target.delete(key);
-                case CHECKPOINT_MARK -> {
-                    // never in the window
-                }
-            }
+            long single = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? window.get(LONG, valuesAt) : 0;
+            apply(type, single, type.hasValueList() ? windowValues(valuesAt, count) : null, count);
             counted(window.get(LONG, at + 8));
         }
         entryCount = 0;
@@ -206,22 +193,30 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
 
     private void applyDirectly(WalRecord r, WalRecordType type, int count, long recordBytes) {
         MemorySegment.copy(r.segment(), r.keyOffset(), key, 0, keyBytes);
+        long single = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? r.value(0) : 0;
+        apply(type, single, type.hasValueList() ? recordValues(r, count) : null, count);
+        counted(recordBytes);
+    }
+
+    /**
+     * Applies one record to {@link #key}: {@code single} is the value of PUT / REMOVE,
+     * {@code values[0, count)} those of PUT_MANY / REMOVE_MANY.
+     */
+    private void apply(WalRecordType type, long single, long[] values, int count) {
         switch (type) {
-            case PUT -> target.put(key, r.value(0));
-            case REMOVE -> target.remove(key, r.value(0));
-            case PUT_MANY -> target.putAll(key, recordValues(r, count), 0, count);
+            case PUT -> target.put(key, single);
+            case REMOVE -> target.remove(key, single);
+            case PUT_MANY -> target.putAll(key, values, 0, count);
             case REMOVE_MANY -> {
-                long[] v = recordValues(r, count);
                 for (int i = 0; i < count; i++) {
-                    target.remove(key, v[i]);
+                    target.remove(key, values[i]);
                 }
             }
             case DELETE -> target.delete(key);
             case CHECKPOINT_MARK -> {
-                // informational
+                // informational (never in a window)
             }
         }
-        counted(recordBytes);
     }
 
     private void counted(long recordBytes) {

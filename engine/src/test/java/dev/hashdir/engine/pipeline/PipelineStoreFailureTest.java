@@ -64,8 +64,15 @@ class PipelineStoreFailureTest {
         return pipeline;
     }
 
-    @Test
-    void aFailedPageWriteTurnsThePipelineReadOnlyAndReadsGoOn() throws Exception {
+    /** The put of key {@code key} (key i holds value i) was answered {@code reply}, the first not ok. */
+    private record Refused(int key, Reply reply) {
+    }
+
+    /**
+     * A fresh store, 3000 keys acknowledged, then page writes fail: puts go on until one has to write
+     * a page (an eviction) and is refused.
+     */
+    private Refused fillUntilAWriteFails() throws Exception {
         Path data = tmp.resolve("data");
         PageStore.init(data, StoreOptions.defaults());
         start(data);
@@ -79,7 +86,14 @@ class PipelineStoreFailureTest {
             i++;
             assertThat(i).as("some put must evict a dirty page").isLessThan(100_000);
         }
-        int applied = i;
+        return new Refused(i, r);
+    }
+
+    @Test
+    void aFailedPageWriteTurnsThePipelineReadOnlyAndReadsGoOn() throws Exception {
+        Refused refused = fillUntilAWriteFails();
+        int applied = refused.key();
+        Reply r = refused.reply();
         assertThat(r.status()).isEqualTo(Status.READ_ONLY);
         assertThat(r.error()).isEqualTo(pipeline.readOnlyReason());
         assertThat(pipeline.readOnlyReason()).startsWith("page store write failed: writing page row ")
@@ -94,19 +108,9 @@ class PipelineStoreFailureTest {
 
     @Test
     void afterAFailedPageWriteThePipelineResumesOnceTheDiskTakesWritesAgain() throws Exception {
-        Path data = tmp.resolve("data");
-        PageStore.init(data, StoreOptions.defaults());
-        start(data);
-        for (int i = 0; i < 3000; i++) {
-            assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
-        }
-        pages.failWritesAfter(0);
-        int i = 3000;
-        Reply r;
-        while ((r = done(pipeline.put(key(i), i))).ok()) {
-            i++;
-            assertThat(i).as("some put must evict a dirty page").isLessThan(100_000);
-        }
+        Refused refused = fillUntilAWriteFails();
+        int i = refused.key();
+        Reply r = refused.reply();
         assertThat(r.status()).isEqualTo(Status.READ_ONLY);
         assertThat(r.error()).startsWith("page store write failed: ").contains("No space left on device");
         // still full: the resume attempts (every second, driven by the timer while idle) fail, reads go on
@@ -135,7 +139,7 @@ class PipelineStoreFailureTest {
         // a restart (without a final checkpoint: from the resume's checkpoint and the WAL) has everything acknowledged
         pipeline.closeWithoutCheckpoint();
         pipeline = null;
-        try (DurableHashDir d = DurableHashDir.open(data, HashDirConfig.defaults(),
+        try (DurableHashDir d = DurableHashDir.open(tmp.resolve("data"), HashDirConfig.defaults(),
                 WalOptions.of(KEY_BYTES, Durability.SYNC), walDir)) {
             assertThat(d.recordsReplayed()).as("the WAL after the resume's checkpoint").isLessThan(i);
             for (int k = 0; k < i; k++) {
