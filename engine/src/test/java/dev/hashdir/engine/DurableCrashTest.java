@@ -1,5 +1,7 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.engine.check.CheckReport;
+import dev.hashdir.engine.check.StoreChecker;
 import dev.hashdir.engine.store.ChildProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A real process crash: a child JVM ({@link DurableCrashingWriter}) writes with SYNC commits and
  * incremental checkpoints, and is killed (SIGKILL) at a random moment, several times; after each
  * kill the store is recovered here and compared with the acknowledged ops: every acknowledged op
- * is there, and the state is exactly the acknowledged one or that plus the one op in flight.
+ * is there, and the state is exactly the acknowledged one or that plus the one op in flight; and
+ * the store {@code hashdir check} verifies offline after each recovery is clean.
  */
 class DurableCrashTest {
 
@@ -68,6 +71,11 @@ class DurableCrashTest {
                             cycle, acked, inFlight, recovered, model)
                     .isTrue();
             model = recovered;
+            // recovery closed the store with a checkpoint: the offline check finds nothing to report
+            CheckReport report = StoreChecker.check(data);
+            assertThat(report.clean()).as("seed %d cycle %d: check after recovery: %s", SEED, cycle,
+                    report.findings()).isTrue();
+            assertThat(report.keys()).as("keys the check counted").isEqualTo(model.size());
         }
         assertThat(checkpoints).as("checkpoints completed during the load").isPositive();
     }
