@@ -1,5 +1,7 @@
 package dev.hashdir.server.service;
 
+import dev.hashdir.engine.check.CheckReport;
+import dev.hashdir.engine.check.StoreChecker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.msgpack.value.Value;
@@ -22,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code serve} in a child JVM under pipelined puts and reads, killed with SIGKILL mid-load and
  * restarted on the same directory, several times: after each restart every acknowledged put, and
  * every value a read returned (no dirty reads: a read never returns what a crash can take away),
- * from every run so far, is there. Finally SIGTERM drains and exits 0.
+ * from every run so far, is there. Finally SIGTERM drains and exits 0, and the offline check of
+ * the store is clean.
  */
 class ServeCrashTest {
 
@@ -61,6 +64,11 @@ class ServeCrashTest {
         assertThat(readValues).as("reads returned values to check").isPositive();
         assertThat(last.stop()).as(last.log()).isZero(); // SIGTERM: drain, final checkpoint, exit 0
         assertThat(last.log()).contains("stopped");
+        // what the kills and restarts left is a store `hashdir check` finds clean
+        CheckReport report = StoreChecker.check(data);
+        assertThat(report.clean()).as("check after the kills: %s", report.findings()).isTrue();
+        // at least the keys acknowledged; puts in flight at a kill may have landed too
+        assertThat(report.keys()).as("keys the check counted").isBetween((long) expected.size(), (long) KEYS);
     }
 
     /** Pipelined puts (new values) and gets (of keys written lately) for about 1.5 s, then SIGKILL. */
