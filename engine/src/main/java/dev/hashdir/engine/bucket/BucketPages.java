@@ -39,12 +39,7 @@ public final class BucketPages {
 
     /** A view for reading page {@code id} (repaired first if a mask word had one flipped bit). */
     public BucketPage read(long id, BucketPage into) {
-        long at = memory != null ? space.readAt(id) : -1;
-        if (at >= 0) {
-            into.wrap(memory, at, id);
-        } else {
-            into.wrap(space.read(id), id);
-        }
+        wrapForReading(id, into);
         check(into);
         return into;
     }
@@ -61,12 +56,7 @@ public final class BucketPages {
      * not checked again (nothing but this thread's own writes, which keep the code, ran since).
      */
     public BucketPage reread(long id, BucketPage into) {
-        long at = memory != null ? space.readAt(id) : -1;
-        if (at >= 0) {
-            into.wrap(memory, at, id);
-        } else {
-            into.wrap(space.read(id), id);
-        }
+        wrapForReading(id, into);
         return into;
     }
 
@@ -90,6 +80,16 @@ public final class BucketPages {
     /** Single-bit errors in state masks corrected since this object was made. */
     public long eccCorrected() {
         return eccCorrected;
+    }
+
+    /** Views page {@code id} in place in the cache's memory when it can, else through a slice. */
+    private void wrapForReading(long id, BucketPage into) {
+        long at = memory != null ? space.readAt(id) : -1;
+        if (at >= 0) {
+            into.wrap(memory, at, id);
+        } else {
+            into.wrap(space.read(id), id);
+        }
     }
 
     private void wrapForWriting(long id, BucketPage into) {

@@ -159,27 +159,24 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
     }
 
     private static long nonNegative(String k, Map<String, String> v, Map<String, String> src, long max) {
-        try {
-            long n = Long.parseLong(v.get(k));
-            if (n >= 0 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw bad(k, v, src, "an integer from 0 to " + max);
+        return integer(k, v, src, 0, max);
     }
 
     private static long positive(String k, Map<String, String> v, Map<String, String> src, long max) {
+        return integer(k, v, src, 1, max);
+    }
+
+    /** Setting {@code k} as an integer in [min, max], or a message naming it, its value and its source. */
+    private static long integer(String k, Map<String, String> v, Map<String, String> src, long min, long max) {
         try {
             long n = Long.parseLong(v.get(k));
-            if (n >= 1 && n <= max) {
+            if (n >= min && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw bad(k, v, src, "an integer from 1 to " + max);
+        throw bad(k, v, src, "an integer from " + min + " to " + max);
     }
 
     private static IllegalArgumentException bad(String k, Map<String, String> v, Map<String, String> src, String expected) {
