@@ -98,7 +98,15 @@ public final class HashDir implements AutoCloseable {
         this.keyBytes = store.keyBytes();
         this.keyBuffer = arena.allocate(keyBytes, 8);
         this.scratchPage = arena.allocate(store.pageSize(), 4096);
-        build();
+        try {
+            build();
+        } catch (RuntimeException | Error e) {
+            if (cache != null) {
+                cache.close(); // built, then something after it failed
+            }
+            arena.close();
+            throw e;
+        }
     }
 
     /** The in-memory structures over the store as it is now (its current meta). */

@@ -129,20 +129,25 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.dirty = new boolean[baseFrames];
         this.pending = new boolean[baseFrames];
         this.emptyFrames = new int[baseFrames];
-        this.memory = frameMemory((long) baseFrames * pageSize);
-        for (int f = 0; f < baseFrames; f++) {
-            frames[f] = memory.asSlice((long) f * pageSize, pageSize);
-            emptyFrames[f] = baseFrames - 1 - f;
-        }
-        this.frameCount = baseFrames;
-        this.emptyCount = baseFrames;
         this.highWater = Math.max(1, store.meta().pageCount());
         this.epoch = store.meta().epoch() + 1;
         // ids are sized for as many pages as there are frames up front (a few bytes per frame of
         // 4 KiB), so a store that fits the cache never grows them while it is written
         long ids = Math.max(baseFrames, highWater + highWater / 2);
         this.frameOfId = new int[(int) Math.min(Integer.MAX_VALUE - 8, ids)];
-        this.map = new PageMap(store, arena, ids);
+        try {
+            this.memory = frameMemory((long) baseFrames * pageSize);
+            this.map = new PageMap(store, arena, ids); // reads the page map: may fail (I/O, corruption)
+        } catch (RuntimeException | Error e) {
+            arena.close(); // the frames' mapping and the map's scratch: a failed open leaks nothing
+            throw e;
+        }
+        for (int f = 0; f < baseFrames; f++) {
+            frames[f] = memory.asSlice((long) f * pageSize, pageSize);
+            emptyFrames[f] = baseFrames - 1 - f;
+        }
+        this.frameCount = baseFrames;
+        this.emptyCount = baseFrames;
         for (long id = highWater - 1; id >= 1; id--) {
             if (map.row(id) == 0) {
                 pushFree(id);
