@@ -2,6 +2,7 @@ package dev.hashdir.server.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.hashdir.engine.ReadOnlyException;
 import dev.hashdir.server.service.EngineMaintenance;
 import dev.hashdir.server.service.HashdirServer;
 import org.slf4j.Logger;
@@ -204,7 +205,13 @@ public final class ControlPlane implements AutoCloseable {
             send(x, 503, "application/json", Json.object(state()));
             return;
         }
-        long lsn = hd.checkpoint(Duration.ofSeconds(30));
+        long lsn;
+        try {
+            lsn = hd.checkpoint(Duration.ofSeconds(30));
+        } catch (ReadOnlyException e) {
+            send(x, 503, "application/json", Json.object(Map.of("error", e.getMessage())));
+            return;
+        }
         send(x, 200, "application/json", Json.object(Map.of("checkpoint_lsn", lsn)));
     }
 

@@ -2,6 +2,7 @@ package dev.hashdir.server.service;
 
 import dev.hashdir.engine.DurableHashDir;
 import dev.hashdir.engine.HashDirConfig;
+import dev.hashdir.engine.ReadOnlyException;
 import dev.hashdir.engine.Stats;
 import dev.hashdir.engine.pipeline.Pipeline;
 import dev.hashdir.engine.pipeline.PipelineConfig;
@@ -172,6 +173,8 @@ public final class HashdirServer implements AutoCloseable {
      * Forces a checkpoint of everything acknowledged now and waits for it to be durable.
      *
      * @return the LSN it covers
+     * @throws ReadOnlyException    when the store is read-only (at once, or as soon as it turns so)
+     * @throws IllegalStateException when not serving, or no checkpoint completed within {@code timeout}
      */
     public long checkpoint(Duration timeout) {
         Pipeline p = pipeline;
@@ -182,6 +185,10 @@ public final class HashdirServer implements AutoCloseable {
         long target = p.ackedLsn();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (m.checkpointLsn() < target || m.checkpointRunning()) {
+            String readOnly = p.readOnlyReason();
+            if (readOnly != null) {
+                throw new ReadOnlyException(readOnly); // no checkpoint can complete until it resumes
+            }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("checkpoint not done within " + timeout + ": checkpoint LSN "
                         + m.checkpointLsn() + ", wanted " + target);

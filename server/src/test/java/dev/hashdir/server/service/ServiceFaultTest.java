@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -103,6 +104,17 @@ class ServiceFaultTest {
 
     HttpResponse<String> get(String path) throws IOException {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + server.controlPlane().address() + path)).build();
+        try (HttpClient c = HttpClient.newHttpClient()) {
+            return c.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    HttpResponse<String> post(String path) throws IOException {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + server.controlPlane().address() + path))
+                .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build();
         try (HttpClient c = HttpClient.newHttpClient()) {
             return c.send(req, HttpResponse.BodyHandlers.ofString());
         } catch (InterruptedException e) {
@@ -302,6 +314,7 @@ class ServiceFaultTest {
         assertThat(w.call(Wire.m("id", id++, "op", "contains", "key", key(2), "value", 2)).get("found").toString())
                 .isEqualTo("true");
         assertThat(get("/stats").body()).contains("\"read_only\": 0").doesNotContain("read_only_reason");
+        assertThat(post("/checkpoint").statusCode()).as("checkpoints complete again").isEqualTo(200);
         assertThat(w.call(Wire.m("id", id++, "op", "count", "key", key(5))).get("count").toString())
                 .as("the split put refused up front changed nothing").isEqualTo("0");
     }
@@ -328,6 +341,10 @@ class ServiceFaultTest {
                 .endsWith("(read-only until the disk takes writes again: retried every 1000 ms; reads go on)");
         assertThat(get("/stats").body()).contains("\"read_only\": 1", "\"read_only_reason\": \"page store write failed");
         assertThat(get("/ready").statusCode()).as("still serving reads").isEqualTo(200);
+        HttpResponse<String> forced = post("/checkpoint");
+        assertThat(forced.statusCode()).as("a forced checkpoint is refused at once: " + forced.body()).isEqualTo(503);
+        assertThat(forced.body()).contains("\"error\": \"read-only: page store write failed: ")
+                .contains("No space left on device");
         Thread.sleep(1500); // resume attempts fail while the disk is full
         assertThat(status(w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i)))).isEqualTo("read_only");
         for (int k = 0; k < i; k++) {
@@ -343,6 +360,7 @@ class ServiceFaultTest {
             Thread.sleep(20);
         }
         assertThat(get("/stats").body()).contains("\"read_only\": 0").doesNotContain("read_only_reason");
+        assertThat(post("/checkpoint").statusCode()).as("checkpoints complete again").isEqualTo(200);
         int total = i + 200;
         for (i++; i < total; i++) {
             assertThat(status(w.call(Wire.m("id", id++, "op", "put", "key", key(i), "value", i)))).isEqualTo("ok");
