@@ -70,7 +70,7 @@ flock /tmp/hashdir-bench.lock "$JAVA_HOME/bin/java" --enable-native-access=ALL-U
 
 # launches `hashdir serve` on $1 and prints the ms until /ready answers 200, then stops it (SIGTERM)
 serve_to_ready() {
-  local data="$1" log="$dir/serve.log" hport zport start end code pid
+  local data="$1" log="$dir/serve.log" hport zport start pid ms cpu
   hport=$((20000 + RANDOM % 20000)); zport=$((hport + 1))
   start=$(date +%s%N)
   # shellcheck disable=SC2086
@@ -111,8 +111,8 @@ PY
 
 if [[ $process == 1 ]]; then
   [[ -f "$HASHDIR_SERVER_JAR" ]] || hashdir_mvn -q -pl server -am package -DskipTests
-  hashdir_aot_flags # as ./hashdir launches (the AOT cache made first if missing; --no-aot: without)
-  [[ $aot == 1 ]] || HASHDIR_AOT_FLAGS=""
+  HASHDIR_AOT_FLAGS="" # --no-aot; else as ./hashdir serve launches (the AOT cache made first if missing)
+  [[ $aot == 0 ]] || hashdir_aot_flags
   echo "process runs: JVM flags $HASHDIR_JVM_FLAGS ${HASHDIR_AOT_FLAGS:-(no AOT cache)}"
   exec 9>/tmp/hashdir-bench.lock; flock 9
   for ((r = 1; r <= runs; r++)); do
