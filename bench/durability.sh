@@ -4,11 +4,13 @@
 #
 #   bench/durability.sh [--keys N] [--runs R] [--replay-records M] [--stall-records S] [--cache-mb MB]
 #                       [--phases load,stall,open,replay] [--dir DIR] [--keep] [--no-build]
+#                       [--slow-ms MS] [--process [--no-aot]]
 #
 # load:   a new store of N keys (one value each, 32-byte digest keys), inserted in batches of 1000
 #         with a WAL commit each, checkpoints driven as the server's EngineMaintenance does (begin
 #         every 100,000 records, one checkpointStep(64) per later batch); every checkpoint call is
-#         timed on the inserting thread (the engine thread). Closed cleanly.
+#         timed on the inserting thread (the engine thread), each longer than --slow-ms (default 5)
+#         printed. Closed cleanly.
 # stall:  R runs (after 1 warmup run) of S further inserts into a copy of that store: the longest
 #         and the p99.9 checkpoint call of each run, and a breakdown by kind of call.
 # open:   R times DurableHashDir.open of the closed store, then R times the server's path
@@ -17,7 +19,9 @@
 #         that crashed store is opened and the replay of the M records timed.
 # process: (after the above, with --process) R times `hashdir serve` in a fresh JVM on the clean
 #         store, then R times on a copy of the crashed one: milliseconds from launching java to the
-#         first 200 from /ready (JVM start included), and the server's own "recovered ... in" line.
+#         first 200 from /ready (JVM start included), the process's CPU time until then, and the
+#         server's own "recovered ... in" line. Launched as ./hashdir does: with its AOT cache
+#         (made first when missing or stale), or without it with --no-aot.
 # The run holds /tmp/hashdir-bench.lock so no two benchmarks overlap. Data under DIR (default a
 # fresh directory under ${TMPDIR:-/tmp}, deleted at the end unless --keep; about 1.3 GB per copy
 # at 10M keys, three copies at most).
@@ -32,6 +36,7 @@ hashdir_select_jdk
 build=1
 keep=0
 process=0
+aot=1
 runs=5
 dir=""
 args=()
@@ -41,10 +46,11 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --dir) dir="$2"; shift 2 ;;
     --process) process=1; shift ;;
+    --no-aot) aot=0; shift ;;
     --runs) runs="$2"; args+=("$1" "$2"); shift 2 ;;
-    --keys|--runs|--replay-records|--stall-records|--cache-mb|--phases|--checkpoint-records|--batch|--warmup|--wal-durability)
+    --keys|--runs|--replay-records|--stall-records|--cache-mb|--phases|--checkpoint-records|--batch|--warmup|--wal-durability|--slow-ms)
       args+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "durability.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,27 +70,50 @@ flock /tmp/hashdir-bench.lock "$JAVA_HOME/bin/java" --enable-native-access=ALL-U
 
 # launches `hashdir serve` on $1 and prints the ms until /ready answers 200, then stops it (SIGTERM)
 serve_to_ready() {
-  local data="$1" log="$dir/serve.log" hport zport start end code pid
+  local data="$1" log="$dir/serve.log" hport zport start pid ms cpu
   hport=$((20000 + RANDOM % 20000)); zport=$((hport + 1))
   start=$(date +%s%N)
   # shellcheck disable=SC2086
-  "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS -cp "$HASHDIR_SERVER_JAR:$root/server/target/lib/*" \
+  "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS $HASHDIR_AOT_FLAGS -cp "$HASHDIR_CLASSPATH" \
       dev.hashdir.server.cli.HashdirCli serve --data "$data" --bind "tcp://127.0.0.1:$zport" \
       --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
   pid=$!
-  code=""
-  until [[ "$code" == 200 ]]; do
-    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "durability.sh: serve exited" >&2; return 1; }
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/ready" || true)
-    [[ "$code" == 200 ]] || sleep 0.005
-  done
-  end=$(date +%s%N)
+  # one poller process on one connection, every 5 ms (a curl process per poll took about 8 ms of
+  # CPU each: on 2 cores, CPU the server's recovery then did not get)
+  ms=$(/usr/bin/python3 - "$hport" "$pid" "$start" <<'PY'
+import http.client, os, sys, time
+port, pid, start = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+conn = None
+while True:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(1)
+    try:
+        conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/ready")
+        r = conn.getresponse()
+        r.read()
+        if r.status == 200:
+            print((time.time_ns() - start) // 1000000)
+            sys.exit(0)
+    except (OSError, http.client.HTTPException):
+        if conn is not None:
+            conn.close()
+        conn = None
+    time.sleep(0.005)
+PY
+  ) || { cat "$log" >&2; echo "durability.sh: serve exited" >&2; return 1; }
+  cpu=$(awk -v tk="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / tk)}' "/proc/$pid/stat")
   kill -TERM "$pid"; wait "$pid" || true
-  echo "$(( (end - start) / 1000000 )) ms to ready; $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//')"
+  echo "$ms ms to ready (process CPU $cpu ms); $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//')"
 }
 
 if [[ $process == 1 ]]; then
   [[ -f "$HASHDIR_SERVER_JAR" ]] || hashdir_mvn -q -pl server -am package -DskipTests
+  HASHDIR_AOT_FLAGS="" # --no-aot; else as ./hashdir serve launches (the AOT cache made first if missing)
+  [[ $aot == 0 ]] || hashdir_aot_flags
+  echo "process runs: JVM flags $HASHDIR_JVM_FLAGS ${HASHDIR_AOT_FLAGS:-(no AOT cache)}"
   exec 9>/tmp/hashdir-bench.lock; flock 9
   for ((r = 1; r <= runs; r++)); do
     echo "process clean open run $r: $(serve_to_ready "$dir/store")"

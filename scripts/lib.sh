@@ -122,3 +122,55 @@ hashdir_build_if_stale() {
 
 # JVM flags for every launch: FFM native access, msgpack without sun.misc.Unsafe.
 HASHDIR_JVM_FLAGS="--enable-native-access=ALL-UNNAMED -Dmsgpack.universal-buffer=true"
+
+# The classpath of every launch (an AOT cache is valid for this classpath only).
+HASHDIR_CLASSPATH="$HASHDIR_SERVER_JAR:$HASHDIR_ROOT/server/target/lib/*"
+
+# The AOT cache (JDK 25: JEP 483 class loading and linking, JEP 515 method profiles, ahead of
+# time): made by one training run (dev.hashdir.server.cli.AotTraining: a store's recovery, requests,
+# a checkpoint) after each build, used by every launch. HASHDIR_AOT=0 turns it off.
+HASHDIR_AOT_CACHE="$HASHDIR_ROOT/server/target/hashdir.aot"
+
+# What a cache is valid for: the JDK, the extra JVM options, every jar on the classpath (path,
+# size, modification time). Checked here because JDK 25.0.3 and earlier use a cache made from
+# jars that changed since (JDK-8377932): old classes would run.
+hashdir_aot_fingerprint() {
+    echo "java $JAVA_HOME $(sed -n 's/^JAVA_RUNTIME_VERSION=//p' "$JAVA_HOME/release" 2>/dev/null)"
+    echo "options ${HASHDIR_JAVA_OPTS:-}"
+    stat -c '%n %s %Y' "$HASHDIR_SERVER_JAR" "$HASHDIR_ROOT"/server/target/lib/*.jar
+}
+
+# Sets HASHDIR_AOT_FLAGS: the flags that use the AOT cache, after making it when it is missing or
+# was made from other jars; empty when it cannot be made (that is logged and not retried until
+# the jars change) or HASHDIR_AOT=0. The JVM's own messages about the cache are off: a cache it
+# cannot use (other JVM flags, a damaged file) is ignored without a word, as the launch must not
+# print JVM warnings.
+hashdir_aot_flags() {
+    HASHDIR_AOT_FLAGS=""
+    [ "${HASHDIR_AOT:-1}" = 0 ] && return 0
+    local fp
+    fp=$(hashdir_aot_fingerprint 2>/dev/null) || return 0
+    if [ ! -f "$HASHDIR_AOT_CACHE" ] || [ "$(cat "$HASHDIR_AOT_CACHE.fingerprint" 2>/dev/null)" != "$fp" ]; then
+        [ "$(cat "$HASHDIR_AOT_CACHE.failed" 2>/dev/null)" = "$fp" ] && return 0
+        hashdir_aot_train "$fp" || return 0
+    fi
+    HASHDIR_AOT_FLAGS="-XX:AOTCache=$HASHDIR_AOT_CACHE -Xlog:aot*=off -Xlog:cds*=off"
+}
+
+# The training run: writes the cache and its fingerprint (replacing both), or records the failure.
+hashdir_aot_train() {
+    local fp="$1" log="$HASHDIR_ROOT/server/target/hashdir-aot.log" tmp="$HASHDIR_AOT_CACHE.$$.tmp" scratch
+    echo "hashdir: making the AOT cache (a training run after each build, about 30 s)..." >&2
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/hashdir-aot.XXXXXX") || return 1
+    # shellcheck disable=SC2086
+    if "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS ${HASHDIR_JAVA_OPTS:-} -XX:AOTCacheOutput="$tmp"             -cp "$HASHDIR_CLASSPATH" dev.hashdir.server.cli.AotTraining "$scratch/training" >"$log" 2>&1             && [ -s "$tmp" ] && mv -f "$tmp" "$HASHDIR_AOT_CACHE"; then
+        rm -rf "$scratch"
+        echo "$fp" >"$HASHDIR_AOT_CACHE.fingerprint"
+        return 0
+    fi
+    rm -rf "$scratch" "$tmp" "$tmp.config"
+    echo "$fp" >"$HASHDIR_AOT_CACHE.failed"
+    echo "hashdir: could not make the AOT cache (log: $log); running without it" >&2
+    return 1
+}
+

@@ -54,7 +54,6 @@ public final class DurabilityBenchmark {
     private static final int STEP_PAGES = 64;
     private static final long SEED = 0x5EEDL;
     /** Checkpoint calls longer than this are printed one by one. */
-    private static final long SLOW_NANOS = 5_000_000;
 
     private DurabilityBenchmark() {
     }
@@ -249,7 +248,7 @@ public final class DurabilityBenchmark {
                 long cpu = threads.getCurrentThreadCpuTime() - c;
                 String kind = kind(before, hd.checkpointStage());
                 stalls.record(kind, nanos, cpu);
-                if (nanos > SLOW_NANOS) {
+                if (nanos > o.slowNanos) {
                     System.out.printf(Locale.ROOT, "  slow call: %s %.3f ms (thread CPU %.3f ms) at key %d, checkpoint %d%n",
                             kind, nanos / 1e6, cpu / 1e6, i, checkpoints + 1);
                 }
@@ -398,6 +397,8 @@ public final class DurabilityBenchmark {
         int cacheMb = 64;
         long checkpointRecords = 100_000;
         int batch = 1000;
+        /** Checkpoint calls longer than this are printed one by one ({@code --slow-ms}). */
+        long slowNanos = 5_000_000;
         String phases = "load,stall,open,replay";
         boolean child;
 
@@ -416,6 +417,7 @@ public final class DurabilityBenchmark {
                     case "--cache-mb" -> o.cacheMb = Integer.parseInt(args[++i]);
                     case "--checkpoint-records" -> o.checkpointRecords = Long.parseLong(args[++i]);
                     case "--batch" -> o.batch = Integer.parseInt(args[++i]);
+                    case "--slow-ms" -> o.slowNanos = (long) (Double.parseDouble(args[++i]) * 1e6);
                     case "--phases" -> o.phases = args[++i];
                     case "--wal-durability" -> durability = Durability.valueOf(args[++i].toUpperCase(Locale.ROOT));
                     default -> throw new IllegalArgumentException("unknown argument: " + a);

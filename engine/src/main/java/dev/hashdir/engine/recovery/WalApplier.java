@@ -1,5 +1,6 @@
 package dev.hashdir.engine.recovery;
 
+import dev.hashdir.bindings.libc.LibC;
 import dev.hashdir.engine.DurableHashDir;
 import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.wal.WalConsumer;
@@ -7,6 +8,7 @@ import dev.hashdir.engine.wal.WalRecord;
 import dev.hashdir.engine.wal.WalRecordLayout;
 import dev.hashdir.engine.wal.WalRecordType;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,6 +53,8 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private static final WalRecordType[] TYPES = WalRecordType.values();
     /** The window starts this small and doubles as records come, up to {@code windowBytes}. */
     private static final long FIRST_WINDOW_BYTES = 1 << 20;
+    /** Windows from this size on are mapped rather than allocated ({@link #windowMemory}). */
+    private static final long MAPPED_WINDOW_BYTES = 2L << 20;
 
     private final HashDir target;
     private final RecoveryListener listener;
@@ -275,13 +279,32 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             size = Math.min(windowBytes, size * 2);
         }
         Arena next = Arena.ofShared();
-        MemorySegment grown = next.allocate(size, 8);
+        MemorySegment grown = windowMemory(size, next);
         if (window != null) {
             MemorySegment.copy(window, 0, grown, 0, windowUsed);
             windowArena.close();
         }
         windowArena = next;
         window = grown;
+    }
+
+    /**
+     * {@code bytes} of window memory freed with {@code arena}: on Linux, when large, an anonymous
+     * mapping with transparent huge pages (the kernel hands out zeroed pages as they are first
+     * written), else memory from the arena. Not {@link Arena#allocate} for a large window: JDK 25
+     * zeroes that memory with a Java loop, which in a freshly started JVM runs interpreted for
+     * hundreds of milliseconds at the start of recovery (a profile of a fresh {@code hashdir serve}
+     * had a quarter of the replay thread's samples there).
+     */
+    private static MemorySegment windowMemory(long bytes, Arena arena) {
+        if (bytes >= MAPPED_WINDOW_BYTES && System.getProperty("os.name", "").startsWith("Linux")) {
+            try {
+                return LibC.mapAnonymous(bytes, true, arena);
+            } catch (IOException e) {
+                // fall back to the arena
+            }
+        }
+        return arena.allocate(bytes, 8);
     }
 
     private long[] windowValues(long at, int n) {

@@ -50,6 +50,25 @@ class PageStoreTest {
     }
 
     @Test
+    void theSyncThreadStartsAtOpenNotInTheFirstCheckpoint() throws Exception {
+        PageStore.init(dir, StoreOptions.defaults());
+        long before = syncThreads();
+        try (PageStore s = PageStore.open(dir)) {
+            assertThat(syncThreads()).as("a live hashdir-sync thread once open, before any sync").isEqualTo(before + 1);
+            PageStore.PendingSync sync = s.startSync();
+            while (!sync.done()) {
+                Thread.onSpinWait();
+            }
+            assertThat(syncThreads()).as("the first sync runs on that thread").isEqualTo(before + 1);
+        }
+    }
+
+    private static long syncThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals("hashdir-sync")).count();
+    }
+
+    @Test
     void refusesToOverwriteAStore() throws Exception {
         PageStore.init(dir, StoreOptions.defaults());
         long size = Files.size(dir.resolve(StoreFormat.FILE_NAME));
