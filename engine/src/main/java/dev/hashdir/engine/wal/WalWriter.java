@@ -1,5 +1,7 @@
 package dev.hashdir.engine.wal;
 
+import dev.hashdir.engine.CorruptionException;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,10 +18,23 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * writes everything buffered with one write per segment and, in {@link Durability#SYNC}, one force
  * for the whole batch. Opening replays the WAL and truncates its torn tail away.
  *
+ * <p>Segments are preallocated: each is prepared at its full size with zero-filled blocks under
+ * {@link WalSegmentLayout#PREPARING_NAME}, its header written, forced, then renamed to its
+ * segment name, so a commit only overwrites allocated blocks and its fdatasync commits no file
+ * size change (on ext4 about half the time of a synced append).
+ *
  * <p>Guarantees the reader's rules rest on ({@link WalReader}):
  * <ul>
- *   <li>a segment is forced whole before the next is created; a new segment's header is forced
- *       and the directory synced before any record goes into it (all durability modes);</li>
+ *   <li>a segment is forced whole, then sealed (a sync slot flagged SEALED claiming exactly its
+ *       records, forced) before the next is created; a new segment's header is forced and the
+ *       directory synced (the segment renamed into place) before any record goes into it (all
+ *       durability modes);</li>
+ *   <li>what follows the last record written to the current segment is zeros, or nothing: a
+ *       failed write is rewritten with the same bytes at the same place; opening after a crash
+ *       truncates the last segment to its valid records (it then grows by appends until the
+ *       next roll), because past them may lie records of the crashed run that a new record
+ *       could otherwise line up with; opening after a clean close (slot flagged CLOSED) keeps
+ *       the zeros and clears the flag, forced, before any record is written;</li>
  *   <li>a header sync slot only claims bytes a completed force made durable;</li>
  *   <li>after a failed write or force nothing of the failed commit counts as written or durable:
  *       the records stay buffered, and the next commit truncates the segment back to the last
@@ -64,6 +79,8 @@ public final class WalWriter implements AutoCloseable {
     /** What the newest sync slot written to the current segment claims. */
     private long attestedEnd;
     private long slotSequence;
+    /** The current segment was preallocated (writes overwrite zeros); false when it grows by appends. */
+    private boolean preallocated;
     private long lastForceNanos;
     private boolean damaged;
     private boolean closed;
@@ -115,6 +132,8 @@ public final class WalWriter implements AutoCloseable {
     }
 
     private void recover() throws IOException {
+        step("delete", WalSegmentLayout.PREPARING_NAME, 0);
+        dir.delete(WalSegmentLayout.PREPARING_NAME);
         if (recovery.incompleteSegment() != null) {
             step("delete incomplete segment", recovery.incompleteSegment(), 0);
             dir.delete(recovery.incompleteSegment());
@@ -135,17 +154,38 @@ public final class WalWriter implements AutoCloseable {
         long end = recovery.endOffset();
         step("open", segmentName, end);
         segment = dir.openForWrite(segmentName);
-        if (segment.size() != end) {
-            step("truncate torn tail", segmentName, end);
-            segment.truncate(end);
-        }
-        step("force", segmentName, end);
-        segment.force();
         bufferFilePos = end;
         tailPos = end;
         durablePos = end;
         attestedEnd = recovery.syncedEnd();
         slotSequence = recovery.slotSequence();
+        if (recovery.endSealed()) {
+            // a roll sealed this segment, then a crash came before the next one was in place
+            if (end != recovery.syncedEnd()) {
+                throw new CorruptionException("sealed WAL segment " + dir.describe(segmentName)
+                        + " has records past its sealed end: end=" + end + ", sealedEnd=" + recovery.syncedEnd());
+            }
+            // after a process crash the seal may still be only in the page cache
+            step("force", segmentName, end);
+            segment.force();
+            WalFile next = createSegment(nextLsn);
+            step("close", segmentName, 0);
+            segment.close();
+            switchTo(next, nextLsn);
+            tailPos = WalSegmentLayout.HEADER_BYTES;
+            return;
+        }
+        long size = segment.size();
+        preallocated = size > end && recovery.closedCleanly();
+        if (preallocated) {
+            // closed cleanly: only zeros follow; clear CLOSED durably before writing past it
+            writeSlot(0);
+        } else if (size != end) {
+            step("truncate torn tail", segmentName, end);
+            segment.truncate(end);
+        }
+        step("force", segmentName, end);
+        segment.force();
     }
 
     /** What opening found: last valid LSN, torn tail, segments read. */
@@ -359,7 +399,7 @@ public final class WalWriter implements AutoCloseable {
                 forceSegment();
             }
             if (durablePos > attestedEnd) {
-                writeSlot();
+                writeSlot(0);
                 step("force", segmentName, durablePos);
                 segment.force();
             }
@@ -413,6 +453,11 @@ public final class WalWriter implements AutoCloseable {
         RuntimeException failed = null;
         try {
             sync();
+            writeSlot(WalSegmentLayout.FLAG_CLOSED);
+            step("force", segmentName, durablePos);
+            segment.force();
+        } catch (IOException e) {
+            failed = failure(e);
         } catch (RuntimeException e) {
             failed = e;
         }
@@ -440,10 +485,10 @@ public final class WalWriter implements AutoCloseable {
             long chunkEnd = buffer.rolls() > 0 ? buffer.firstRollOffset() : buffer.length();
             if (chunkEnd > written) {
                 if (durablePos > attestedEnd) {
-                    writeSlot();
+                    writeSlot(0);
                 }
-                step("append", segmentName, bufferFilePos + written);
-                segment.append(buffer.slice(written, chunkEnd - written));
+                step("write", segmentName, bufferFilePos + written);
+                segment.write(bufferFilePos + written, buffer.slice(written, chunkEnd - written));
                 written = chunkEnd;
                 writtenLsn = buffer.rolls() > 0 ? buffer.firstRollLsn() - 1 : nextLsn - 1;
             }
@@ -454,9 +499,12 @@ public final class WalWriter implements AutoCloseable {
         }
     }
 
-    /** Forces the full segment, then starts the next with the first planned roll's LSN. */
+    /** Forces the full segment and seals it, then starts the next with the first planned roll's LSN. */
     private void roll() throws IOException {
         forceSegment();
+        writeSlot(WalSegmentLayout.FLAG_SEALED);
+        step("force sealed", segmentName, durablePos);
+        segment.force();
         long first = buffer.firstRollLsn();
         WalFile next = createSegment(first);
         buffer.removeFirstRoll();
@@ -467,24 +515,34 @@ public final class WalWriter implements AutoCloseable {
         full.close();
     }
 
-    /** Creates a segment: header written and forced, then the directory synced; deleted again on failure. */
+    /**
+     * Creates a segment: prepared under {@link WalSegmentLayout#PREPARING_NAME} (header written,
+     * allocated to the segment size with zeros, forced), renamed to its name, the directory
+     * synced; deleted again on failure.
+     */
     private WalFile createSegment(long firstLsn) throws IOException {
         String name = WalSegmentLayout.fileName(firstLsn);
-        step("create", name, 0);
-        dir.delete(name);
-        WalFile file = dir.create(name);
+        String preparing = WalSegmentLayout.PREPARING_NAME;
+        step("create", preparing, 0);
+        dir.delete(preparing);
+        WalFile file = dir.create(preparing);
         try {
             WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
-            step("append header", name, 0);
-            file.append(scratch);
-            step("force", name, WalSegmentLayout.HEADER_BYTES);
+            step("write header", preparing, 0);
+            file.write(0, scratch);
+            step("allocate", preparing, options.segmentBytes());
+            file.allocate(options.segmentBytes());
+            step("force", preparing, options.segmentBytes());
             file.force();
+            step("rename to " + name, preparing, 0);
+            dir.rename(preparing, name);
             step("sync directory", name, 0);
             dir.syncDirectory();
             return file;
         } catch (IOException e) {
             try {
                 file.close();
+                dir.delete(preparing);
                 dir.delete(name);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
@@ -503,6 +561,7 @@ public final class WalWriter implements AutoCloseable {
         durablePos = WalSegmentLayout.HEADER_BYTES;
         attestedEnd = WalSegmentLayout.HEADER_BYTES;
         slotSequence = 0;
+        preallocated = true;
     }
 
     private void forceSegment() throws IOException {
@@ -522,21 +581,30 @@ public final class WalWriter implements AutoCloseable {
         written = 0;
     }
 
-    /** Attests the forced end in the header slot not holding the newest claim (made durable by the next force). */
-    private void writeSlot() throws IOException {
+    /**
+     * Attests the forced end, with {@code flags}, in the header slot not holding the newest claim
+     * (made durable by the next force).
+     */
+    private void writeSlot(int flags) throws IOException {
         long sequence = slotSequence + 1;
         MemorySegment slot = scratch.asSlice(0, WalSegmentLayout.SLOT_BYTES);
-        WalSegmentLayout.encodeSlot(slot, sequence, durablePos, durableLsn);
+        WalSegmentLayout.encodeSlot(slot, sequence, durablePos, durableLsn, flags);
         step("write sync slot", segmentName, WalSegmentLayout.slotOffset(sequence));
         segment.write(WalSegmentLayout.slotOffset(sequence), slot);
         slotSequence = sequence;
         attestedEnd = durablePos;
     }
 
-    /** After a failed write or force: cut the segment back to the last good position; the buffer is rewritten. */
+    /**
+     * After a failed write or force: back to the last good position, from where the buffer is
+     * rewritten (the same bytes at the same places). A segment growing by appends is cut back
+     * there; a preallocated one keeps its blocks.
+     */
     private void repair() throws IOException {
-        step("truncate after failure", segmentName, bufferFilePos);
-        segment.truncate(bufferFilePos);
+        if (!preallocated) {
+            step("truncate after failure", segmentName, bufferFilePos);
+            segment.truncate(bufferFilePos);
+        }
         written = 0;
         writtenLsn = bufferFirstLsn - 1;
         damaged = false;

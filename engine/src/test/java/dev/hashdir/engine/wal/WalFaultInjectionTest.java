@@ -37,6 +37,8 @@ class WalFaultInjectionTest {
     private long ioFailures;
     private long records;
     private long midCallCrashes;
+    private long sealedOrNew;
+    private long keptAfterClose;
 
     @Test
     void crashesNeverLoseAcknowledgedRecordsNorInventAny() {
@@ -53,11 +55,13 @@ class WalFaultInjectionTest {
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf("fault cases=%d in %d ms: crashes=%s, mid-call crashes=%d, torn tails=%d, "
-                + "I/O failures (ENOSPC/EIO)=%d, records appended=%d%n", CASES, ms, crashes, midCallCrashes, tornTails,
-                ioFailures, records);
+                + "I/O failures (ENOSPC/EIO)=%d, records appended=%d, opened on a new or sealed segment=%d, "
+                + "on a cleanly closed preallocated one=%d%n", CASES, ms, crashes, midCallCrashes, tornTails,
+                ioFailures, records, sealedOrNew, keptAfterClose);
         assertThat(crashes.values().stream().mapToInt(Integer::intValue).sum()).isGreaterThanOrEqualTo(CASES);
         assertThat(tornTails).isPositive();
         assertThat(ioFailures).isPositive();
+        assertThat(keptAfterClose).isPositive();
     }
 
     /** One seeded case: the writer under test and a model of what it was given and what it promised. */
@@ -142,8 +146,16 @@ class WalFaultInjectionTest {
             checkReplay(replayed, r, Long.MIN_VALUE);
             assertThat(writer.nextLsn()).isEqualTo(r.lastLsn() + 1);
             assertThat(writer.durableLsn()).isEqualTo(r.lastLsn());
-            assertThat(dir.size(writer.currentSegment())).as("torn tail truncated").isEqualTo(
-                    r.endSegment() == null ? WalSegmentLayout.HEADER_BYTES : r.endOffset());
+            long size = dir.size(writer.currentSegment());
+            if (r.endSegment() == null || r.endSealed()) {
+                assertThat(size).as("a new segment, preallocated").isEqualTo(options.segmentBytes());
+                sealedOrNew++;
+            } else if (r.closedCleanly()) {
+                assertThat(size).as("closed cleanly: the zeros are kept").isGreaterThanOrEqualTo(r.endOffset());
+                keptAfterClose++;
+            } else {
+                assertThat(size).as("torn tail truncated").isEqualTo(r.endOffset());
+            }
             model.subList((int) r.lastLsn(), model.size()).clear();
             guaranteed = r.lastLsn();
         }

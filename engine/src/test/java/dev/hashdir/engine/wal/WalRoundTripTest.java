@@ -52,8 +52,10 @@ class WalRoundTripTest {
         assertThat(replayed.records).isEqualTo(written);
         assertThat(r.lastLsn()).isEqualTo(written.size());
         assertThat(r.torn()).isFalse();
-        assertThat(r.syncedEnd()).as("close attests everything").isEqualTo(r.endOffset())
-                .isEqualTo(Files.size(dir.path().resolve(r.endSegment())));
+        assertThat(r.syncedEnd()).as("close attests everything").isEqualTo(r.endOffset());
+        assertThat(r.closedCleanly()).isTrue();
+        assertThat(Files.size(dir.path().resolve(r.endSegment()))).as("preallocated")
+                .isEqualTo(WalOptions.DEFAULT_SEGMENT_BYTES);
     }
 
     @Test
