@@ -85,6 +85,7 @@ public final class FaultyWalDirectory implements WalDirectory {
     private final TreeMap<String, Node> deletedUnsynced = new TreeMap<>();
     private int generation;
     private long spaceLimit = Long.MAX_VALUE;
+    private boolean overwritesNeedSpace;
     private int failForces;
     private long crashCountdown;
     /** Successful forces, directory syncs and appends so far (for tests counting I/O). */
@@ -102,13 +103,28 @@ public final class FaultyWalDirectory implements WalDirectory {
         this.pageSize = pageSize;
     }
 
-    /** Appends beyond {@code bytes} in all files together fail with ENOSPC after writing what fits. */
+    /**
+     * Writes and allocations growing the files beyond {@code bytes} in all together fail with
+     * ENOSPC after writing what fits; overwrites of written or allocated bytes still work (as on
+     * ext4 or XFS).
+     */
     public void setSpaceLimit(long bytes) {
         spaceLimit = bytes;
+        overwritesNeedSpace = false;
+    }
+
+    /**
+     * Like {@link #setSpaceLimit}, but every written byte needs free space, overwrites of
+     * preallocated blocks included: a full copy-on-write file system (btrfs, ZFS).
+     */
+    public void setCopyOnWriteSpaceLimit(long bytes) {
+        spaceLimit = bytes;
+        overwritesNeedSpace = true;
     }
 
     public void clearSpaceLimit() {
         spaceLimit = Long.MAX_VALUE;
+        overwritesNeedSpace = false;
     }
 
     /** Bytes in all files, unsynced included. */
@@ -478,7 +494,7 @@ public final class FaultyWalDirectory implements WalDirectory {
                 record(position, Arrays.copyOf(bytes, random.nextInt(bytes.length + 1)));
                 throw new SimulatedCrash(what + " " + name + " at " + position);
             }
-            long grow = Math.max(0, position + bytes.length - node.length());
+            long grow = overwritesNeedSpace ? bytes.length : Math.max(0, position + bytes.length - node.length());
             long room = spaceLimit - usedBytes();
             if (grow > room) {
                 int fits = (int) Math.max(0, bytes.length - (grow - room));

@@ -206,8 +206,13 @@ class WalFaultInjectionTest {
         void diskFull() {
             if (rnd.nextBoolean()) {
                 long limit = dir.usedBytes() + rnd.nextInt(700);
-                dir.setSpaceLimit(limit);
-                log.add("disk full at " + limit + " bytes");
+                boolean copyOnWrite = rnd.nextBoolean();
+                if (copyOnWrite) {
+                    dir.setCopyOnWriteSpaceLimit(limit);
+                } else {
+                    dir.setSpaceLimit(limit);
+                }
+                log.add("disk full at " + limit + " bytes" + (copyOnWrite ? " (overwrites too)" : ""));
             } else {
                 dir.clearSpaceLimit();
                 log.add("disk space back");
