@@ -177,12 +177,14 @@ public final class WalWriter implements AutoCloseable {
         }
         long size = segment.size();
         preallocated = size > end && recovery.closedCleanly();
-        if (preallocated) {
-            // closed cleanly: only zeros follow; clear CLOSED durably before writing past it
-            writeSlot(0);
-        } else if (size != end) {
+        if (size > end && !preallocated) {
             step("truncate torn tail", segmentName, end);
             segment.truncate(end);
+        }
+        if ((recovery.slotFlags() & WalSegmentLayout.FLAG_CLOSED) != 0) {
+            // records written past a CLOSED end would be cut off by it if a crash damaged the first of
+            // them, and kept by the next open: clear it, durably, before writing any
+            writeSlot(0);
         }
         step("force", segmentName, end);
         segment.force();

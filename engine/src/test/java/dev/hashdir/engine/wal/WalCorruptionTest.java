@@ -110,6 +110,32 @@ class WalCorruptionTest {
                 .as("replay from a later segment does not read it").isFalse();
     }
 
+    @Test
+    void recordsOfACrashedRunAfterACleanCloseNeverFollowNewOnes() {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        commitBatches(1, 5, 1 << 20);
+        dir.crash(WalTestRecords.seeded(12), Fault.KEEP_ALL);
+        WalWriter.open(dir, options, 1, r -> { }).close();
+        assertThat(dir.size(FIRST)).as("cut to its records after the crash, then closed there").isEqualTo(offsetOf(6));
+
+        WalWriter second = WalWriter.open(dir, options, 1, r -> { });
+        for (int i = 6; i <= 8; i++) {
+            second.appendPut(key, 1000 + i);
+        }
+        second.commit();
+        dir.crash(WalTestRecords.seeded(13), Fault.KEEP_ALL);
+        dir.flipDurableBit(FIRST, offsetOf(6) + 30, 2);
+        try (WalWriter third = WalWriter.open(dir, options, 1, r -> { })) {
+            assertThat(third.recovery().lastLsn()).isEqualTo(5);
+            assertThat(third.appendPut(key, 6)).isEqualTo(6);
+            third.commit();
+        }
+        Collector replayed = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(replayed.lsns).as("LSN 7 of the second run lined up after the new 6 is not replayed")
+                .isEqualTo(LongStream.rangeClosed(1, 6).boxed().toList());
+    }
+
     /** The synced end of the current sync slot of a segment's content (its sealed end, before the last). */
     private static long sealedEnd(byte[] content) {
         MemorySegment header = MemorySegment.ofArray(content);
