@@ -59,9 +59,12 @@ class WalFaultInjectionTest {
                 + "on a cleanly closed preallocated one=%d%n", CASES, ms, crashes, midCallCrashes, tornTails,
                 ioFailures, records, sealedOrNew, keptAfterClose);
         assertThat(crashes.values().stream().mapToInt(Integer::intValue).sum()).isGreaterThanOrEqualTo(CASES);
-        assertThat(tornTails).isPositive();
-        assertThat(ioFailures).isPositive();
-        assertThat(keptAfterClose).isPositive();
+        if (CASES >= 100) {
+            // what the cases must have covered between them (a single rerun case need not)
+            assertThat(tornTails).isPositive();
+            assertThat(ioFailures).isPositive();
+            assertThat(keptAfterClose).isPositive();
+        }
     }
 
     /** One seeded case: the writer under test and a model of what it was given and what it promised. */
