@@ -44,7 +44,8 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * </ul>
  * Stale bytes past the valid records are never replayed: a record must carry exactly the LSN
  * after the previous one and pass its CRC, and the writer makes sure that what follows its last
- * record is zeros (a fresh segment) or nothing (recovery truncates the rest of a segment a crash
+ * record is zeros (a fresh segment), records of a recycled segment's earlier use (LSNs below the
+ * segment's first) or nothing (recovery truncates the rest of a segment a crash
  * may have left records of the crashed run in, unless the segment was closed cleanly).
  * A slot is written with the batch after a force, so it lags by one commit: damage inside the very
  * last batch forced before a crash reads as a torn tail ({@link WalWriter#sync()} attests it).

@@ -85,6 +85,13 @@ public final class WalSegmentLayout {
      * name, so readers ignore it; the writer deletes a leftover one.
      */
     public static final String PREPARING_NAME = "preparing.wal.tmp";
+    /**
+     * Name of the spare: a segment a checkpoint released, kept (renamed, whole) to become the next
+     * segment, as RocksDB's {@code recycle_log_file_num} and PostgreSQL's recycled WAL files do:
+     * only its header is rewritten. Its old records stay behind the header and carry LSNs below
+     * the first LSN it gets, so the LSN check stops replay at them. Not a segment's name.
+     */
+    public static final String RECYCLED_NAME = "recycled.wal.tmp";
     private static final int LSN_DIGITS = 20;
 
     private WalSegmentLayout() {

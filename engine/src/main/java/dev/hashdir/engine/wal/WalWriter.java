@@ -21,7 +21,9 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * <p>Segments are preallocated: each is prepared at its full size with zero-filled blocks under
  * {@link WalSegmentLayout#PREPARING_NAME}, its header written, forced, then renamed to its
  * segment name, so a commit only overwrites allocated blocks and its fdatasync commits no file
- * size change (on ext4 about half the time of a synced append).
+ * size change (on ext4 about half the time of a synced append). Preparing one writes the whole
+ * segment size, on the thread that rolls: a segment a checkpoint released is therefore kept as the
+ * spare ({@link #deleteSegmentsBelow}) and the next roll only rewrites its header.
  *
  * <p>Guarantees the reader's rules rest on ({@link WalReader}):
  * <ul>
@@ -29,7 +31,8 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  *       records, forced) before the next is created; a new segment's header is forced and the
  *       directory synced (the segment renamed into place) before any record goes into it (all
  *       durability modes);</li>
- *   <li>what follows the last record written to the current segment is zeros, or nothing: a
+ *   <li>what follows the last record written to the current segment is zeros, records of a
+ *       recycled segment's earlier use (all with LSNs below its first LSN), or nothing: a
  *       failed write is rewritten with the same bytes at the same place; opening after a crash
  *       truncates the last segment to its valid records (it then grows by appends until the
  *       next roll), because past them may lie records of the crashed run that a new record
@@ -81,6 +84,10 @@ public final class WalWriter implements AutoCloseable {
     private long slotSequence;
     /** The current segment was preallocated (writes overwrite zeros); false when it grows by appends. */
     private boolean preallocated;
+    /** A spare ({@link WalSegmentLayout#RECYCLED_NAME}) is held. */
+    private boolean spare;
+    /** Every record in the spare has an LSN at or below this. */
+    private long spareLastLsn;
     private long lastForceNanos;
     private boolean damaged;
     private boolean closed;
@@ -134,6 +141,9 @@ public final class WalWriter implements AutoCloseable {
     private void recover() throws IOException {
         step("delete", WalSegmentLayout.PREPARING_NAME, 0);
         dir.delete(WalSegmentLayout.PREPARING_NAME);
+        // a spare of an earlier run: what LSNs its old records carry is not known here
+        step("delete", WalSegmentLayout.RECYCLED_NAME, 0);
+        dir.delete(WalSegmentLayout.RECYCLED_NAME);
         if (recovery.incompleteSegment() != null) {
             step("delete incomplete segment", recovery.incompleteSegment(), 0);
             dir.delete(recovery.incompleteSegment());
@@ -414,9 +424,11 @@ public final class WalWriter implements AutoCloseable {
 
     /**
      * Deletes the segments all of whose records have an LSN below {@code lsn} (never the current
-     * one), once a checkpoint covering them is durable; keeps every record at or above it.
+     * one), once a checkpoint covering them is durable; keeps every record at or above it. The
+     * oldest of them becomes the spare when none is held and it is whole (the segment size, its
+     * blocks written): renamed to {@link WalSegmentLayout#RECYCLED_NAME}, the next roll reuses it.
      *
-     * @return the number of segments deleted
+     * @return the number of segments deleted (the one kept as the spare included)
      */
     public int deleteSegmentsBelow(long lsn) {
         checkOpen();
@@ -432,8 +444,15 @@ public final class WalWriter implements AutoCloseable {
                 if (s.name().equals(segmentName) || segments.get(i + 1).firstLsn() > lsn) {
                     break;
                 }
-                step("delete", s.name(), 0);
-                dir.delete(s.name());
+                if (!spare && wholeSegment(s.name())) {
+                    step("rename to " + WalSegmentLayout.RECYCLED_NAME, s.name(), 0);
+                    dir.rename(s.name(), WalSegmentLayout.RECYCLED_NAME);
+                    spare = true;
+                    spareLastLsn = segments.get(i + 1).firstLsn() - 1;
+                } else {
+                    step("delete", s.name(), 0);
+                    dir.delete(s.name());
+                }
                 deleted++;
             }
             if (deleted > 0) {
@@ -444,6 +463,14 @@ public final class WalWriter implements AutoCloseable {
             throw failure(e);
         }
         return deleted;
+    }
+
+    /** True when the segment file has exactly the segment size (all of it written blocks: preallocated, or grown). */
+    private boolean wholeSegment(String name) throws IOException {
+        step("size", name, 0);
+        try (WalFile file = dir.openForRead(name)) {
+            return file.size() == options.segmentBytes();
+        }
     }
 
     /** Writes, forces and attests everything appended, then closes the segment. */
@@ -524,6 +551,14 @@ public final class WalWriter implements AutoCloseable {
      */
     private WalFile createSegment(long firstLsn) throws IOException {
         String name = WalSegmentLayout.fileName(firstLsn);
+        if (spare) {
+            spare = false;
+            if (spareLastLsn < firstLsn) {
+                return recycle(name, firstLsn);
+            }
+            step("delete", WalSegmentLayout.RECYCLED_NAME, 0);
+            dir.delete(WalSegmentLayout.RECYCLED_NAME);
+        }
         String preparing = WalSegmentLayout.PREPARING_NAME;
         step("create", preparing, 0);
         dir.delete(preparing);
@@ -545,6 +580,38 @@ public final class WalWriter implements AutoCloseable {
             try {
                 file.close();
                 dir.delete(preparing);
+                dir.delete(name);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Makes the spare the segment {@code name}: a new header (both sync slots claiming nothing past
+     * it) written and forced, renamed, the directory synced; deleted on failure. Its blocks are
+     * already written; its old records, past the header, have LSNs below {@code firstLsn}.
+     */
+    private WalFile recycle(String name, long firstLsn) throws IOException {
+        String recycled = WalSegmentLayout.RECYCLED_NAME;
+        step("open", recycled, 0);
+        WalFile file = dir.openForWrite(recycled);
+        try {
+            WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
+            step("write header", recycled, 0);
+            file.write(0, scratch);
+            step("force", recycled, WalSegmentLayout.HEADER_BYTES);
+            file.force();
+            step("rename to " + name, recycled, 0);
+            dir.rename(recycled, name);
+            step("sync directory", name, 0);
+            dir.syncDirectory();
+            return file;
+        } catch (IOException e) {
+            try {
+                file.close();
+                dir.delete(recycled);
                 dir.delete(name);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);

@@ -39,6 +39,8 @@ class WalFaultInjectionTest {
     private long midCallCrashes;
     private long sealedOrNew;
     private long keptAfterClose;
+    private long spares;
+    private long recycledRolls;
 
     @Test
     void crashesNeverLoseAcknowledgedRecordsNorInventAny() {
@@ -56,14 +58,17 @@ class WalFaultInjectionTest {
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf("fault cases=%d in %d ms: crashes=%s, mid-call crashes=%d, torn tails=%d, "
                 + "I/O failures (ENOSPC/EIO)=%d, records appended=%d, opened on a new or sealed segment=%d, "
-                + "on a cleanly closed preallocated one=%d%n", CASES, ms, crashes, midCallCrashes, tornTails,
-                ioFailures, records, sealedOrNew, keptAfterClose);
+                + "on a cleanly closed preallocated one=%d, spare held after a checkpoint=%d, rolls into "
+                + "the spare=%d%n", CASES, ms, crashes, midCallCrashes, tornTails, ioFailures, records, sealedOrNew,
+                keptAfterClose, spares, recycledRolls);
         assertThat(crashes.values().stream().mapToInt(Integer::intValue).sum()).isGreaterThanOrEqualTo(CASES);
         if (CASES >= 100) {
             // what the cases must have covered between them (a single rerun case need not)
             assertThat(tornTails).isPositive();
             assertThat(ioFailures).isPositive();
             assertThat(keptAfterClose).isPositive();
+            assertThat(spares).isPositive();
+            assertThat(recycledRolls).isPositive();
         }
     }
 
@@ -178,8 +183,12 @@ class WalFaultInjectionTest {
         /** A commit or sync; a failure must be an errno-bearing WalIoException and must not lose anything. */
         void call(String what) {
             long durableBefore = writer.durableLsn();
+            boolean hadSpare = dir.exists(WalSegmentLayout.RECYCLED_NAME);
             try {
                 long ack = what.equals("sync") ? writer.sync() : writer.commit();
+                if (hadSpare && !dir.exists(WalSegmentLayout.RECYCLED_NAME)) {
+                    recycledRolls++;
+                }
                 long appended = writer.nextLsn() - 1;
                 if (what.equals("sync") || options.durability() == Durability.SYNC) {
                     assertThat(ack).as(what + " acknowledges everything appended, durably").isEqualTo(appended)
@@ -203,6 +212,9 @@ class WalFaultInjectionTest {
             long lsn = fromLsn + rnd.nextLong(writer.durableLsn() + 2 - fromLsn);
             int deleted = writer.deleteSegmentsBelow(lsn);
             fromLsn = lsn;
+            if (dir.exists(WalSegmentLayout.RECYCLED_NAME)) {
+                spares++;
+            }
             log.add("checkpoint: delete below " + lsn + " -> " + deleted + " segments");
         }
 
