@@ -57,6 +57,7 @@ class WalRoundTripTest {
         assertThat(r.closedCleanly()).isTrue();
         assertThat(Files.size(dir.path().resolve(r.endSegment()))).as("preallocated")
                 .isEqualTo(WalOptions.DEFAULT_SEGMENT_BYTES);
+        assertThat(WalReader.recordBytes(dir)).as("record bytes, not the preallocated zeros").isEqualTo(r.endOffset());
     }
 
     @Test
