@@ -7,7 +7,6 @@ import dev.hashdir.engine.store.PageWriteException;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.FileWalDirectory;
 import dev.hashdir.engine.wal.WalDirectory;
-import dev.hashdir.engine.wal.WalFile;
 import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.engine.wal.WalReader;
 import dev.hashdir.engine.wal.WalWriter;
@@ -598,13 +597,8 @@ public final class DurableHashDir implements AutoCloseable {
         }
     }
 
-    private static long walBytes(WalDirectory dir) throws IOException {
-        long total = 0;
-        for (String name : dir.list()) {
-            try (WalFile f = dir.openForRead(name)) {
-                total += f.size();
-            }
-        }
-        return total;
+    /** The WAL's record bytes (not its preallocated zeros or spare), for the replay's progress. */
+    private static long walBytes(WalDirectory dir) {
+        return WalReader.recordBytes(dir);
     }
 }

@@ -190,8 +190,13 @@ class PageFaultInjectionTest {
                 log.add("next " + n + " page syncs fail (EIO)");
             } else if (op < 81) {
                 long limit = wal.usedBytes() + rnd.nextInt(300);
-                wal.setSpaceLimit(limit);
-                log.add("WAL disk full at " + limit);
+                boolean copyOnWrite = rnd.nextBoolean();
+                if (copyOnWrite) {
+                    wal.setCopyOnWriteSpaceLimit(limit);
+                } else {
+                    wal.setSpaceLimit(limit);
+                }
+                log.add("WAL disk full at " + limit + (copyOnWrite ? " (overwrites too)" : ""));
             } else if (op < 89) {
                 resume();
             } else if (op < 95) {

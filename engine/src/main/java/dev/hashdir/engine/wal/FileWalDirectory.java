@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +67,11 @@ public final class FileWalDirectory implements WalDirectory {
     public WalFile openForRead(String name) throws IOException {
         Path file = dir.resolve(name);
         return new FileWalFile(file, FileChannel.open(file, StandardOpenOption.READ));
+    }
+
+    @Override
+    public void rename(String from, String to) throws IOException {
+        Files.move(dir.resolve(from), dir.resolve(to), StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Override

@@ -14,6 +14,9 @@ import java.nio.file.Path;
  */
 final class FileWalFile implements WalFile {
 
+    /** Zeros written by {@link #allocate}, 1 MiB at a time (read-only, shared). */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
     private final Path path;
     private final FileChannel channel;
     private long end;
@@ -39,14 +42,32 @@ final class FileWalFile implements WalFile {
 
     @Override
     public void write(long position, MemorySegment src) throws IOException {
-        if (position < 0 || position + src.byteSize() > end) {
+        if (position < 0 || position > end) {
             throw new IllegalArgumentException("write outside " + path + ": position=" + position + ", length="
                     + src.byteSize() + ", size=" + end);
         }
         ByteBuffer buffer = src.asByteBuffer();
         long at = position;
-        while (buffer.hasRemaining()) {
-            at += channel.write(buffer, at);
+        try {
+            while (buffer.hasRemaining()) {
+                at += channel.write(buffer, at);
+            }
+        } finally {
+            end = Math.max(end, at);
+        }
+    }
+
+    @Override
+    public void allocate(long size) throws IOException {
+        try {
+            while (end < size) {
+                ByteBuffer zeros = ZEROS.duplicate();
+                zeros.limit((int) Math.min(zeros.capacity(), size - end));
+                end += channel.write(zeros, end);
+            }
+        } catch (IOException e) {
+            end = channel.size();
+            throw e;
         }
     }
 

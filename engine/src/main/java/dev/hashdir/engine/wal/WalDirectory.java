@@ -24,6 +24,12 @@ public interface WalDirectory {
     /** Opens an existing file for reading. */
     WalFile openForRead(String name) throws IOException;
 
+    /**
+     * Renames a file, replacing {@code to} if it exists (atomically, as {@code rename(2)}); like a
+     * creation, not durable until the directory is synced. Open handles stay valid.
+     */
+    void rename(String from, String to) throws IOException;
+
     /** Deletes a file; nothing happens when it does not exist. */
     void delete(String name) throws IOException;
 

@@ -15,8 +15,19 @@ public interface WalFile extends AutoCloseable {
     /** Writes all of {@code src} at the end of the file; on failure a prefix may have been written. */
     void append(MemorySegment src) throws IOException;
 
-    /** Writes all of {@code src} at {@code position}, which must be inside the file. */
+    /**
+     * Writes all of {@code src} at {@code position}, which must not be past the end of the file (a
+     * write reaching past the end extends the file); on failure a prefix may have been written.
+     */
     void write(long position, MemorySegment src) throws IOException;
+
+    /**
+     * Extends the file to {@code size} bytes with zeros written to real blocks (not a hole, not an
+     * unwritten extent), so that later writes below {@code size} overwrite allocated blocks and their
+     * force commits no file size or extent change; nothing happens when the file is that large
+     * already. On failure (e.g. ENOSPC) part of it may have been done. Not durable until forced.
+     */
+    void allocate(long size) throws IOException;
 
     /**
      * Reads up to {@code dst.byteSize()} bytes from {@code position}.

@@ -27,13 +27,26 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * damage follows from what the writer guarantees:
  * <ul>
  *   <li>every segment but the last was forced whole before the next one was created, so an
- *       invalid record or header in any segment but the last is <b>corruption</b>;</li>
+ *       invalid record or header in any segment but the last is <b>corruption</b>. A preallocated
+ *       segment (format 2) was also <i>sealed</i> then: a sync slot flagged SEALED, forced before
+ *       the next segment was created, says exactly where its records end and which LSN is last;
+ *       it is read to there (the zeros after it are not records), and a record that does not
+ *       end exactly there, or a last LSN that differs, is <b>corruption</b>. A segment before the
+ *       last without a SEALED slot (format 1, grown by appends) is read to its file size;</li>
  *   <li>in the last segment, the header's sync slots attest a synced end: bytes below it were
  *       forced, so an invalid record starting below it (or a segment shorter than it) is
  *       <b>corruption</b>;</li>
  *   <li>an invalid record at or past the synced end of the last segment is the <b>torn tail</b>:
- *       replay stops there and reports the segment, offset, LSN and reason.</li>
+ *       replay stops there and reports the segment, offset, LSN and reason; in a preallocated
+ *       segment that includes the zeros after the last record written before a crash. After a
+ *       clean close (the current slot flagged CLOSED) the zeros at the synced end are the clean
+ *       end, not a tail.</li>
  * </ul>
+ * Stale bytes past the valid records are never replayed: a record must carry exactly the LSN
+ * after the previous one and pass its CRC, and the writer makes sure that what follows its last
+ * record is zeros (a fresh segment), records of a recycled segment's earlier use (LSNs below the
+ * segment's first) or nothing (recovery truncates the rest of a segment a crash
+ * may have left records of the crashed run in, unless the segment was closed cleanly).
  * A slot is written with the batch after a force, so it lags by one commit: damage inside the very
  * last batch forced before a crash reads as a torn tail ({@link WalWriter#sync()} attests it).
  * A trailing segment without a complete header and no records is a roll a crash interrupted: it
@@ -96,6 +109,35 @@ public final class WalReader {
         return segments;
     }
 
+    /**
+     * About how many bytes the segments' records take, for progress reports: a segment's file size
+     * counts its preallocated zeros too, so each segment with a valid header counts up to the synced
+     * end its current sync slot attests (exact for a sealed segment; the last one's unattested
+     * records are left out), any other its file size. Reads 128 bytes a segment.
+     */
+    public static long recordBytes(WalDirectory dir) {
+        WalReader reader = new WalReader(dir, 0);
+        long total = 0;
+        for (Segment s : listSegments(dir)) {
+            try (WalFile file = dir.openForRead(s.name())) {
+                long size = file.size();
+                long end = size;
+                if (file.read(0, reader.header) == WalSegmentLayout.HEADER_BYTES
+                        && reader.header.get(U64, WalSegmentLayout.MAGIC_OFFSET) == WalSegmentLayout.MAGIC
+                        && reader.header.get(U32, WalSegmentLayout.CRC_OFFSET)
+                        == Checksums.crc32c(reader.header, 0, WalSegmentLayout.CRC_OFFSET)) {
+                    Scan scan = new Scan(1, 0, r -> { });
+                    reader.readSlots(scan);
+                    end = Math.min(size, scan.syncedEnd);
+                }
+                total += end;
+            } catch (IOException e) {
+                throw new WalIoException("read header", dir.describe(s.name()), 0, e);
+            }
+        }
+        return total;
+    }
+
     /** A segment file and the first LSN its name gives. */
     record Segment(String name, long firstLsn) {
     }
@@ -107,7 +149,7 @@ public final class WalReader {
             incomplete = segments.removeLast().name();
         }
         if (segments.isEmpty()) {
-            return new WalReplayResult(fromLsn, fromLsn - 1, 0, 0, null, 0, 0, 0, 0, incomplete, null);
+            return new WalReplayResult(fromLsn, fromLsn - 1, 0, 0, null, 0, 0, 0, 0, 0, incomplete, null);
         }
         int start = startSegment(segments, fromLsn);
         Scan scan = new Scan(fromLsn, segments.get(start).firstLsn() - 1, consumer);
@@ -121,7 +163,8 @@ public final class WalReader {
         }
         Segment end = segments.getLast();
         return new WalReplayResult(fromLsn, scan.lastLsn, scan.replayed, segments.size() - start, end.name(),
-                end.firstLsn(), scan.endOffset, scan.syncedEnd, scan.slotSequence, incomplete, scan.tail);
+                end.firstLsn(), scan.endOffset, scan.syncedEnd, scan.slotSequence, scan.slotFlags, incomplete,
+                scan.tail);
     }
 
     private int startSegment(List<Segment> segments, long fromLsn) {
@@ -145,7 +188,9 @@ public final class WalReader {
         long replayed;
         long endOffset;
         long syncedEnd;
+        long syncedLsn;
         long slotSequence;
+        int slotFlags;
         WalReplayResult.Tail tail;
 
         Scan(long fromLsn, long lastLsn, WalConsumer consumer) {
@@ -183,10 +228,23 @@ public final class WalReader {
             }
             readSlots(scan);
             bufferLength = 0;
-            if (buffer.byteSize() < Math.min(size, READ_CHUNK)) {
-                allocate(Math.min(size, READ_CHUNK));
+            boolean sealed = !last && (scan.slotFlags & WalSegmentLayout.FLAG_SEALED) != 0;
+            long end = size;
+            if (sealed) {
+                if (size < scan.syncedEnd) {
+                    throw new CorruptionException("WAL segment shorter than its sealed end: file=" + path + ", size="
+                            + size + ", sealedEnd=" + scan.syncedEnd);
+                }
+                end = scan.syncedEnd;
             }
-            scanRecords(file, segment.name(), path, size, last, scan);
+            if (buffer.byteSize() < Math.min(end, READ_CHUNK)) {
+                allocate(Math.min(end, READ_CHUNK));
+            }
+            scanRecords(file, segment.name(), path, end, last, scan);
+            if (sealed && scan.lastLsn != scan.syncedLsn) {
+                throw new CorruptionException("WAL segment's records do not end with its sealed LSN: file=" + path
+                        + ", sealed last LSN=" + scan.syncedLsn + ", actual=" + scan.lastLsn);
+            }
         } catch (IOException e) {
             throw new WalIoException("read", path, 0, e);
         }
@@ -228,13 +286,17 @@ public final class WalReader {
     /** The current valid sync slot of the header just read; none valid claims only the header. */
     private void readSlots(Scan scan) {
         scan.syncedEnd = WalSegmentLayout.HEADER_BYTES;
+        scan.syncedLsn = header.get(U64, WalSegmentLayout.FIRST_LSN_OFFSET) - 1;
         scan.slotSequence = 0;
+        scan.slotFlags = 0;
         for (int slot = 0; slot < 2; slot++) {
             long offset = WalSegmentLayout.SLOT_0_OFFSET + (long) slot * WalSegmentLayout.SLOT_BYTES;
             long sequence = header.get(U64, offset + WalSegmentLayout.SLOT_SEQUENCE_OFFSET);
             if (WalSegmentLayout.slotValid(header, offset) && sequence >= scan.slotSequence) {
                 scan.slotSequence = sequence;
                 scan.syncedEnd = header.get(U64, offset + WalSegmentLayout.SLOT_SYNCED_END_OFFSET);
+                scan.syncedLsn = header.get(U64, offset + WalSegmentLayout.SLOT_SYNCED_LSN_OFFSET);
+                scan.slotFlags = header.get(U32, offset + WalSegmentLayout.SLOT_FLAGS_OFFSET);
             }
         }
     }
@@ -246,7 +308,11 @@ public final class WalReader {
             String bad = checkRecord(file, position, size, expected);
             if (bad != null) {
                 torn(path, position, expected, bad, last, scan);
-                scan.tail = new WalReplayResult.Tail(name, position, expected, bad);
+                boolean closedHere = (scan.slotFlags & WalSegmentLayout.FLAG_CLOSED) != 0
+                        && position == scan.syncedEnd;
+                if (!closedHere && !unwritten(file, position, size)) {
+                    scan.tail = new WalReplayResult.Tail(name, position, expected, bad);
+                }
                 break;
             }
             long at = position - bufferStart;
@@ -266,6 +332,22 @@ public final class WalReader {
                     + size + ", syncedEnd=" + scan.syncedEnd + ", last valid LSN=" + scan.lastLsn);
         }
         scan.endOffset = position;
+    }
+
+    /**
+     * True when the bytes at {@code position} are zeros for a whole record header (or to the end
+     * of the segment): preallocated space nothing was written to, the end of the records rather
+     * than a torn one.
+     */
+    private boolean unwritten(WalFile file, long position, long size) throws IOException {
+        long length = Math.min(WalRecordLayout.HEADER_BYTES, size - position);
+        long at = load(file, position, length);
+        for (long i = 0; i < length; i++) {
+            if (buffer.get(ValueLayout.JAVA_BYTE, at + i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Throws unless an invalid record at {@code position} may be the torn tail. */

@@ -13,13 +13,15 @@ package dev.hashdir.engine.wal;
  * @param endOffset          where its valid records end (the next record's offset)
  * @param syncedEnd          how far its header's sync slots attest that it was forced
  * @param slotSequence       sequence of its current sync slot
+ * @param slotFlags          flags of its current sync slot ({@link WalSegmentLayout#FLAG_SEALED},
+ *                           {@link WalSegmentLayout#FLAG_CLOSED})
  * @param incompleteSegment  a trailing segment whose creation never finished (no complete header,
  *                           no records), ignored here and deleted by the writer; else null
  * @param tail               null when the WAL ended cleanly; else the torn tail replay stopped at
  */
 public record WalReplayResult(long fromLsn, long lastLsn, long replayed, int segments, String endSegment,
                               long endSegmentFirstLsn, long endOffset, long syncedEnd, long slotSequence,
-                              String incompleteSegment, Tail tail) {
+                              int slotFlags, String incompleteSegment, Tail tail) {
 
     /**
      * The first invalid record of the last segment, past its synced end: the unsynced tail a crash
@@ -31,6 +33,16 @@ public record WalReplayResult(long fromLsn, long lastLsn, long replayed, int seg
      * @param reason  what is wrong with it
      */
     public record Tail(String segment, long offset, long lsn, String reason) {
+    }
+
+    /** True when the last segment was closed cleanly where its valid records end. */
+    public boolean closedCleanly() {
+        return (slotFlags & WalSegmentLayout.FLAG_CLOSED) != 0 && tail == null && endOffset == syncedEnd;
+    }
+
+    /** True when the last segment was sealed (complete: a roll a crash interrupted after sealing). */
+    public boolean endSealed() {
+        return (slotFlags & WalSegmentLayout.FLAG_SEALED) != 0;
     }
 
     /** True when replay stopped at a torn tail rather than at the clean end of the WAL. */

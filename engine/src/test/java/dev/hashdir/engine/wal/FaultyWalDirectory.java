@@ -23,6 +23,12 @@ import java.util.TreeMap;
  * turns that into what a power failure could leave, by a {@link Fault}, and that is then durable;
  * {@link Fault#KEEP_ALL} is a process crash: the page cache survives, unsynced as it was.
  *
+ * <p>Preallocation ({@link WalFile#allocate}) is kept sparse: a file is its written bytes followed
+ * by zeros up to its allocated size (so a 64 MiB segment costs only what was written); a crash
+ * keeps the allocated size of the last force or, unless the fault drops everything unsynced, the
+ * newer one. A rename not yet made durable by a directory sync is undone or kept by a crash,
+ * never both.
+ *
  * <p>It also fails like a full disk ({@link #setSpaceLimit}: an append writes what fits, then
  * throws ENOSPC), fails forces with EIO, crashes at the n-th I/O call ({@link #armCrash}: a write
  * then lands a random prefix), and flips bits of durable data (a media error). Every random
@@ -60,8 +66,17 @@ public final class FaultyWalDirectory implements WalDirectory {
     private static final class Node {
         byte[] durable = new byte[0];
         byte[] data = new byte[0];
+        /** Zeros follow the data up to here (the file's size when larger than the data). */
+        long allocated;
+        long durableAllocated;
         final List<Op> unsynced = new ArrayList<>();
         boolean entryDurable;
+        /** The durable name this file had before an unsynced rename, else null. */
+        String renamedFrom;
+
+        long length() {
+            return Math.max(data.length, allocated);
+        }
     }
 
     private final Random random;
@@ -70,11 +85,13 @@ public final class FaultyWalDirectory implements WalDirectory {
     private final TreeMap<String, Node> deletedUnsynced = new TreeMap<>();
     private int generation;
     private long spaceLimit = Long.MAX_VALUE;
+    private boolean overwritesNeedSpace;
     private int failForces;
     private long crashCountdown;
     /** Successful forces, directory syncs and appends so far (for tests counting I/O). */
     public int forces;
     public int directorySyncs;
+    /** Writes of records: appends and positional writes of more than a sync slot. */
     public int appends;
 
     /**
@@ -86,20 +103,35 @@ public final class FaultyWalDirectory implements WalDirectory {
         this.pageSize = pageSize;
     }
 
-    /** Appends beyond {@code bytes} in all files together fail with ENOSPC after writing what fits. */
+    /**
+     * Writes and allocations growing the files beyond {@code bytes} in all together fail with
+     * ENOSPC after writing what fits; overwrites of written or allocated bytes still work (as on
+     * ext4 or XFS).
+     */
     public void setSpaceLimit(long bytes) {
         spaceLimit = bytes;
+        overwritesNeedSpace = false;
+    }
+
+    /**
+     * Like {@link #setSpaceLimit}, but every written byte needs free space, overwrites of
+     * preallocated blocks included: a full copy-on-write file system (btrfs, ZFS).
+     */
+    public void setCopyOnWriteSpaceLimit(long bytes) {
+        spaceLimit = bytes;
+        overwritesNeedSpace = true;
     }
 
     public void clearSpaceLimit() {
         spaceLimit = Long.MAX_VALUE;
+        overwritesNeedSpace = false;
     }
 
     /** Bytes in all files, unsynced included. */
     public long usedBytes() {
         long used = 0;
         for (Node n : files.values()) {
-            used += n.data.length;
+            used += n.length();
         }
         return used;
     }
@@ -121,6 +153,10 @@ public final class FaultyWalDirectory implements WalDirectory {
     /** Flips a bit of durable data, as a failing disk would. */
     public void flipDurableBit(String name, long offset, int bit) {
         Node n = node(name);
+        if (offset >= n.durable.length || offset >= n.data.length) {
+            n.durable = Arrays.copyOf(n.durable, (int) Math.max(offset + 1, n.durable.length));
+            n.data = Arrays.copyOf(n.data, (int) Math.max(offset + 1, n.data.length));
+        }
         n.durable[(int) offset] ^= (byte) (1 << bit);
         n.data[(int) offset] ^= (byte) (1 << bit);
     }
@@ -130,15 +166,19 @@ public final class FaultyWalDirectory implements WalDirectory {
         Node n = node(name);
         n.durable = content.clone();
         n.data = content.clone();
+        n.allocated = 0;
+        n.durableAllocated = 0;
         n.unsynced.clear();
     }
 
+    /** The file's content, the zeros of its allocated size included. */
     public byte[] content(String name) {
-        return node(name).data.clone();
+        Node n = node(name);
+        return Arrays.copyOf(n.data, (int) n.length());
     }
 
     public long size(String name) {
-        return node(name).data.length;
+        return node(name).length();
     }
 
     public boolean exists(String name) {
@@ -161,9 +201,12 @@ public final class FaultyWalDirectory implements WalDirectory {
         for (Map.Entry<String, Node> e : files.entrySet()) {
             Node n = e.getValue();
             if (n.entryDurable || keepUnsynced(rnd, fault)) {
-                after.put(e.getKey(), settled(settle(n, rnd, fault)));
-                log.append(' ').append(e.getKey()).append('=').append(after.get(e.getKey()).data.length)
-                        .append(n.entryDurable ? "" : "(new)");
+                after.put(e.getKey(), settled(settle(n, rnd, fault), allocatedAfter(n, rnd, fault)));
+                log.append(' ').append(e.getKey()).append('=').append(after.get(e.getKey()).length())
+                        .append(n.entryDurable ? "" : n.renamedFrom != null ? "(renamed)" : "(new)");
+            } else if (n.renamedFrom != null && !after.containsKey(n.renamedFrom)) {
+                after.put(n.renamedFrom, settled(settle(n, rnd, fault), allocatedAfter(n, rnd, fault)));
+                log.append(' ').append(e.getKey()).append("=back to ").append(n.renamedFrom);
             } else {
                 log.append(' ').append(e.getKey()).append("=gone");
             }
@@ -171,7 +214,7 @@ public final class FaultyWalDirectory implements WalDirectory {
         for (Map.Entry<String, Node> e : deletedUnsynced.entrySet()) {
             boolean undo = fault == Fault.DROP_UNSYNCED || rnd.nextBoolean();
             if (undo && !after.containsKey(e.getKey())) {
-                after.put(e.getKey(), settled(e.getValue().durable));
+                after.put(e.getKey(), settled(e.getValue().durable, e.getValue().durableAllocated));
                 log.append(' ').append(e.getKey()).append("=undeleted");
             }
         }
@@ -184,12 +227,23 @@ public final class FaultyWalDirectory implements WalDirectory {
         return fault != Fault.DROP_UNSYNCED && rnd.nextBoolean();
     }
 
-    private static Node settled(byte[] content) {
+    private static Node settled(byte[] content, long allocated) {
         Node n = new Node();
         n.durable = content;
         n.data = content.clone();
+        n.allocated = allocated;
+        n.durableAllocated = allocated;
         n.entryDurable = true;
         return n;
+    }
+
+    /** The allocated size a crash leaves: the forced one, or (unless unsynced changes are all dropped) maybe the newer. */
+    private static long allocatedAfter(Node n, Random rnd, Fault fault) {
+        return switch (fault) {
+            case KEEP_ALL -> n.allocated;
+            case DROP_UNSYNCED -> n.durableAllocated;
+            default -> rnd.nextBoolean() ? n.allocated : n.durableAllocated;
+        };
     }
 
     private byte[] settle(Node n, Random rnd, Fault fault) {
@@ -334,11 +388,30 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
+    public void rename(String from, String to) throws IOException {
+        maybeCrash("rename " + from + " to " + to);
+        Node n = files.remove(from);
+        if (n == null) {
+            throw new NoSuchFileException(from);
+        }
+        Node replaced = files.put(to, n);
+        if (replaced != null && replaced.entryDurable) {
+            deletedUnsynced.put(to, replaced);
+        }
+        if (n.entryDurable) {
+            n.renamedFrom = from;
+        }
+        n.entryDurable = false;
+    }
+
+    @Override
     public void delete(String name) {
         maybeCrash("delete " + name);
         Node n = files.remove(name);
         if (n != null && n.entryDurable) {
             deletedUnsynced.put(name, n);
+        } else if (n != null && n.renamedFrom != null) {
+            deletedUnsynced.put(n.renamedFrom, n);
         }
     }
 
@@ -347,6 +420,7 @@ public final class FaultyWalDirectory implements WalDirectory {
         maybeCrash("sync directory");
         for (Node n : files.values()) {
             n.entryDurable = true;
+            n.renamedFrom = null;
         }
         deletedUnsynced.clear();
         directorySyncs++;
@@ -389,10 +463,30 @@ public final class FaultyWalDirectory implements WalDirectory {
         @Override
         public void write(long position, MemorySegment src) throws IOException {
             check();
-            if (position < 0 || position + src.byteSize() > node.data.length) {
+            if (position < 0 || position > node.length()) {
                 throw new IllegalArgumentException("write outside " + name + ": position=" + position);
             }
+            if (src.byteSize() > WalSegmentLayout.SLOT_BYTES) {
+                appends++;
+            }
             writeAt(position, src.toArray(ValueLayout.JAVA_BYTE), "write");
+        }
+
+        @Override
+        public void allocate(long size) throws IOException {
+            check();
+            maybeCrash("allocate " + name);
+            long grow = size - node.length();
+            if (grow <= 0) {
+                return;
+            }
+            long room = spaceLimit - usedBytes();
+            if (grow > room) {
+                node.allocated = node.length() + Math.max(0, room);
+                throw new ErrnoException("allocate(" + name + ", size=" + size + ")", ErrnoException.ENOSPC,
+                        "No space left on device");
+            }
+            node.allocated = size;
         }
 
         private void writeAt(long position, byte[] bytes, String what) throws IOException {
@@ -400,7 +494,7 @@ public final class FaultyWalDirectory implements WalDirectory {
                 record(position, Arrays.copyOf(bytes, random.nextInt(bytes.length + 1)));
                 throw new SimulatedCrash(what + " " + name + " at " + position);
             }
-            long grow = Math.max(0, position + bytes.length - node.data.length);
+            long grow = overwritesNeedSpace ? bytes.length : Math.max(0, position + bytes.length - node.length());
             long room = spaceLimit - usedBytes();
             if (grow > room) {
                 int fits = (int) Math.max(0, bytes.length - (grow - room));
@@ -423,8 +517,12 @@ public final class FaultyWalDirectory implements WalDirectory {
         @Override
         public long read(long position, MemorySegment dst) throws IOException {
             check();
-            long n = Math.max(0, Math.min(dst.byteSize(), node.data.length - position));
-            MemorySegment.copy(node.data, (int) position, dst, ValueLayout.JAVA_BYTE, 0, (int) n);
+            long n = Math.max(0, Math.min(dst.byteSize(), node.length() - position));
+            long fromData = Math.max(0, Math.min(n, node.data.length - position));
+            if (fromData > 0) {
+                MemorySegment.copy(node.data, (int) position, dst, ValueLayout.JAVA_BYTE, 0, (int) fromData);
+            }
+            dst.asSlice(fromData, n - fromData).fill((byte) 0);
             return n;
         }
 
@@ -437,6 +535,7 @@ public final class FaultyWalDirectory implements WalDirectory {
                 throw new ErrnoException("fdatasync(" + name + ")", ErrnoException.EIO, "Input/output error");
             }
             node.durable = node.data.clone();
+            node.durableAllocated = node.allocated;
             node.unsynced.clear();
             forces++;
         }
@@ -444,13 +543,14 @@ public final class FaultyWalDirectory implements WalDirectory {
         @Override
         public long size() throws IOException {
             check();
-            return node.data.length;
+            return node.length();
         }
 
         @Override
         public void truncate(long size) throws IOException {
             check();
             maybeCrash("truncate " + name);
+            node.allocated = Math.min(node.allocated, size);
             if (size < node.data.length) {
                 Op op = new Op(-1, null, size);
                 node.data = apply(node.data, op, 0);

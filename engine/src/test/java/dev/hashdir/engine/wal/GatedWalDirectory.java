@@ -94,6 +94,11 @@ public final class GatedWalDirectory implements WalDirectory {
     }
 
     @Override
+    public void rename(String from, String to) throws IOException {
+        inner.rename(from, to);
+    }
+
+    @Override
     public void delete(String name) throws IOException {
         inner.delete(name);
     }
@@ -160,6 +165,11 @@ public final class GatedWalDirectory implements WalDirectory {
         @Override
         public void write(long position, MemorySegment src) throws IOException {
             file.write(position, src);
+        }
+
+        @Override
+        public void allocate(long size) throws IOException {
+            file.allocate(size);
         }
 
         @Override

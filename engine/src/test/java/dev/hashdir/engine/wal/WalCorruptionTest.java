@@ -56,9 +56,11 @@ class WalCorruptionTest {
                 .hasMessageContaining("lsn=14")
                 .hasMessageContaining("checksum mismatch")
                 .hasMessageContaining("below the synced end the segment header attests: syncedEnd=" + offsetOf(28));
+        byte[] before = dir.content(FIRST);
         assertThatThrownBy(() -> WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { }))
                 .as("opening refuses it too, and truncates nothing").isInstanceOf(CorruptionException.class);
-        assertThat(dir.size(FIRST)).isEqualTo(offsetOf(31));
+        assertThat(dir.content(FIRST)).isEqualTo(before);
+        assertThat(dir.size(FIRST)).as("preallocated").isEqualTo(1 << 20);
     }
 
     @Test
@@ -92,7 +94,8 @@ class WalCorruptionTest {
         List<WalReader.Segment> segments = WalReader.listSegments(dir);
         assertThat(segments).hasSizeGreaterThan(3);
         String second = segments.get(1).name();
-        long size = dir.size(second);
+        long size = sealedEnd(dir.content(second));
+        assertThat(size).as("sealed inside the preallocated segment").isLessThan(dir.size(second));
         dir.flipDurableBit(second, size - 1, 7);
         assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
                 .isInstanceOf(CorruptionException.class)
@@ -102,9 +105,92 @@ class WalCorruptionTest {
         dir.setDurable(second, Arrays.copyOf(dir.content(second), (int) size - 10));
         assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
                 .as("a cut short segment before the last").isInstanceOf(CorruptionException.class)
-                .hasMessageContaining("runs past the end of the segment");
+                .hasMessageContaining("WAL segment shorter than its sealed end");
         assertThat(WalReader.replay(dir, KEY_BYTES, segments.get(2).firstLsn(), r -> { }).torn())
                 .as("replay from a later segment does not read it").isFalse();
+    }
+
+    @Test
+    void recordsOfACrashedRunAfterACleanCloseNeverFollowNewOnes() {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        commitBatches(1, 5, 1 << 20);
+        dir.crash(WalTestRecords.seeded(12), Fault.KEEP_ALL);
+        WalWriter.open(dir, options, 1, r -> { }).close();
+        assertThat(dir.size(FIRST)).as("cut to its records after the crash, then closed there").isEqualTo(offsetOf(6));
+
+        WalWriter second = WalWriter.open(dir, options, 1, r -> { });
+        for (int i = 6; i <= 8; i++) {
+            second.appendPut(key, 1000 + i);
+        }
+        second.commit();
+        dir.crash(WalTestRecords.seeded(13), Fault.KEEP_ALL);
+        dir.flipDurableBit(FIRST, offsetOf(6) + 30, 2);
+        try (WalWriter third = WalWriter.open(dir, options, 1, r -> { })) {
+            assertThat(third.recovery().lastLsn()).isEqualTo(5);
+            assertThat(third.appendPut(key, 6)).isEqualTo(6);
+            third.commit();
+        }
+        Collector replayed = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 1, replayed);
+        assertThat(replayed.lsns).as("LSN 7 of the second run lined up after the new 6 is not replayed")
+                .isEqualTo(LongStream.rangeClosed(1, 6).boxed().toList());
+    }
+
+    /** The synced end of the current sync slot of a segment's content (its sealed end, before the last). */
+    private static long sealedEnd(byte[] content) {
+        MemorySegment header = MemorySegment.ofArray(content);
+        long end = -1;
+        long sequence = -1;
+        for (long slot = WalSegmentLayout.SLOT_0_OFFSET; slot < WalSegmentLayout.HEADER_BYTES;
+             slot += WalSegmentLayout.SLOT_BYTES) {
+            long s = header.get(WalRecordLayout.U64, slot + WalSegmentLayout.SLOT_SEQUENCE_OFFSET);
+            int flags = header.get(WalRecordLayout.U32, slot + WalSegmentLayout.SLOT_FLAGS_OFFSET);
+            if (WalSegmentLayout.slotValid(header, slot) && s > sequence) {
+                sequence = s;
+                end = (flags & WalSegmentLayout.FLAG_SEALED) != 0 ? header.get(WalRecordLayout.U64,
+                        slot + WalSegmentLayout.SLOT_SYNCED_END_OFFSET) : -1;
+            }
+        }
+        assertThat(end).as("the current slot is SEALED").isPositive();
+        return end;
+    }
+
+    @Test
+    void aSealedSegmentWhoseRecordsDoNotEndAsSealedIsCorruption() {
+        commitBatches(40, 2, 512);
+        dir.crash(WalTestRecords.seeded(6), Fault.DROP_UNSYNCED);
+        String second = WalReader.listSegments(dir).get(1).name();
+        byte[] good = dir.content(second);
+        long end = sealedEnd(good);
+        assertThat(WalReader.replay(dir, KEY_BYTES, 1, r -> { }).lastLsn()).isEqualTo(80);
+
+        resealSecond(second, good, end - 5, 0);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .as("sealed end inside a record").isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("file=mem:/wal/" + second)
+                .hasMessageContaining("runs past the end of the segment");
+        resealSecond(second, good, end, -1);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .as("sealed LSN not the last record's").isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("do not end with its sealed LSN");
+        resealSecond(second, good, end + 20, 1);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r -> { }))
+                .as("sealed end past the records: the zeros there are no record").isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("record length out of bounds: length=0");
+    }
+
+    /** Rewrites the current (SEALED) slot of {@code second} to claim {@code end} and its LSN moved by {@code lsnDelta}. */
+    private void resealSecond(String second, byte[] good, long end, long lsnDelta) {
+        byte[] content = good.clone();
+        MemorySegment header = MemorySegment.ofArray(content);
+        long s0 = header.get(WalRecordLayout.U64, WalSegmentLayout.SLOT_0_OFFSET);
+        long s1 = header.get(WalRecordLayout.U64, WalSegmentLayout.SLOT_0_OFFSET + WalSegmentLayout.SLOT_BYTES);
+        long slot = WalSegmentLayout.SLOT_0_OFFSET + (s0 > s1 ? 0 : WalSegmentLayout.SLOT_BYTES);
+        WalSegmentLayout.encodeSlot(header.asSlice(slot, WalSegmentLayout.SLOT_BYTES),
+                header.get(WalRecordLayout.U64, slot), end,
+                header.get(WalRecordLayout.U64, slot + WalSegmentLayout.SLOT_SYNCED_LSN_OFFSET) + lsnDelta,
+                WalSegmentLayout.FLAG_SEALED);
+        dir.setDurable(second, content);
     }
 
     @Test
@@ -169,13 +255,22 @@ class WalCorruptionTest {
     }
 
     @Test
-    void zerosAfterTheLastRecordAreATornTail() {
+    void zerosAfterTheLastRecordAreUnwrittenSpaceAndAnythingElseThereATornTail() {
         commitBatches(3, 2, 1 << 20);
         dir.crash(WalTestRecords.seeded(9), Fault.DROP_UNSYNCED);
-        dir.setDurable(FIRST, Arrays.copyOf(dir.content(FIRST), (int) offsetOf(7) + 4096));
+        assertThat(dir.size(FIRST)).as("preallocated").isEqualTo(1 << 20);
         WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 1, x -> { });
         assertThat(r.lastLsn()).isEqualTo(6);
-        assertThat(r.tail().reason()).isEqualTo("record length out of bounds: length=0");
+        assertThat(r.endOffset()).isEqualTo(offsetOf(7));
+        assertThat(r.torn()).as("zeros past the records: nothing was written there").isFalse();
+
+        byte[] content = dir.content(FIRST);
+        content[(int) offsetOf(7) + WalRecordLayout.LSN_OFFSET] = 7;
+        dir.setDurable(FIRST, content);
+        r = WalReader.replay(dir, KEY_BYTES, 1, x -> { });
+        assertThat(r.lastLsn()).isEqualTo(6);
+        assertThat(r.tail().reason()).as("a record header with anything in it is torn")
+                .isEqualTo("record length out of bounds: length=0");
     }
 
     @Test

@@ -22,13 +22,30 @@ class WalDiskFullTest {
     private final FaultyWalDirectory dir = new FaultyWalDirectory(21, 4096);
 
     @Test
-    void aFullDiskFailsTheCommitClearlyLosesNothingAndWritingResumes() {
+    void aPreallocatedSegmentTakesCommitsOnAFullDisk() {
         WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
-        for (int i = 1; i <= 10; i++) {
+        assertThat(dir.size(FIRST)).as("allocated up front").isEqualTo(WalOptions.DEFAULT_SEGMENT_BYTES);
+        dir.setSpaceLimit(dir.usedBytes());
+        for (int i = 1; i <= 1000; i++) {
             writer.appendPut(key, i);
         }
-        assertThat(writer.commit()).isEqualTo(10);
+        assertThat(writer.commit()).isEqualTo(1000);
+        dir.crash(WalTestRecords.seeded(4), Fault.DROP_UNSYNCED);
+        assertThat(WalReader.replay(dir, KEY_BYTES, 1, r -> { }).lastLsn()).isEqualTo(1000);
+    }
+
+    @Test
+    void aFullDiskFailsTheCommitClearlyLosesNothingAndWritingResumes() {
+        WalWriter first = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
+        for (int i = 1; i <= 10; i++) {
+            first.appendPut(key, i);
+        }
+        assertThat(first.commit()).isEqualTo(10);
+        // after a crash the last segment is cut to its records and grows by appends until the next roll
+        dir.crash(WalTestRecords.seeded(5), Fault.KEEP_ALL);
+        WalWriter writer = WalWriter.open(dir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
         long goodEnd = dir.size(FIRST);
+        assertThat(goodEnd).isEqualTo(WalSegmentLayout.HEADER_BYTES + 10L * (WalRecordLayout.HEADER_BYTES + KEY_BYTES + 8));
         dir.setSpaceLimit(dir.usedBytes() + 100);
         for (int i = 11; i <= 20; i++) {
             writer.appendPut(key, i);
@@ -36,7 +53,7 @@ class WalDiskFullTest {
         WalIoException full = catchThrowableOfType(WalIoException.class, writer::commit);
         assertThat(full.isDiskFull()).isTrue();
         assertThat(full.errno()).isEqualTo(ErrnoException.ENOSPC);
-        assertThat(full).hasMessageStartingWith("WAL disk full: operation=append, file=mem:/wal/" + FIRST
+        assertThat(full).hasMessageStartingWith("WAL disk full: operation=write, file=mem:/wal/" + FIRST
                 + ", position=" + goodEnd + ", errno=28");
         assertThat(dir.size(FIRST)).as("the failed write left a partial batch").isGreaterThan(goodEnd);
         assertThat(writer.durableLsn()).isEqualTo(10);
@@ -64,12 +81,14 @@ class WalDiskFullTest {
             writer.appendPut(key, i);
         }
         writer.commit();
-        dir.setSpaceLimit(dir.usedBytes() + 100);
+        dir.setSpaceLimit(dir.usedBytes() + 600);
         writer.appendPut(key, 16);
         String next = WalSegmentLayout.fileName(16);
         assertThatThrownBy(writer::commit).isInstanceOf(WalIoException.class)
-                .hasMessageStartingWith("WAL disk full: operation=append header, file=mem:/wal/" + next);
+                .hasMessageStartingWith("WAL disk full: operation=allocate, file=mem:/wal/"
+                        + WalSegmentLayout.PREPARING_NAME + ", position=1024");
         assertThat(dir.exists(next)).as("the half-created segment is deleted").isFalse();
+        assertThat(dir.exists(WalSegmentLayout.PREPARING_NAME)).isFalse();
         assertThat(writer.currentSegment()).isEqualTo(FIRST);
 
         dir.clearSpaceLimit();

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,8 +53,11 @@ class WalRoundTripTest {
         assertThat(replayed.records).isEqualTo(written);
         assertThat(r.lastLsn()).isEqualTo(written.size());
         assertThat(r.torn()).isFalse();
-        assertThat(r.syncedEnd()).as("close attests everything").isEqualTo(r.endOffset())
-                .isEqualTo(Files.size(dir.path().resolve(r.endSegment())));
+        assertThat(r.syncedEnd()).as("close attests everything").isEqualTo(r.endOffset());
+        assertThat(r.closedCleanly()).isTrue();
+        assertThat(Files.size(dir.path().resolve(r.endSegment()))).as("preallocated")
+                .isEqualTo(WalOptions.DEFAULT_SEGMENT_BYTES);
+        assertThat(WalReader.recordBytes(dir)).as("record bytes, not the preallocated zeros").isEqualTo(r.endOffset());
     }
 
     @Test
@@ -115,6 +119,52 @@ class WalRoundTripTest {
         Collector all = new Collector();
         assertThat(WalReader.replay(dir, KEY_BYTES, 1, all).lastLsn()).isEqualTo(500);
         assertThat(all.lsns).isEqualTo(LongStream.rangeClosed(1, 500).boxed().toList());
+    }
+
+    @Test
+    void aSegmentACheckpointReleasedIsRecycledAndItsOldRecordsAreNeverReplayed() throws Exception {
+        FileWalDirectory dir = FileWalDirectory.open(tmp.resolve("wal"));
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(4096);
+        MemorySegment key = MemorySegment.ofArray(new byte[KEY_BYTES]);
+        String recycledInto;
+        long last;
+        try (WalWriter writer = WalWriter.open(dir, options, 1, r -> { })) {
+            for (int i = 1; i <= 200; i++) {
+                writer.appendPut(key, i);
+                if (i % 10 == 0) {
+                    writer.commit();
+                }
+            }
+            assertThat(WalReader.listSegments(dir)).hasSize(3);
+            assertThat(writer.deleteSegmentsBelow(150)).isEqualTo(2);
+            assertThat(dir.list()).contains(WalSegmentLayout.RECYCLED_NAME).hasSize(2);
+            byte[] old = Files.readAllBytes(dir.path().resolve(WalSegmentLayout.RECYCLED_NAME));
+            String current = writer.currentSegment();
+            while (writer.currentSegment().equals(current)) {
+                writer.appendPut(key, writer.nextLsn());
+                writer.commit();
+            }
+            recycledInto = writer.currentSegment();
+            last = writer.nextLsn() - 1;
+            assertThat(dir.list()).containsExactlyInAnyOrder(current, recycledInto);
+            byte[] now = Files.readAllBytes(dir.path().resolve(recycledInto));
+            assertThat(now).hasSize(4096);
+            assertThat(Arrays.copyOfRange(now, 1024, 4096)).as("the old records are still behind the new ones")
+                    .isEqualTo(Arrays.copyOfRange(old, 1024, 4096));
+            assertThat(Arrays.copyOfRange(old, 1024, 4096)).as("and they are not zeros").isNotEqualTo(new byte[3072]);
+        }
+        Collector all = new Collector();
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 150, all);
+        assertThat(all.lsns).isEqualTo(LongStream.rangeClosed(150, last).boxed().toList());
+        assertThat(r.endSegment()).isEqualTo(recycledInto);
+        assertThat(r.closedCleanly()).isTrue();
+        try (WalWriter writer = WalWriter.open(dir, options, 150, x -> { })) {
+            assertThat(writer.appendPut(key, 1)).isEqualTo(last + 1);
+            writer.commit();
+        }
+        all = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 150, all);
+        assertThat(all.lsns).isEqualTo(LongStream.rangeClosed(150, last + 1).boxed().toList());
     }
 
     @Test
