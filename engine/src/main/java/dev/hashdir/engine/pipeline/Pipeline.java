@@ -115,7 +115,7 @@ public final class Pipeline implements AutoCloseable {
         EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn(), wal.directory(),
                 this::deleteWalBelow, config.earlyReads());
         this.engine = engineHandler;
-        this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime,
+        this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime, threadCpuClock(),
                 config.retryInterval().toNanos());
         ReplyHandler replyHandler = new ReplyHandler(state);
         this.reply = replyHandler;
@@ -520,6 +520,15 @@ public final class Pipeline implements AutoCloseable {
             threads.add(t);
             return t;
         };
+    }
+
+    /** The calling thread's CPU time in nanoseconds, or a supplier of -1 when the JVM cannot measure it. */
+    private static java.util.function.LongSupplier threadCpuClock() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!mx.isCurrentThreadCpuTimeSupported() || !mx.isThreadCpuTimeEnabled()) {
+            return () -> -1;
+        }
+        return mx::getCurrentThreadCpuTime;
     }
 
     private static WaitStrategy waitStrategy(PipelineConfig.Wait wait, long spinNanos) {

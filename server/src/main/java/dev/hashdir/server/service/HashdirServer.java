@@ -312,6 +312,7 @@ public final class HashdirServer implements AutoCloseable {
             m.put("controller_wait_ns", ps.controller().waitNanos());
             m.put("controller_arrivals_per_sec", ps.controller().arrivalsPerSec());
             m.put("controller_commit_ns", ps.controller().commitNanos());
+            m.put("controller_commit_cpu_ns", ps.controller().commitCpuNanos());
             m.put("controller_queue_depth", ps.controller().queueDepth());
             m.put("ring_free", ps.ringFree());
             m.put("early_replies", ps.earlyReplies());
