@@ -81,6 +81,10 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     private volatile long lastAppliedSeen;
     private volatile long resumes;
     private volatile long earlyReplies;
+    /** This batch had an event not answered early (the journal and reply threads have work). */
+    private boolean urgent;
+    /** The last batch was answered early entirely (read by the Signalling wrapper right after it). */
+    private boolean quietBatch;
     private volatile long sinkErrors;
     /** When the page store failed, or the last resume attempt began. */
     private long lastResumeNanos;
@@ -129,8 +133,12 @@ final class EngineHandler implements EventHandler<RequestEvent> {
         }
         if (earlyReads && e.sink != null && !e.inRun && e.op != Op.SYNC && e.requiredLsn() <= state.ackedLsn()) {
             answerEarly(e);
+        } else {
+            urgent = true;
         }
         if (endOfBatch) {
+            quietBatch = !urgent;
+            urgent = false;
             boolean m = mutated;
             mutated = false;
             lastAppliedSeen = lastAppliedLsn;
@@ -317,6 +325,14 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     static int slot(MemorySegment key) {
         long h = key.get(LONG, 0) ^ Long.rotateLeft(key.get(LONG, key.byteSize() - 8), 29);
         return (int) ((h * 0x9E3779B97F4A7C15L) >>> (64 - KEY_SLOT_BITS));
+    }
+
+    /**
+     * Engine thread, right after a batch: whether every event of it was answered early, so the
+     * journal and reply threads need not be woken for it (they pass it at their next wake-up).
+     */
+    boolean quietBatch() {
+        return quietBatch;
     }
 
     /** Answers handed to sinks on this thread (early reads). */

@@ -120,9 +120,14 @@ public final class Pipeline implements AutoCloseable {
         ReplyHandler replyHandler = new ReplyHandler(state);
         this.reply = replyHandler;
         // with PARKING, a handler waiting for the one before it sleeps: each handler wakes it after a batch
-        EventHandler<RequestEvent> e = signalling(engineHandler, waiting);
-        EventHandler<RequestEvent> j = signalling(journal, waiting);
-        EventHandler<RequestEvent> r = signalling(replyHandler, waiting);
+        // a batch answered early entirely needs nobody woken after it while the ring has room:
+        // the journal passes it at its next wake-up (another batch's signal, or its park's timeout)
+        RingBuffer<RequestEvent> rb = disruptor.getRingBuffer();
+        int roomy = rb.getBufferSize() / 2;
+        EventHandler<RequestEvent> e = signalling(engineHandler, waiting,
+                () -> engineHandler.quietBatch() && rb.remainingCapacity() > roomy);
+        EventHandler<RequestEvent> j = signalling(journal, waiting, null);
+        EventHandler<RequestEvent> r = signalling(replyHandler, waiting, null);
         this.lastHandler = r;
         disruptor.handleEventsWith(e).then(j).then(r);
         disruptor.handleExceptionsFor(e).with(failing("engine"));
@@ -540,24 +545,28 @@ public final class Pipeline implements AutoCloseable {
         };
     }
 
-    private static EventHandler<RequestEvent> signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting) {
-        return waiting instanceof ParkingWaitStrategy ? new Signalling(handler, waiting) : handler;
+    private static EventHandler<RequestEvent> signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting,
+                                                         java.util.function.BooleanSupplier quiet) {
+        return waiting instanceof ParkingWaitStrategy ? new Signalling(handler, waiting, quiet) : handler;
     }
 
     /**
      * A handler that, at the end of each batch, advances its own sequence (what its processor would
      * do right after) and signals the wait strategy, so that the handler after it, parked in
-     * {@link ParkingWaitStrategy}, wakes now.
+     * {@link ParkingWaitStrategy}, wakes now; unless {@code quiet} says the batch needs nobody
+     * woken (the next handler then passes it at its next wake-up).
      */
     private static final class Signalling implements EventHandler<RequestEvent> {
 
         private final EventHandler<RequestEvent> handler;
         private final WaitStrategy waiting;
+        private final java.util.function.BooleanSupplier quiet;
         private Sequence sequence;
 
-        Signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting) {
+        Signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting, java.util.function.BooleanSupplier quiet) {
             this.handler = handler;
             this.waiting = waiting;
+            this.quiet = quiet;
         }
 
         @Override
@@ -565,7 +574,9 @@ public final class Pipeline implements AutoCloseable {
             handler.onEvent(event, seq, endOfBatch);
             if (endOfBatch) {
                 sequence.set(seq);
-                waiting.signalAllWhenBlocking();
+                if (quiet == null || !quiet.getAsBoolean()) {
+                    waiting.signalAllWhenBlocking();
+                }
             }
         }
 
