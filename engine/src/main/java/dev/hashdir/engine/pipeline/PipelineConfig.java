@@ -24,8 +24,12 @@ import java.time.Duration;
 public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait waitStrategy, BatchController.Bounds batch,
                              Duration retryInterval, boolean earlyReads, long spinNanos) {
 
-    /** Default {@link #spinNanos}: chosen by measurement (docs/benchmarks.md, "Service vs Redis"). */
-    public static final long DEFAULT_SPIN_NANOS = 20_000;
+    /**
+     * Default {@link #spinNanos}: no spin. Measured on the shared 2-core VM (docs/benchmarks.md,
+     * "Service vs Redis"): a spin of 20 or 50 us made the single-client round trip slower (the
+     * spinning thread takes the core that the next hop of the same request needs).
+     */
+    public static final long DEFAULT_SPIN_NANOS = 0;
     /** Largest {@link #spinNanos}: a spin longer than a park/unpark round trip only burns a core. */
     public static final long MAX_SPIN_NANOS = 1_000_000;
 
@@ -75,7 +79,7 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
 
     /**
      * 4096 events, 1024 values per put, 1024 per get page, sleeping wait, default controller, 100 ms
-     * retry, early reads on, {@link #DEFAULT_SPIN_NANOS} spin before a park.
+     * retry, early reads on, no spin before a park.
      */
     public static PipelineConfig defaults() {
         return new PipelineConfig(4096, 1024, 1024, Wait.SLEEPING, BatchController.Bounds.defaults(),
