@@ -30,9 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread that receives, decodes ({@link RequestDecoder}), answers at once what needs no engine
  * (errors, ping, stats, busy, not_ready) and publishes data ops into the {@link Pipeline}. The
  * pipeline's reply thread (or its engine thread, for a read answered early) fills each request's
- * {@link InFlight} ({@link ReplyCollector}) and queues it; the socket thread, woken by a one-byte message that an inproc DEALER with a secret
- * routing id sends to the ROUTER itself, encodes and sends it: ZeroMQ sockets are used by their
- * owning thread only. The socket thread so waits in one blocking receive on one socket, not in a
+ * {@link InFlight} ({@link ReplyCollector}) and queues it; the socket thread, woken by a one-byte
+ * message that an inproc DEALER with a secret routing id sends to the ROUTER itself, encodes and
+ * sends it: ZeroMQ sockets are used by their owning thread only (the DEALER under a lock). The socket thread so waits in one blocking receive on one socket, not in a
  * JeroMQ poller (whose every call registers the sockets again and asks each for its events: a
  * dozen system calls per wake-up, most of the thread's time at low load).
  *
@@ -91,7 +91,7 @@ public final class DataPlane implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String endpoint;
     private volatile RuntimeException startFailure;
-    private ZMQ.Socket wakeSender; // created by the socket thread, then used by the pipeline's engine and reply threads under this lock
+    private ZMQ.Socket wakeSender; // made by the socket thread; used by the engine and reply threads under this lock
 
     // socket thread only
     private ZMQ.Socket router;
