@@ -47,8 +47,9 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
         /** Spin, then yield: lowest latency, a core per thread while idle. */
         YIELDING,
         /**
-         * Spin briefly, then park until woken, also when waiting for the handler before
-         * ({@link ParkingWaitStrategy}): no idle CPU, a hand-off costs one unpark.
+         * Spin for {@link #spinNanos} (default none), then park until woken, also when waiting
+         * for the handler before ({@link ParkingWaitStrategy}): no idle CPU, a hand-off costs one
+         * unpark, and only the thread whose wait is over is woken.
          */
         PARKING
     }
