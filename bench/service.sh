@@ -11,13 +11,14 @@
 #   rtt         closed loop, 1 connection, window 1: round trip of put (fresh keys) and get (preloaded keys)
 #   latency     Redis's max rate (closed loop 4x64, mix 50:25:25 put:get:contains over K preloaded keys),
 #               then open loop at half of it against both: p50/p99 at the same offered rate
-#   controller  hashdir's max rate (closed loop 4x64, 100% put), then open loop at 10/50/90% of it with the
-#               adaptive batch controller and each fixed setting (--settings; default
-#               4096/0,4096/1000,32/0,4096/200 = max batch / max wait in us)
+#   controller  hashdir's max rate (closed loop 4x64, 100% put; the slowest of the runs, so that 90% is
+#               below what the server sustains), then open loop at 10/50/90% of it with the adaptive batch
+#               controller and each fixed setting (--settings; default 4096/0,4096/1000,32/0,4096/200 =
+#               max batch / max wait in us), the settings interleaved round by round
 # Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
 # whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
 # overlaps them and a busy lock is waited for once a round, not once a run. The servers run
-# for a phase (hashdir restarted for each controller setting). RESULT lines go to RESULTS_DIR/results.txt
+# for a phase (hashdir restarted for each controller setting and round). RESULT lines go to RESULTS_DIR/results.txt
 # (with the server's CPU use during the measuring window), the summary to RESULTS_DIR/summary.md (default RESULTS_DIR:
 # a fresh /tmp/hashdir-service-results.XXXXXX, kept); data under a fresh /tmp directory, deleted at the end.
 #
@@ -42,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --settings) settings="$2"; shift 2 ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -151,10 +152,10 @@ preload() { # preload TARGET: key 0..keys-1 of the key space (seed 42), one valu
     | sed 's/^RESULT/PRELOAD/' | tee -a "$out"
 }
 
-# median of field FIELD over RESULT lines with label LABEL and target TARGET
+# median (or, with STAT=min, the least) of field FIELD over RESULT lines with label LABEL and target TARGET
 median() {
-  /usr/bin/python3 - "$out" "$1" "$2" "$3" <<'EOF'
-import statistics, sys
+  STAT="${STAT:-median}" /usr/bin/python3 - "$out" "$1" "$2" "$3" <<'EOF'
+import os, statistics, sys
 path, label, target, field = sys.argv[1:]
 vals = []
 for line in open(path):
@@ -163,7 +164,7 @@ for line in open(path):
     kv = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
     if kv.get("label") == label and kv.get("target") == target:
         vals.append(float(kv[field]))
-print(statistics.median(vals) if vals else 0)
+print((min(vals) if os.environ["STAT"] == "min" else statistics.median(vals)) if vals else 0)
 EOF
 }
 
@@ -228,16 +229,18 @@ if [[ ",$phases," == *,controller,* ]]; then
   for ((r = 1; r <= runs; r++)); do
     run max-put hashdir --mode closed --conns 4 --window 64 --mix 100:0:0 "${common[@]}"
   done
-  hmax=$(median max-put hashdir throughput)
-  echo "hashdir max put rate (median, adaptive): $hmax/s" | tee -a "$out"
+  hmax=$(STAT=min median max-put hashdir throughput)
+  echo "hashdir max put rate (slowest run, adaptive): $hmax/s; median $(median max-put hashdir throughput)/s" | tee -a "$out"
   IFS=, read -r -a fixed <<<"$settings"
-  for s in adaptive "${fixed[@]}"; do
-    if [[ "$s" == adaptive ]]; then
-      start_hashdir
-    else
-      start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
-    fi
-    for ((r = 1; r <= runs; r++)); do
+  # round by round, every setting once per round (the server restarted for each), so that a change
+  # of the machine's load during the phase falls on all settings alike
+  for ((r = 1; r <= runs; r++)); do
+    for s in adaptive "${fixed[@]}"; do
+      if [[ "$s" == adaptive ]]; then
+        start_hashdir
+      else
+        start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
+      fi
       for pct in 10 50 90; do
         rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")
         run "ctl-$s-$pct" hashdir --mode open --conns 4 --rate "$rate" --mix 100:0:0 "${common[@]}"

@@ -30,6 +30,16 @@ import java.util.function.LongConsumer;
  * mutation (a put of a present value) depends on its slot's LSN. Two keys sharing a slot only make
  * a read wait a little longer than it has to, never shorter.
  *
+ * <p>Early answers ({@link PipelineConfig#earlyReads()}): an answer whose LSNs are all acknowledged
+ * already ({@code max(lsn, dependsLsn) <= ackedLsn}: a read or a no-op mutation whose slot saw no
+ * unacknowledged write, or a refusal) is handed to its sink here, right after it is applied, and
+ * marked so that the reply thread skips it: it does not wait for the journal and reply threads nor
+ * for the writes before it in the ring. That is the decision the reply thread would take, only
+ * sooner: the acknowledged LSN never goes back, so nothing a crash could take away is revealed.
+ * Not answered early: a mutation that wrote a record (its own LSN is not acknowledged yet), a SYNC
+ * (it waits for a force in every mode), the events of a run ({@link Pipeline#tryPublishAll} with
+ * two or more events: a batch or a split put keeps its answer in ring order on the reply thread).
+ *
  * <p>Failures: detected corruption fails the request that met it ({@code internal}, the message
  * says where) and turns the pipeline read-only for good; reads that do not touch the damage go on.
  * A page store failure (a page write that failed under a request: the page cache keeps the page
@@ -43,7 +53,7 @@ import java.util.function.LongConsumer;
  * reads if reopening failed, answer {@code internal} meanwhile) and is tried again later.
  *
  * <p>Threading: runs only on the engine thread, which owns the {@link HashDir}; the
- * {@link EngineHook} is called on it at the end of every batch.
+ * {@link EngineHook} is called on it at the end of every batch; early answers' sinks are called on it.
  */
 final class EngineHandler implements EventHandler<RequestEvent> {
 
@@ -62,6 +72,7 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     private final LongConsumer trimWalBelow;
     private final long[] slotLsn = new long[KEY_SLOTS];
     private final String badKey;
+    private final boolean earlyReads;
     private long nextLsn;
     private long lastAppliedLsn;
     private boolean mutated;
@@ -69,15 +80,23 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     /** {@link #lastAppliedLsn} as of the last batch end, for other threads. */
     private volatile long lastAppliedSeen;
     private volatile long resumes;
+    private volatile long earlyReplies;
+    /** This batch had an event not answered early (the journal and reply threads have work). */
+    private boolean urgent;
+    /** The last batch was answered early entirely (read by the Signalling wrapper right after it). */
+    private boolean quietBatch;
+    private volatile long sinkErrors;
     /** When the page store failed, or the last resume attempt began. */
     private long lastResumeNanos;
 
     /**
      * @param walDir       where the WAL's segments are (a resume replays them; the journal thread writes them)
      * @param trimWalBelow asks the journal thread to delete the WAL segments below an LSN (after a resume's checkpoint)
+     * @param earlyReads   answer what depends on nothing unacknowledged here, at once
      */
     EngineHandler(HashDir hd, PipelineState state, EngineHook hook, long nextLsn, WalDirectory walDir,
-                  LongConsumer trimWalBelow) {
+                  LongConsumer trimWalBelow, boolean earlyReads) {
+        this.earlyReads = earlyReads;
         this.hd = hd;
         this.state = state;
         this.hook = hook;
@@ -112,7 +131,14 @@ final class EngineHandler implements EventHandler<RequestEvent> {
             // a resume's reopen failed: nothing can be read until a later one succeeds
             e.result(Status.INTERNAL, broken.getMessage());
         }
+        if (earlyReads && e.sink != null && !e.inRun && e.op != Op.SYNC && e.requiredLsn() <= state.ackedLsn()) {
+            answerEarly(e);
+        } else {
+            urgent = true;
+        }
         if (endOfBatch) {
+            quietBatch = !urgent;
+            urgent = false;
             boolean m = mutated;
             mutated = false;
             lastAppliedSeen = lastAppliedLsn;
@@ -135,6 +161,18 @@ final class EngineHandler implements EventHandler<RequestEvent> {
                 storeFailed("checkpoint write failed: " + failed.getMessage());
             }
         }
+    }
+
+    /** Hands the answer to its sink now; the reply thread will skip the event. */
+    private void answerEarly(RequestEvent e) {
+        e.answered = true;
+        try {
+            e.sink.onReply(e);
+        } catch (RuntimeException ex) {
+            sinkErrors++;
+            LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
+        }
+        earlyReplies++;
     }
 
     private void storeFailed(String failure) {
@@ -284,9 +322,27 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     }
 
     /** Key-hash slot: the key's first and last 8 bytes mixed (keys are at least 16 bytes). */
-    private int slot(MemorySegment key) {
+    static int slot(MemorySegment key) {
         long h = key.get(LONG, 0) ^ Long.rotateLeft(key.get(LONG, key.byteSize() - 8), 29);
         return (int) ((h * 0x9E3779B97F4A7C15L) >>> (64 - KEY_SLOT_BITS));
+    }
+
+    /**
+     * Engine thread, right after a batch: whether every event of it was answered early, so the
+     * journal and reply threads need not be woken for it (they pass it at their next wake-up).
+     */
+    boolean quietBatch() {
+        return quietBatch;
+    }
+
+    /** Answers handed to sinks on this thread (early reads). */
+    long earlyReplies() {
+        return earlyReplies;
+    }
+
+    /** Sinks that threw on this thread. */
+    long sinkErrors() {
+        return sinkErrors;
     }
 
     /** Times the engine resumed writing after a page store failure. */

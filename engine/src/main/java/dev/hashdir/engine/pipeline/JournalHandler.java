@@ -46,6 +46,7 @@ final class JournalHandler implements EventHandler<RequestEvent> {
     private final PipelineState state;
     private final Cursored cursor;
     private final LongSupplier clock;
+    private final LongSupplier cpuClock;
     private final long retryNanos;
 
     private int groupEvents;
@@ -59,9 +60,15 @@ final class JournalHandler implements EventHandler<RequestEvent> {
     private volatile long trimBelow;
     private long trimmed;
 
+    /**
+     * @param clock    wall clock, nanoseconds
+     * @param cpuClock this thread's CPU time, nanoseconds, or -1 when not measurable (the batch
+     *                 controller waits only for CPU-bound commits)
+     */
     JournalHandler(WalWriter wal, BatchController controller, PipelineState state, Cursored cursor,
-                   LongSupplier clock, long retryNanos) {
+                   LongSupplier clock, LongSupplier cpuClock, long retryNanos) {
         this.wal = wal;
+        this.cpuClock = cpuClock;
         this.controller = controller;
         this.state = state;
         this.cursor = cursor;
@@ -121,6 +128,7 @@ final class JournalHandler implements EventHandler<RequestEvent> {
             return;
         }
         long start = clock.getAsLong();
+        long cpuStart = cpuClock.getAsLong();
         if (state.walFailed() && start - lastRetry < retryNanos) {
             // do not hammer a full disk: the waiting answers fail now, the records stay buffered
             state.walFailed(wal.nextLsn() - 1, state.readOnlyReason());
@@ -132,9 +140,11 @@ final class JournalHandler implements EventHandler<RequestEvent> {
             failed(ex, start);
             return;
         }
-        trim();
         long end = clock.getAsLong();
-        controller.onCommit(end, events, end - start, Math.max(0, cursor.getCursor() - sequence));
+        long cpuEnd = cpuClock.getAsLong();
+        trim();
+        controller.onCommit(end, events, end - start, cpuStart < 0 || cpuEnd < 0 ? -1 : cpuEnd - cpuStart,
+                Math.max(0, cursor.getCursor() - sequence));
         lastBatch = events;
         committedEvents += events;
         commits++;

@@ -11,41 +11,79 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A wait strategy that sleeps until woken, also while waiting for the handler before it (not only
- * for the ring's cursor, as Disruptor's blocking strategies do): a waiter spins briefly, then
- * registers and parks; {@link #signalAllWhenBlocking} unparks the registered waiters. The ring
- * signals on every publish; the pipeline's handlers signal after each batch, once their sequence
- * is advanced ({@link Pipeline}'s {@code Signalling} wrapper). An idle pipeline then burns no CPU
- * and a hand-off costs one unpark instead of a sleep of a fixed length (SLEEPING parks ~60 us a
- * round on Linux).
+ * for the ring's cursor, as Disruptor's blocking strategies do): a waiter spins for
+ * {@code spinNanos} ({@link PipelineConfig#spinNanos()}; 0: not at all), then registers and parks.
+ * On a small shared VM a park/unpark hand-off costs 10 to 20 us, so a hand-off that comes within
+ * the spin is caught without it. The ring signals ({@link #signalAllWhenBlocking}) on every
+ * publish; the pipeline's handlers signal after each batch, once their sequence is advanced
+ * ({@link Pipeline}'s {@code Signalling} wrapper). An idle pipeline then burns no CPU and a
+ * hand-off costs one unpark instead of a sleep of a fixed length (SLEEPING parks ~60 us a round
+ * on Linux).
  *
- * <p>No lost wake-up: a waiter registers, then re-reads the sequence; a signaller advances the
- * sequence, issues a full fence, then reads the registrations (Dekker: one of them sees the
- * other). A park still ends after {@link #PARK_NANOS} as a safety net.
+ * <p>A signal wakes only the waiters whose wait is over (the sequence they wait on reached the one
+ * they want): a publish wakes the engine, not the journal and reply threads waiting for the
+ * handler before them, which would only park again (and, with a spin, spin first, taking a core
+ * from the threads with work on a 2-core machine). A halt's alert wakes nobody early: an alerted
+ * waiter sees it within {@link #PARK_NANOS}.
+ *
+ * <p>No lost wake-up: a waiter registers (the sequence it waits on and the value it wants), then
+ * re-reads the sequence; a signaller advances the sequence, issues a full fence, then reads the
+ * registrations and each one's sequence (Dekker: one of them sees the other). A park still ends
+ * after {@link #PARK_NANOS} as a safety net.
  *
  * <p>Threading: any number of waiters, at most {@link #SLOTS} at once (the pipeline has three);
- * any thread may signal.
+ * any thread may signal. Allocates one registration per waiting thread, once.
  */
 final class ParkingWaitStrategy implements WaitStrategy {
 
     static final int SLOTS = 8;
-    private static final int SPINS = 200;
+    /** Spins between two reads of the clock. */
+    private static final int SPINS_PER_CLOCK = 32;
     private static final long PARK_NANOS = 1_000_000;
 
-    private final AtomicReferenceArray<Thread> waiters = new AtomicReferenceArray<>(SLOTS);
+    /** A parked thread: what it waits on and for which value; written before it is published in a slot. */
+    private static final class Waiter {
+        final Thread thread = Thread.currentThread();
+        Sequence on;
+        long wanted;
+    }
+
+    private final AtomicReferenceArray<Waiter> waiters = new AtomicReferenceArray<>(SLOTS);
+    private final ThreadLocal<Waiter> own = ThreadLocal.withInitial(Waiter::new);
+    private final long spinNanos;
+
+    /** @param spinNanos how long a waiter spins before it parks, 0 or more */
+    ParkingWaitStrategy(long spinNanos) {
+        if (spinNanos < 0) {
+            throw new IllegalArgumentException("spin must be zero or more: spinNanos=" + spinNanos);
+        }
+        this.spinNanos = spinNanos;
+    }
 
     @Override
     public long waitFor(long sequence, Sequence cursor, Sequence dependentSequence, SequenceBarrier barrier)
             throws AlertException {
-        long available;
-        int spins = SPINS;
+        long available = dependentSequence.get();
+        if (available >= sequence) {
+            return available;
+        }
+        if (spinNanos > 0) {
+            long deadline = System.nanoTime() + spinNanos;
+            int spins = 0;
+            while ((available = dependentSequence.get()) < sequence) {
+                barrier.checkAlert();
+                Thread.onSpinWait();
+                if (++spins == SPINS_PER_CLOCK) {
+                    spins = 0;
+                    if (System.nanoTime() - deadline >= 0) {
+                        break;
+                    }
+                }
+            }
+        }
         while ((available = dependentSequence.get()) < sequence) {
             barrier.checkAlert();
-            if (spins > 0) {
-                spins--;
-                Thread.onSpinWait();
-                continue;
-            }
-            int slot = register();
+            int slot = register(dependentSequence, sequence);
             try {
                 if (dependentSequence.get() < sequence) {
                     barrier.checkAlert();
@@ -60,9 +98,14 @@ final class ParkingWaitStrategy implements WaitStrategy {
         return available;
     }
 
-    /** Takes a free slot (volatile write: seen by a signaller after its fence); -1 when none is free. */
-    private int register() {
-        Thread me = Thread.currentThread();
+    /**
+     * Takes a free slot for this thread, waiting on {@code on} for {@code wanted} (the volatile CAS
+     * publishes the fields and is seen by a signaller after its fence); -1 when none is free.
+     */
+    private int register(Sequence on, long wanted) {
+        Waiter me = own.get();
+        me.on = on;
+        me.wanted = wanted;
         for (int i = 0; i < SLOTS; i++) {
             if (waiters.get(i) == null && waiters.compareAndSet(i, null, me)) {
                 return i;
@@ -71,13 +114,14 @@ final class ParkingWaitStrategy implements WaitStrategy {
         return -1; // more waiters than slots: this one relies on the park timeout
     }
 
+    /** Wakes the registered waiters whose sequence reached the value they wait for. */
     @Override
     public void signalAllWhenBlocking() {
         VarHandle.fullFence();
         for (int i = 0; i < SLOTS; i++) {
-            Thread t = waiters.get(i);
-            if (t != null) {
-                LockSupport.unpark(t);
+            Waiter w = waiters.get(i);
+            if (w != null && w.on.get() >= w.wanted) {
+                LockSupport.unpark(w.thread);
             }
         }
     }

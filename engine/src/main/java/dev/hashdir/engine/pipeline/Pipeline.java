@@ -41,7 +41,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Acknowledgement: a mutation is answered once its record is acknowledged by the WAL's
  * durability mode (SYNC: forced; ASYNC, NONE: written); an answer that may reveal a write is held
- * until that write is (no dirty reads, see {@link EngineHandler}). If a commit fails, nothing of
+ * until that write is (no dirty reads, see {@link EngineHandler}). A read that saw nothing
+ * unacknowledged is answered by the engine thread at once ({@link PipelineConfig#earlyReads()}),
+ * so answers may complete out of ring order (see {@link ReplySink}). If a commit fails, nothing of
  * it is acknowledged: those answers are read_only, the pipeline refuses mutations until a retry
  * succeeds, reads go on (see {@link JournalHandler}). A page store (HDF5 file) write failure
  * makes it refuse mutations until the engine thread has reopened the file, replayed the WAL and
@@ -104,23 +106,28 @@ public final class Pipeline implements AutoCloseable {
         MemorySegment payloads = arena.allocate(slot * config.ringSize(), 8);
         long stride = slot;
         int[] next = {0};
-        WaitStrategy waiting = waitStrategy(config.waitStrategy());
+        WaitStrategy waiting = waitStrategy(config.waitStrategy(), config.spinNanos());
         this.disruptor = new Disruptor<>(
                 () -> new RequestEvent(keyBytes, config.maxValues(), config.maxGetValues(),
                         payloads.asSlice(stride * next[0]++, stride)),
                 config.ringSize(), threadFactory(), ProducerType.MULTI, waiting);
         this.ring = disruptor.getRingBuffer();
         EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn(), wal.directory(),
-                this::deleteWalBelow);
+                this::deleteWalBelow, config.earlyReads());
         this.engine = engineHandler;
-        this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime,
+        this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime, threadCpuClock(),
                 config.retryInterval().toNanos());
         ReplyHandler replyHandler = new ReplyHandler(state);
         this.reply = replyHandler;
         // with PARKING, a handler waiting for the one before it sleeps: each handler wakes it after a batch
-        EventHandler<RequestEvent> e = signalling(engineHandler, waiting);
-        EventHandler<RequestEvent> j = signalling(journal, waiting);
-        EventHandler<RequestEvent> r = signalling(replyHandler, waiting);
+        // a batch answered early entirely needs nobody woken after it while the ring has room:
+        // the journal passes it at its next wake-up (another batch's signal, or its park's timeout)
+        RingBuffer<RequestEvent> rb = disruptor.getRingBuffer();
+        int roomy = rb.getBufferSize() / 2;
+        EventHandler<RequestEvent> e = signalling(engineHandler, waiting,
+                () -> engineHandler.quietBatch() && rb.remainingCapacity() > roomy);
+        EventHandler<RequestEvent> j = signalling(journal, waiting, null);
+        EventHandler<RequestEvent> r = signalling(replyHandler, waiting, null);
         this.lastHandler = r;
         disruptor.handleEventsWith(e).then(j).then(r);
         disruptor.handleExceptionsFor(e).with(failing("engine"));
@@ -247,6 +254,7 @@ public final class Pipeline implements AutoCloseable {
                     e.clear();
                     filler.fill(e, i, arg);
                     e.continued = i < n - 1;
+                    e.inRun = n > 1;
                 }
             } catch (RuntimeException | Error ex) {
                 for (long s = lo; s <= hi; s++) {
@@ -316,8 +324,8 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Adds a value; completes (on the reply thread: chain with the async methods for real work)
-     * once acknowledged. A full ring completes it with busy at once.
+     * Adds a value; completes (on a pipeline thread: the reply thread, or the engine thread for a
+     * read answered early; chain with the async methods for real work) once acknowledged. A full ring completes it with busy at once.
      */
     public CompletableFuture<Reply> put(byte[] key, long value) {
         return submit(Op.PUT, key, value, null, false, 0, 1);
@@ -409,8 +417,10 @@ public final class Pipeline implements AutoCloseable {
         long commits = journal.commits();
         return new PipelineStats(durability(), ring.getCursor() + 1, busy.sum(), engine.applied(), commits,
                 commits == 0 ? 0 : (double) journal.committedEvents() / commits, journal.lastBatch(),
-                journal.failedCommits(), engine.lastAppliedLsn(), state.ackedLsn(), reply.replies(),
-                reply.sinkErrors(), ring.remainingCapacity(), state.readOnlyReason(), controller.snapshot());
+                journal.failedCommits(), engine.lastAppliedLsn(), state.ackedLsn(),
+                reply.replies() + engine.earlyReplies(), engine.earlyReplies(),
+                reply.sinkErrors() + engine.sinkErrors(), ring.remainingCapacity(), state.readOnlyReason(),
+                controller.snapshot());
     }
 
     // ---- stop --------------------------------------------------------------------------------
@@ -517,33 +527,46 @@ public final class Pipeline implements AutoCloseable {
         };
     }
 
-    private static WaitStrategy waitStrategy(PipelineConfig.Wait wait) {
+    /** The calling thread's CPU time in nanoseconds, or a supplier of -1 when the JVM cannot measure it. */
+    private static java.util.function.LongSupplier threadCpuClock() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!mx.isCurrentThreadCpuTimeSupported() || !mx.isThreadCpuTimeEnabled()) {
+            return () -> -1;
+        }
+        return mx::getCurrentThreadCpuTime;
+    }
+
+    private static WaitStrategy waitStrategy(PipelineConfig.Wait wait, long spinNanos) {
         return switch (wait) {
             case BLOCKING -> new BlockingWaitStrategy();
             case SLEEPING -> new SleepingWaitStrategy();
             case YIELDING -> new YieldingWaitStrategy();
-            case PARKING -> new ParkingWaitStrategy();
+            case PARKING -> new ParkingWaitStrategy(spinNanos);
         };
     }
 
-    private static EventHandler<RequestEvent> signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting) {
-        return waiting instanceof ParkingWaitStrategy ? new Signalling(handler, waiting) : handler;
+    private static EventHandler<RequestEvent> signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting,
+                                                         java.util.function.BooleanSupplier quiet) {
+        return waiting instanceof ParkingWaitStrategy ? new Signalling(handler, waiting, quiet) : handler;
     }
 
     /**
      * A handler that, at the end of each batch, advances its own sequence (what its processor would
      * do right after) and signals the wait strategy, so that the handler after it, parked in
-     * {@link ParkingWaitStrategy}, wakes now.
+     * {@link ParkingWaitStrategy}, wakes now; unless {@code quiet} says the batch needs nobody
+     * woken (the next handler then passes it at its next wake-up).
      */
     private static final class Signalling implements EventHandler<RequestEvent> {
 
         private final EventHandler<RequestEvent> handler;
         private final WaitStrategy waiting;
+        private final java.util.function.BooleanSupplier quiet;
         private Sequence sequence;
 
-        Signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting) {
+        Signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting, java.util.function.BooleanSupplier quiet) {
             this.handler = handler;
             this.waiting = waiting;
+            this.quiet = quiet;
         }
 
         @Override
@@ -551,7 +574,9 @@ public final class Pipeline implements AutoCloseable {
             handler.onEvent(event, seq, endOfBatch);
             if (endOfBatch) {
                 sequence.set(seq);
-                waiting.signalAllWhenBlocking();
+                if (quiet == null || !quiet.getAsBoolean()) {
+                    waiting.signalAllWhenBlocking();
+                }
             }
         }
 

@@ -15,9 +15,23 @@ import java.time.Duration;
  * @param batch         bounds of the adaptive batch controller
  * @param retryInterval after a WAL failure, the least time between commit retries; also the timer
  *                      tick that drives them when no requests arrive
+ * @param earlyReads    answer a read that saw nothing unacknowledged on the engine thread at once,
+ *                      not after the journal and reply threads ({@link EngineHandler}); off: every
+ *                      answer goes through the reply thread in ring order (for A/B benchmarks)
+ * @param spinNanos     PARKING only: how long a waiting pipeline thread spins
+ *                      ({@link Thread#onSpinWait()}) before it parks, 0 or more (0: park at once)
  */
 public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait waitStrategy, BatchController.Bounds batch,
-                             Duration retryInterval) {
+                             Duration retryInterval, boolean earlyReads, long spinNanos) {
+
+    /**
+     * Default {@link #spinNanos}: no spin. Measured on the shared 2-core VM (docs/benchmarks.md,
+     * "Service vs Redis"): a spin of 20 or 50 us made the single-client round trip slower (the
+     * spinning thread takes the core that the next hop of the same request needs).
+     */
+    public static final long DEFAULT_SPIN_NANOS = 0;
+    /** Largest {@link #spinNanos}: a spin longer than a park/unpark round trip only burns a core. */
+    public static final long MAX_SPIN_NANOS = 1_000_000;
 
     /**
      * How handler threads wait. Note: Disruptor's blocking strategies block only on the ring's
@@ -33,8 +47,9 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
         /** Spin, then yield: lowest latency, a core per thread while idle. */
         YIELDING,
         /**
-         * Spin briefly, then park until woken, also when waiting for the handler before
-         * ({@link ParkingWaitStrategy}): no idle CPU, a hand-off costs one unpark.
+         * Spin for {@link #spinNanos} (default none), then park until woken, also when waiting
+         * for the handler before ({@link ParkingWaitStrategy}): no idle CPU, a hand-off costs one
+         * unpark, and only the thread whose wait is over is woken.
          */
         PARKING
     }
@@ -58,27 +73,41 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
         if (retryInterval == null || retryInterval.isNegative() || retryInterval.isZero()) {
             throw new IllegalArgumentException("retry interval must be positive: retryInterval=" + retryInterval);
         }
+        if (spinNanos < 0 || spinNanos > MAX_SPIN_NANOS) {
+            throw new IllegalArgumentException("spin must be 0.." + MAX_SPIN_NANOS + " ns: spinNanos=" + spinNanos);
+        }
     }
 
-    /** 4096 events, 1024 values per put, 1024 per get page, sleeping wait, default controller, 100 ms retry. */
+    /**
+     * 4096 events, 1024 values per put, 1024 per get page, sleeping wait, default controller, 100 ms
+     * retry, early reads on, no spin before a park.
+     */
     public static PipelineConfig defaults() {
         return new PipelineConfig(4096, 1024, 1024, Wait.SLEEPING, BatchController.Bounds.defaults(),
-                Duration.ofMillis(100));
+                Duration.ofMillis(100), true, DEFAULT_SPIN_NANOS);
     }
 
     public PipelineConfig withRingSize(int size) {
-        return new PipelineConfig(size, maxValues, maxGetValues, waitStrategy, batch, retryInterval);
+        return new PipelineConfig(size, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads, spinNanos);
     }
 
     public PipelineConfig withBatch(BatchController.Bounds bounds) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, bounds, retryInterval);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, bounds, retryInterval, earlyReads, spinNanos);
     }
 
     public PipelineConfig withWaitStrategy(Wait w) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, w, batch, retryInterval);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, w, batch, retryInterval, earlyReads, spinNanos);
     }
 
     public PipelineConfig withRetryInterval(Duration interval) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, interval);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, interval, earlyReads, spinNanos);
+    }
+
+    public PipelineConfig withEarlyReads(boolean early) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, early, spinNanos);
+    }
+
+    public PipelineConfig withSpinNanos(long nanos) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads, nanos);
     }
 }

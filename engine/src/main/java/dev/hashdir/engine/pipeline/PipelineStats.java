@@ -16,7 +16,9 @@ import dev.hashdir.engine.wal.Durability;
  * @param failedCommits  commits that failed (e.g. disk full)
  * @param lastAppliedLsn newest LSN applied in memory (as of the engine's last batch end)
  * @param ackedLsn       newest LSN acknowledged (durable in SYNC)
- * @param replies        answers handed to sinks
+ * @param replies        answers handed to sinks (early replies included)
+ * @param earlyReplies   answers handed to sinks by the engine thread at once (reads that saw nothing
+ *                       unacknowledged; {@link PipelineConfig#earlyReads()})
  * @param sinkErrors     sinks that threw
  * @param ringFree       free ring slots
  * @param readOnlyReason why mutations are refused, null while writable
@@ -24,6 +26,6 @@ import dev.hashdir.engine.wal.Durability;
  */
 public record PipelineStats(Durability durability, long published, long busy, long applied, long commits,
                             double meanBatch, int lastBatch, long failedCommits, long lastAppliedLsn, long ackedLsn,
-                            long replies, long sinkErrors, long ringFree, String readOnlyReason,
+                            long replies, long earlyReplies, long sinkErrors, long ringFree, String readOnlyReason,
                             BatchController.Snapshot controller) {
 }

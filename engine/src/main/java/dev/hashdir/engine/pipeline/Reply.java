@@ -20,7 +20,7 @@ public record Reply(Op op, Status status, String error, long number, boolean fla
     private static final long[] NONE = new long[0];
     private static final byte[][] NO_KEYS = new byte[0][];
 
-    /** Copies the answer out of {@code e} (reply thread). */
+    /** Copies the answer out of {@code e} (on the thread answering it: reply, or engine for an early read). */
     static Reply of(RequestEvent e) {
         boolean ok = e.status == Status.OK;
         if (e.op == Op.SCAN && ok) {

@@ -8,7 +8,8 @@ import java.lang.System.Logger.Level;
  * Releases answers in ring order, each once what it depends on is acknowledged: a mutation's own
  * record, or the newest record a read (or a no-op mutation) may have seen. An answer whose LSN a
  * failed commit left not durable goes out as read_only instead; a read that saw nothing
- * unacknowledged goes out at once.
+ * unacknowledged goes out at once. An event the engine thread already answered
+ * ({@link PipelineConfig#earlyReads()}) is skipped.
  *
  * <p>Threading: runs only on the reply thread; calls each event's {@link ReplySink} there.
  */
@@ -31,6 +32,9 @@ final class ReplyHandler implements EventHandler<RequestEvent> {
 
     @Override
     public void onEvent(RequestEvent e, long sequence, boolean endOfBatch) {
+        if (e.answered) {
+            return; // the engine thread answered it early
+        }
         long required = e.requiredLsn();
         if (e.status == Status.OK && required > 0 && !state.awaitAcked(required)) {
             e.result(Status.READ_ONLY, notDurable(e));

@@ -25,6 +25,7 @@ import java.lang.foreign.ValueLayout;
  *            sink, token,          producer     where the reply goes, and for whom
  *            attachment
  *            continued             pipeline     more events of the same run follow (tryPublishAll)
+ *            inRun                 pipeline     part of a run of two or more (never answered early)
  *   result   status, error         engine,      {@link Status}; error text when not OK
  *                                  journal
  *            number                engine       PUT/PUT_MANY added, DELETE removed, COUNT
@@ -35,10 +36,15 @@ import java.lang.foreign.ValueLayout;
  *            lsn                   engine       the record's LSN (0: none)
  *            dependsLsn            engine       the newest LSN whose effect this answer may
  *                                               reveal: the reply waits until it is durable
+ *            answered              engine       answered early by the engine thread: the reply
+ *                                               thread skips it
  * </pre>
  *
  * <p>Threading: filled by one producer between claim and publish, then owned by each handler in
- * turn (engine, journal, reply); the ring's sequences order the hand-offs. The payload memory is
+ * turn (engine, journal, reply); the ring's sequences order the hand-offs. A read answered early
+ * is handed to its sink on the engine thread; the journal and reply threads still pass the event
+ * (the slot is reused only after the reply thread), but read only {@code answered} and the WAL
+ * fields, which the sink does not touch. The payload memory is
  * shared-arena memory, readable from every pipeline thread.
  */
 public final class RequestEvent {
@@ -68,6 +74,10 @@ public final class RequestEvent {
     Object attachment;
     /** Set by {@link Pipeline#tryPublishAll} on every event of a run but the last: the journal commits after the run. */
     boolean continued;
+    /** Set by {@link Pipeline#tryPublishAll} on every event of a run of two or more: answered in ring order. */
+    boolean inRun;
+    /** Set by the engine when it handed the answer to the sink itself (an early read): the reply thread skips it. */
+    boolean answered;
 
     // result
     Status status;
@@ -110,6 +120,8 @@ public final class RequestEvent {
         token = 0;
         attachment = null;
         continued = false;
+        inRun = false;
+        answered = false;
         status = null;
         error = null;
         number = 0;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -221,6 +222,138 @@ class PipelineTest {
         assertThat(put).isDone();
         assertThat(done(get).values()).containsExactly(42);
         assertThat(done(count).number()).isEqualTo(1);
+    }
+
+    /** A key whose key-hash slot differs from {@code other}'s (so its reads do not depend on other's writes). */
+    private static byte[] keyInAnotherSlot(byte[] other, int from) {
+        int slot = EngineHandler.slot(MemorySegment.ofArray(other));
+        for (int i = from; i < from + 1000; i++) {
+            if (EngineHandler.slot(MemorySegment.ofArray(key(i))) != slot) {
+                return key(i);
+            }
+        }
+        throw new AssertionError("no key in another slot among 1000");
+    }
+
+    /** Publishes one event of {@code op} on {@code key}, answered into {@code replies} with the answering thread's name. */
+    private static <T> RequestFiller<T> recording(Op op, byte[] key, long value, ConcurrentLinkedQueue<String> threads,
+                                                  CompletableFuture<Reply> reply) {
+        ReplySink sink = e -> {
+            threads.add(Thread.currentThread().getName());
+            reply.complete(Reply.of(e));
+        };
+        return (e, unused) -> e.op(op).key(key).value(value).replyTo(sink, 0, null);
+    }
+
+    /**
+     * No dirty reads with early answers: while the put of key A waits for its force (held at the
+     * gate), every read that may reveal it (get, contains, count of A; a scan; a no-op put of A's new
+     * value) is held back, while reads of a key B in another slot, whose write is acknowledged,
+     * are answered at once by the engine thread (early reads are on by default), overtaking the
+     * put in ring order. A sync is never answered early. Once the force goes through, the held
+     * answers see the put. Would fail if an early answer revealed the unacknowledged put (the held
+     * futures would be done) or if early reads did not overtake (B's futures would time out).
+     */
+    @Test
+    void shouldAnswerCleanReadsEarlyAndHoldReadsOfUnacknowledgedWrites() throws Exception {
+        start(Durability.SYNC);
+        assertThat(pipeline.config().earlyReads()).isTrue();
+        byte[] a = key(1);
+        byte[] b = keyInAnotherSlot(a, 2);
+        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
+        walDir.holdForces();
+        CompletableFuture<Reply> put = pipeline.put(a, 42);
+        walDir.awaitForceHeld();
+        List<CompletableFuture<Reply>> held = List.of(pipeline.get(a, 10), pipeline.contains(a, 42),
+                pipeline.count(a), pipeline.scan(null, 10), pipeline.sync());
+        CompletableFuture<Reply> noOpPutOfA = new CompletableFuture<>();
+        ConcurrentLinkedQueue<String> aThreads = new ConcurrentLinkedQueue<>();
+        CompletableFuture<Reply> getB = new CompletableFuture<>();
+        CompletableFuture<Reply> noOpPutOfB = new CompletableFuture<>();
+        ConcurrentLinkedQueue<String> bThreads = new ConcurrentLinkedQueue<>();
+        assertThat(pipeline.tryPublish(recording(Op.PUT, a, 42, aThreads, noOpPutOfA), null)).isTrue();
+        assertThat(pipeline.tryPublish(recording(Op.GET, b, 0, bThreads, getB), null)).isTrue();
+        assertThat(pipeline.tryPublish(recording(Op.PUT, b, 7, bThreads, noOpPutOfB), null)).isTrue();
+        CompletableFuture<Reply> containsB = pipeline.contains(b, 7);
+        CompletableFuture<Reply> countB = pipeline.count(b);
+
+        // answered while the put before them in the ring is still not durable
+        assertThat(done(getB).values()).containsExactly(7);
+        assertThat(done(noOpPutOfB).number()).isZero();
+        assertThat(done(containsB).flag()).isTrue();
+        assertThat(done(countB).number()).isEqualTo(1);
+        assertThat(bThreads).containsOnly("hashdir-engine");
+        assertThat(put).isNotDone();
+        Thread.sleep(100);
+        assertThat(put).isNotDone();
+        assertThat(held).noneMatch(CompletableFuture::isDone);
+        assertThat(noOpPutOfA).isNotDone();
+        assertThat(pipeline.stats().earlyReplies()).isGreaterThanOrEqualTo(4);
+
+        walDir.releaseForces();
+        Reply putReply = done(put);
+        assertThat(putReply.ok()).isTrue();
+        assertThat(done(held.get(0)).values()).containsExactly(42);
+        assertThat(done(held.get(1)).flag()).isTrue();
+        assertThat(done(held.get(2)).number()).isEqualTo(1);
+        assertThat(done(held.get(3)).keys().length).isEqualTo(2);
+        assertThat(done(held.get(4)).ok()).isTrue();
+        assertThat(done(noOpPutOfA).number()).as("the value was added by the put before").isZero();
+        assertThat(aThreads).containsOnly("hashdir-reply");
+    }
+
+    /**
+     * The events of a run (a protocol batch, a split put) keep their answers in ring order on the
+     * reply thread: a run of two reads of an acknowledged key, published behind a put whose force
+     * is held, is not answered before that put, while the same read published alone is.
+     */
+    @Test
+    void shouldNotAnswerTheEventsOfARunEarly() throws Exception {
+        start(Durability.SYNC);
+        byte[] a = key(1);
+        byte[] b = keyInAnotherSlot(a, 2);
+        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
+        walDir.holdForces();
+        CompletableFuture<Reply> put = pipeline.put(a, 42);
+        walDir.awaitForceHeld();
+        ConcurrentLinkedQueue<Reply> run = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
+        ReplySink sink = e -> {
+            threads.add(Thread.currentThread().getName());
+            run.add(Reply.of(e));
+        };
+        IndexedFiller<Void> reads = (e, i, unused) -> e.op(Op.CONTAINS).key(b).value(7).replyTo(sink, i, null);
+        assertThat(pipeline.tryPublishAll(2, reads, null)).isTrue();
+        assertThat(done(pipeline.contains(b, 7)).flag()).as("a single read overtakes").isTrue();
+        Thread.sleep(100);
+        assertThat(run).as("the run's reads wait for the put before them").isEmpty();
+        walDir.releaseForces();
+        assertThat(done(put).ok()).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (run.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(run).hasSize(2).allMatch(Reply::flag);
+        assertThat(threads).containsOnly("hashdir-reply");
+    }
+
+    /** With early reads off every answer goes through the reply thread, in ring order (the A/B baseline). */
+    @Test
+    void shouldAnswerEverythingInRingOrderWithEarlyReadsOff() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withEarlyReads(false), EngineHook.NONE);
+        byte[] a = key(1);
+        byte[] b = keyInAnotherSlot(a, 2);
+        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
+        walDir.holdForces();
+        CompletableFuture<Reply> put = pipeline.put(a, 42);
+        walDir.awaitForceHeld();
+        CompletableFuture<Reply> getB = pipeline.get(b, 10);
+        Thread.sleep(100);
+        assertThat(getB).isNotDone();
+        walDir.releaseForces();
+        assertThat(done(getB).values()).containsExactly(7);
+        assertThat(put).isDone();
+        assertThat(pipeline.stats().earlyReplies()).isZero();
     }
 
     /**

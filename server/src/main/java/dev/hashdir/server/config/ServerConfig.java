@@ -35,15 +35,20 @@ import java.util.Properties;
  *                           events and waits up to {@code batch-max-wait-us})
  * @param pipelineWait       how idle pipeline threads wait ({@code pipeline-wait}: parking, sleeping,
  *                           blocking, yielding; see {@link PipelineConfig.Wait})
+ * @param earlyReads         answer reads that saw nothing unacknowledged on the engine thread at once
+ *                           ({@code pipeline-early-reads}: true, false; {@link PipelineConfig#earlyReads()})
+ * @param spinNanos          parking: how long a waiting pipeline thread spins before it parks
+ *                           ({@code pipeline-spin-us}, 0 = park at once; {@link PipelineConfig#spinNanos()})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
-                           BatchController.Bounds batch, PipelineConfig.Wait pipelineWait) {
+                           BatchController.Bounds batch, PipelineConfig.Wait pipelineWait, boolean earlyReads,
+                           long spinNanos) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
-            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait"};
+            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -62,6 +67,8 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("batch-max", "4096");
         m.put("batch-max-wait-us", "2000");
         m.put("pipeline-wait", "parking");
+        m.put("pipeline-early-reads", "true");
+        m.put("pipeline-spin-us", Long.toString(PipelineConfig.DEFAULT_SPIN_NANOS / 1000));
         return m;
     }
 
@@ -130,7 +137,16 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 (int) positive("max-in-flight", v, src, 1 << 20), (int) positive("max-in-flight-per-client", v, src, 1 << 20),
                 positive("checkpoint-records", v, src, Long.MAX_VALUE),
                 positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token,
-                batch(v, src), pipelineWait(v, src));
+                batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
+                integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000);
+    }
+
+    private static boolean bool(String k, Map<String, String> v, Map<String, String> src) {
+        return switch (v.get(k).toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw bad(k, v, src, "true or false");
+        };
     }
 
     private static PipelineConfig.Wait pipelineWait(Map<String, String> v, Map<String, String> src) {
@@ -212,6 +228,8 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("batch-max", Integer.toString(batch.maxBatch()));
         m.put("batch-max-wait-us", Long.toString(batch.maxWaitNanos() / 1000));
         m.put("pipeline-wait", pipelineWait.name().toLowerCase(Locale.ROOT));
+        m.put("pipeline-early-reads", Boolean.toString(earlyReads));
+        m.put("pipeline-spin-us", Long.toString(spinNanos / 1000));
         return m;
     }
 }

@@ -139,7 +139,8 @@ public final class HashdirServer implements AutoCloseable {
             EngineMaintenance m = new EngineMaintenance(config.checkpointRecords(), config.checkpointMillis(),
                     STEP_PAGES, checkpointLsn);
             Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults().withRingSize(config.ringSize())
-                    .withBatch(config.batch()).withWaitStrategy(config.pipelineWait()), m);
+                    .withBatch(config.batch()).withWaitStrategy(config.pipelineWait())
+                    .withEarlyReads(config.earlyReads()).withSpinNanos(config.spinNanos()), m);
             m.pipeline(p);
             maintenance = m;
             pipeline = p;
@@ -318,8 +319,10 @@ public final class HashdirServer implements AutoCloseable {
             m.put("controller_wait_ns", ps.controller().waitNanos());
             m.put("controller_arrivals_per_sec", ps.controller().arrivalsPerSec());
             m.put("controller_commit_ns", ps.controller().commitNanos());
+            m.put("controller_commit_cpu_ns", ps.controller().commitCpuNanos());
             m.put("controller_queue_depth", ps.controller().queueDepth());
             m.put("ring_free", ps.ringFree());
+            m.put("early_replies", ps.earlyReplies());
             m.put("read_only", ps.readOnlyReason() == null ? 0 : 1);
         }
         m.put("in_flight", data.inFlight());

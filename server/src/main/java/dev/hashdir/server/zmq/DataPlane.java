@@ -29,10 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * The ZeroMQ data plane (protocol v1, docs/protocol.md): one ROUTER socket, owned by one socket
  * thread that receives, decodes ({@link RequestDecoder}), answers at once what needs no engine
  * (errors, ping, stats, busy, not_ready) and publishes data ops into the {@link Pipeline}. The
- * pipeline's reply thread fills each request's {@link InFlight} ({@link ReplyCollector}) and
- * queues it; the socket thread, woken by a one-byte message that an inproc DEALER with a secret
- * routing id sends to the ROUTER itself, encodes and sends it: ZeroMQ sockets are used by their
- * owning thread only. The socket thread so waits in one blocking receive on one socket, not in a
+ * pipeline's reply thread (or its engine thread, for a read answered early) fills each request's
+ * {@link InFlight} ({@link ReplyCollector}) and queues it; the socket thread, woken by a one-byte
+ * message that an inproc DEALER with a secret routing id sends to the ROUTER itself, encodes and
+ * sends it: ZeroMQ sockets are used by their owning thread only (the DEALER under a lock). The socket thread so waits in one blocking receive on one socket, not in a
  * JeroMQ poller (whose every call registers the sockets again and asks each for its events: a
  * dozen system calls per wake-up, most of the thread's time at low load).
  *
@@ -91,7 +91,7 @@ public final class DataPlane implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String endpoint;
     private volatile RuntimeException startFailure;
-    private ZMQ.Socket wakeSender; // created by the socket thread, then used by the reply thread only
+    private ZMQ.Socket wakeSender; // made by the socket thread; used by the engine and reply threads under this lock
 
     // socket thread only
     private ZMQ.Socket router;
@@ -527,7 +527,10 @@ public final class DataPlane implements AutoCloseable {
         }
     }
 
-    /** Reply thread: wakes the socket thread unless a wake-up is already pending. */
+    /**
+     * Pipeline's reply or engine thread (an early read; both may call at once): wakes the socket
+     * thread unless a wake-up is already pending. The lock serialises the sends on the DEALER.
+     */
     private void wake() {
         if (wakeArmed.compareAndSet(false, true)) {
             synchronized (this) {

@@ -15,16 +15,18 @@ import java.util.Arrays;
  *   identity,      socket thread           ROUTER routing id (copied), whether the client
  *   delimiter                              sent an empty delimiter frame (REQ)
  *   reply          socket thread (start),  protocol reply: op, id, batch results started;
- *                  reply thread (results)  then filled event by event
+ *                  answering thread        then filled event by event
  *   remaining      socket thread (set),    ring events not answered yet
- *                  reply thread (count)
- *   number[op]     reply thread            put: added, summed over a split put's events
+ *                  answering thread
+ *   number[op]     answering thread        put: added, summed over a split put's events
  *   valueFrom[op]  socket thread           get: where its page goes in values
  *   keyFrom[op]    socket thread           scan: where its keys go in keys
  * </pre>
  *
- * <p>Threading: owned by the socket thread until published, then by the reply thread until it
- * queues it as done (the ring and the done queue order the hand-offs), then by the socket thread.
+ * <p>Threading: owned by the socket thread until published, then by the pipeline thread that
+ * answers it (the reply thread; the engine thread for a one-event read answered early; never both:
+ * a request of several events is answered on the reply thread alone) until it queues it as done
+ * (the ring and the done queue order the hand-offs), then by the socket thread.
  */
 final class InFlight {
 

@@ -14,7 +14,12 @@ import java.util.Queue;
  * last event is in, queues the request for the socket thread and wakes it. Copies what the event
  * holds (get values, scan keys) because the ring reuses the event. Allocates nothing.
  *
- * <p>Threading: called only on the pipeline's reply thread.
+ * <p>Threading: called on the pipeline's reply thread and, for a read answered early, on its engine
+ * thread; the two may run at once, for different requests, and requests complete out of order
+ * ({@link ReplySink}). That is safe here: a request of one event is touched by the one thread that
+ * answers it; the events of a request of several (a batch, a split put: published as one run) are
+ * all answered on the reply thread, in order, so its {@link InFlight} (remaining, number, reply)
+ * needs no lock; the done queue is thread-safe and the wake-up ({@link DataPlane}) takes a lock.
  */
 final class ReplyCollector implements ReplySink {
 

@@ -49,6 +49,23 @@ class ServerConfigBatchTest {
     }
 
     @Test
+    void shouldAnswerReadsEarlyByDefaultAndTakeOtherValues() throws IOException {
+        ServerConfig d = ServerConfig.resolve(null, Map.of(), Map.of());
+        assertThat(d.earlyReads()).isTrue();
+        assertThat(d.spinNanos()).isEqualTo(PipelineConfig.DEFAULT_SPIN_NANOS);
+        ServerConfig c = ServerConfig.resolve(null, Map.of("HASHDIR_PIPELINE_EARLY_READS", "False"),
+                Map.of("pipeline-spin-us", "30"));
+        assertThat(c.earlyReads()).isFalse();
+        assertThat(c.spinNanos()).isEqualTo(30_000);
+        assertThat(c.describe()).containsEntry("pipeline-early-reads", "false").containsEntry("pipeline-spin-us", "30");
+        assertThatThrownBy(() -> ServerConfig.resolve(null, Map.of("HASHDIR_PIPELINE_EARLY_READS", "yes"), Map.of()))
+                .hasMessageContaining("pipeline-early-reads").hasMessageContaining("true or false")
+                .hasMessageContaining("'yes'");
+        assertThatThrownBy(() -> ServerConfig.resolve(null, Map.of(), Map.of("pipeline-spin-us", "5000")))
+                .hasMessageContaining("pipeline-spin-us").hasMessageContaining("from 0 to 1000");
+    }
+
+    @Test
     void shouldNameTheBadBatchSetting() {
         assertThatThrownBy(() -> ServerConfig.resolve(null, Map.of("HASHDIR_BATCH_MODE", "auto"), Map.of()))
                 .hasMessageContaining("batch-mode").hasMessageContaining("adaptive or fixed")
