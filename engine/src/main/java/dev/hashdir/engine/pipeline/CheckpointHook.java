@@ -11,9 +11,13 @@ import java.util.concurrent.TimeUnit;
  * incremental checkpoints and then deletes the WAL below them.
  *
  * <p>A checkpoint begins when the WAL has grown by {@code checkpointRecords} records since the
- * last one, or {@code checkpointInterval} has passed with changes, or one was {@link #force}d; and
- * only when everything applied is acknowledged ({@link Pipeline#ackedLsn()}; durable in SYNC mode),
- * so that a checkpoint never holds records the WAL could still lose. Each later batch end then
+ * last one, or {@code checkpointInterval} has passed with changes, or one was {@link #force}d. It
+ * covers everything applied at that batch end ({@link HashDir#beginCheckpoint} writes nothing: it
+ * freezes the epoch), and it writes nothing until all of that is acknowledged
+ * ({@link Pipeline#ackedLsn()}; durable in SYNC mode), so that a checkpoint never holds records
+ * the WAL could still lose. (It used to begin only at a batch end where everything applied was
+ * acknowledged already: under steady load, with a commit always in flight, that moment rarely
+ * came and checkpoints starved.) Each later batch end then
  * takes one bounded step ({@link HashDir#checkpointStep}: up to {@code stepPages} pages, or handing
  * a sync to the sync thread, or nothing while one runs: the engine thread never waits for the
  * disk); when the checkpoint is durable the journal thread is asked to delete the WAL segments
@@ -145,13 +149,15 @@ public final class CheckpointHook implements EngineHook {
         }
         long now = System.nanoTime();
         if (hd.checkpointRunning()) {
-            step(hd, p, now);
+            if (p == null || beganLsn <= p.ackedLsn()) {
+                step(hd, p, now);
+            } // else its last records are still being committed: no page of it is written before they are
             return;
         }
         long since = lastAppliedLsn - checkpointLsn;
         boolean due = forced || since >= checkpointRecords
                 || since > 0 && now - lastCheckpointNanos >= checkpointIntervalNanos;
-        if (due && p != null && lastAppliedLsn <= p.ackedLsn()) {
+        if (due && p != null) {
             forced = false;
             if (since == 0) {
                 return; // nothing new: the last checkpoint covers it all

@@ -1,11 +1,15 @@
 package dev.hashdir.engine.pipeline;
 
 import dev.hashdir.engine.DurableHashDir;
+import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.FileWalDirectory;
+import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.engine.wal.WalSegmentLayout;
+import dev.hashdir.engine.wal.WalWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,7 +17,9 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -99,6 +105,63 @@ class CheckpointHookTest {
                 assertThat(System.nanoTime()).as("a forced checkpoint, driven by the timer").isLessThan(deadline);
                 Thread.sleep(10);
             }
+        }
+    }
+
+    /**
+     * Under steady load a commit is always in flight, so a batch end where everything applied is
+     * acknowledged may never come: a checkpoint must begin anyway, covering what is applied, and
+     * write nothing (publish nothing) until that is acknowledged. Here the WAL's forces are held,
+     * so nothing after LSN 100 is acknowledged while the checkpoint is asked for.
+     */
+    @Test
+    void aCheckpointBeginsWhileCommitsAreInFlightAndPublishesOnlyWhatIsAcknowledged() throws Exception {
+        Path dir = tmp.resolve("held");
+        GatedWalDirectory walDir = new GatedWalDirectory(FileWalDirectory.open(dir.resolve("wal")));
+        HashDir hd = HashDir.create(dir.resolve("data"), StoreOptions.defaults(), HashDirConfig.defaults());
+        WalWriter wal = WalWriter.open(walDir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
+        CheckpointHook hook = new CheckpointHook(1_000_000, 3_600_000, 16);
+        Pipeline p = Pipeline.start(hd, wal, PipelineConfig.defaults(), hook);
+        try {
+            for (int i = 0; i < 100; i++) {
+                assertThat(done(p.put(key(i), i)).ok()).isTrue();
+            }
+            walDir.holdForces();
+            List<CompletableFuture<Reply>> held = new ArrayList<>();
+            held.add(p.put(key(100), 100));
+            walDir.awaitForceHeld();
+            for (int i = 101; i < 200; i++) {
+                held.add(p.put(key(i), i));
+            }
+            hook.force();
+            held.add(p.put(key(200), 200)); // a batch end after the force
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!hook.checkpointRunning()) {
+                assertThat(System.nanoTime()).as("a checkpoint begins while commits are held").isLessThan(deadline);
+                Thread.sleep(5);
+            }
+            Thread.sleep(300); // ticks and batch ends come; the checkpoint must not go on
+            assertThat(p.ackedLsn()).isEqualTo(100);
+            assertThat(hook.checkpointLsn()).as("nothing published").isZero();
+            assertThat(hd.durableMeta().checkpointLsn()).isZero();
+            assertThat(held).noneMatch(CompletableFuture::isDone);
+
+            walDir.releaseForces();
+            for (CompletableFuture<Reply> f : held) {
+                assertThat(done(f).ok()).isTrue();
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (hook.checkpointRunning() || hook.checkpointLsn() == 0) {
+                assertThat(System.nanoTime()).as("the checkpoint completes once its records are durable")
+                        .isLessThan(deadline);
+                Thread.sleep(5);
+            }
+            assertThat(hook.checkpointLsn()).as("covers what was applied when it began").isGreaterThanOrEqualTo(200)
+                    .isLessThanOrEqualTo(p.ackedLsn());
+            assertThat(hd.durableMeta().checkpointLsn()).isEqualTo(hook.checkpointLsn());
+        } finally {
+            walDir.releaseForces();
+            p.close();
         }
     }
 
