@@ -68,6 +68,8 @@ public final class RequestEvent {
     Object attachment;
     /** Set by {@link Pipeline#tryPublishAll} on every event of a run but the last: the journal commits after the run. */
     boolean continued;
+    /** Set by the reply handler before its sink call: {@link ReplySink#endOfBatch} follows. */
+    boolean replyBatched;
 
     // result
     Status status;
@@ -110,6 +112,7 @@ public final class RequestEvent {
         token = 0;
         attachment = null;
         continued = false;
+        replyBatched = false;
         status = null;
         error = null;
         number = 0;
@@ -234,6 +237,15 @@ public final class RequestEvent {
     /** SCAN: the page of keys and whether the scan may go on (null before this slot's first scan). */
     public ScanResult scanResult() {
         return scan;
+    }
+
+    /**
+     * Whether the thread calling {@link ReplySink#onReply} with this event calls
+     * {@link ReplySink#endOfBatch} on the sink after its batch (the reply thread does): the sink may
+     * hold this reply's I/O until then. False: send it before returning.
+     */
+    public boolean replyBatched() {
+        return replyBatched;
     }
 
     /** LSN of this request's WAL record, 0 when it wrote none. */
