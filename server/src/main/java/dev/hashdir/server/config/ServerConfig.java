@@ -3,6 +3,7 @@ package dev.hashdir.server.config;
 import dev.hashdir.engine.pipeline.BatchController;
 import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.server.zmq.DataPlane;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -35,15 +36,18 @@ import java.util.Properties;
  *                           events and waits up to {@code batch-max-wait-us})
  * @param pipelineWait       how idle pipeline threads wait ({@code pipeline-wait}: parking, sleeping,
  *                           blocking, yielding; see {@link PipelineConfig.Wait})
+ * @param transport          the data plane's transport ({@code transport}: zmtp, our own ZMTP 3.1 over
+ *                           NIO, tcp:// only; jeromq, a JeroMQ ROUTER socket; see {@link DataPlane.Kind})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
-                           BatchController.Bounds batch, PipelineConfig.Wait pipelineWait) {
+                           BatchController.Bounds batch, PipelineConfig.Wait pipelineWait,
+                           DataPlane.Kind transport) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
-            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait"};
+            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "transport"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -62,6 +66,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("batch-max", "4096");
         m.put("batch-max-wait-us", "2000");
         m.put("pipeline-wait", "parking");
+        m.put("transport", DataPlane.DEFAULT_KIND.wireName());
         return m;
     }
 
@@ -130,7 +135,21 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 (int) positive("max-in-flight", v, src, 1 << 20), (int) positive("max-in-flight-per-client", v, src, 1 << 20),
                 positive("checkpoint-records", v, src, Long.MAX_VALUE),
                 positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token,
-                batch(v, src), pipelineWait(v, src));
+                batch(v, src), pipelineWait(v, src), transport(bind, v, src));
+    }
+
+    private static DataPlane.Kind transport(String bind, Map<String, String> v, Map<String, String> src) {
+        DataPlane.Kind k;
+        try {
+            k = DataPlane.Kind.parse(v.get("transport"));
+        } catch (IllegalArgumentException e) {
+            throw bad("transport", v, src, "zmtp or jeromq");
+        }
+        if (k == DataPlane.Kind.ZMTP && !bind.startsWith("tcp://")) {
+            throw bad("bind", v, src, "a tcp:// endpoint: the zmtp transport serves TCP only (ipc:// and inproc:// "
+                    + "need transport=jeromq)");
+        }
+        return k;
     }
 
     private static PipelineConfig.Wait pipelineWait(Map<String, String> v, Map<String, String> src) {
@@ -212,6 +231,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("batch-max", Integer.toString(batch.maxBatch()));
         m.put("batch-max-wait-us", Long.toString(batch.maxWaitNanos() / 1000));
         m.put("pipeline-wait", pipelineWait.name().toLowerCase(Locale.ROOT));
+        m.put("transport", transport.wireName());
         return m;
     }
 }

@@ -7,14 +7,15 @@ import dev.hashdir.engine.pipeline.RequestEvent;
 import dev.hashdir.server.protocol.Reply;
 import dev.hashdir.server.protocol.Status;
 
-import java.util.Queue;
-
 /**
  * Copies each finished ring event into its request's {@link InFlight} reply; once a request's
- * last event is in, queues the request for the socket thread and wakes it. Copies what the event
- * holds (get values, scan keys) because the ring reuses the event. Allocates nothing.
+ * last event is in, hands the request to the transport's {@link Dispatcher.Completion}. Copies
+ * what the event holds (get values, scan keys) because the ring reuses the event. Allocates
+ * nothing.
  *
- * <p>Threading: called only on the pipeline's reply thread.
+ * <p>Threading: called on the pipeline thread that answers an event (the reply thread; possibly
+ * another for some events): a request's events each fill their own op's reply, and the atomic
+ * count-down makes the last one see all of them.
  */
 final class ReplyCollector implements ReplySink {
 
@@ -26,12 +27,10 @@ final class ReplyCollector implements ReplySink {
         }
     }
 
-    private final Queue<InFlight> done;
-    private final Runnable wake;
+    private final Dispatcher.Completion completion;
 
-    ReplyCollector(Queue<InFlight> done, Runnable wake) {
-        this.done = done;
-        this.wake = wake;
+    ReplyCollector(Dispatcher.Completion completion) {
+        this.completion = completion;
     }
 
     @Override
@@ -46,10 +45,14 @@ final class ReplyCollector implements ReplySink {
         } else {
             result(e, f, op, target);
         }
-        if (--f.remaining == 0) {
-            done.offer(f);
-            wake.run();
+        if (f.answeredOne()) {
+            completion.complete(f, e.replyBatched());
         }
+    }
+
+    @Override
+    public void endOfBatch() {
+        completion.endOfBatch();
     }
 
     /** Static: the answer of one event (a split put adds up its parts). */
