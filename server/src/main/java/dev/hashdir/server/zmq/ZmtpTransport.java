@@ -196,17 +196,20 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
 
     @Override
     public void complete(InFlight f, boolean batched) {
-        ZmtpConnection c = (ZmtpConnection) f.route;
-        ReplyEncoder e = batched ? batchEncoder : encoders.get();
-        int n = e.encode(f.reply);
-        if (!c.send(f.delimiter, e.buffer(), n, batched)) {
-            dropped.incrementAndGet();
-        } else if (batched && !c.owed) {
-            c.owed = true;
-            owed.add(c);
+        try {
+            ZmtpConnection c = (ZmtpConnection) f.route;
+            ReplyEncoder e = batched ? batchEncoder : encoders.get();
+            int n = e.encode(f.reply);
+            if (!c.send(f.delimiter, e.buffer(), n, batched)) {
+                dropped.incrementAndGet();
+            } else if (batched && !c.owed) {
+                c.owed = true;
+                owed.add(c);
+            }
+            metrics.answered(f.reply.op(), f.reply.status(), System.nanoTime() - f.startNanos);
+        } finally {
+            dispatcher.giveBack(f); // also when the reply could not be sent: its slot and budget are free again
         }
-        metrics.answered(f.reply.op(), f.reply.status(), System.nanoTime() - f.startNanos);
-        dispatcher.giveBack(f);
     }
 
     /** Reply thread: one write per connection for the batch's replies. */
@@ -307,6 +310,10 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
             refused.incrementAndGet();
             close(c, e.getMessage());
         } catch (IOException e) {
+            close(c, null);
+        } catch (RuntimeException e) {
+            // a bug, not the peer's doing: this connection goes, the others are still served
+            LOG.error("data plane connection {} failed; closing it", remote(c), e);
             close(c, null);
         }
     }
