@@ -149,6 +149,25 @@ class ZmtpServiceTest {
         }
     }
 
+    /** The JeroMQ transport stays selectable and serves the same protocol (REQ and DEALER, data ops). */
+    @Test
+    void shouldStillServeOnTheJeromqTransport() throws Exception {
+        server.close();
+        Map<String, String> flags = new HashMap<>(Map.of("data", dir.resolve("data2").toString(),
+                "bind", "tcp://127.0.0.1:*", "http", "127.0.0.1:0"));
+        server = HashdirServer.start(dev.hashdir.server.config.ServerConfig.resolve(null,
+                Map.of("HASHDIR_TRANSPORT", "jeromq"), flags));
+        server.recover();
+        assertThat(server.dataPlane().kind()).isEqualTo(DataPlane.Kind.JEROMQ);
+        try (Wire w = new Wire(server.dataPlane().endpoint(), org.zeromq.SocketType.DEALER);
+             Wire req = new Wire(server.dataPlane().endpoint(), org.zeromq.SocketType.REQ)) {
+            assertThat(w.call(Wire.m("id", 1, "op", "put", "key", ServiceSocketTest.key(1), "value", 7))
+                    .get("added").toString()).isEqualTo("1");
+            assertThat(req.call(Wire.m("id", 2, "op", "get", "key", ServiceSocketTest.key(1)))
+                    .get("values").toString()).isEqualTo("[7]");
+        }
+    }
+
     private static void drain(ZmtpDealer d, int n, Map<String, Integer> statuses, long seed) throws IOException {
         for (int i = 0; i < n; i++) {
             assertThat(d.receive(true)).isTrue();
