@@ -7,7 +7,8 @@ import java.util.Locale;
  * one of two transports that speak ZeroMQ's wire protocol to DEALER and REQ clients:
  * {@link Kind#ZMTP} (our own ZMTP 3.1 over NIO, {@link ZmtpTransport}: one selector thread reads,
  * the pipeline's reply thread writes each reply straight to its connection) or
- * {@link Kind#JEROMQ} (a JeroMQ ROUTER socket, {@link JeromqTransport}).
+ * {@link Kind#JEROMQ} (a JeroMQ ROUTER socket, {@link JeromqTransport}; the default for now, see
+ * {@link #DEFAULT_KIND}).
  *
  * <p>Threading: every method from any thread.
  */
@@ -33,8 +34,12 @@ public final class DataPlane implements AutoCloseable {
         }
     }
 
-    /** The transport used unless configured otherwise. */
-    public static final Kind DEFAULT_KIND = Kind.ZMTP;
+    /**
+     * The transport used unless configured otherwise: still JeroMQ. ZMTP is faster (docs/benchmarks.md)
+     * but, being faster, starves the engine's checkpoints under a steady closed-loop client
+     * (README, Known issues), which ServiceFaultTest catches; it becomes the default once that is fixed.
+     */
+    public static final Kind DEFAULT_KIND = Kind.JEROMQ;
 
     private final Transport transport;
     private final Dispatcher dispatcher;

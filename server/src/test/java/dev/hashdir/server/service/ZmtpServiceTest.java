@@ -26,7 +26,7 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The ZMTP transport (the default) in front of a real store: oversized frames refused from their
+ * The ZMTP transport (transport=zmtp) in front of a real store: oversized frames refused from their
  * header, seeded garbage and damaged requests through a pipelined connection (every one answered
  * with a status, the server unharmed), and our own blocking DEALER doing data ops.
  */
@@ -40,7 +40,9 @@ class ZmtpServiceTest {
 
     @BeforeEach
     void start() throws IOException {
-        server = HashdirServer.start(ServiceSocketTest.config(dir.resolve("data"), null));
+        server = HashdirServer.start(dev.hashdir.server.config.ServerConfig.resolve(null,
+                Map.of("HASHDIR_TRANSPORT", "zmtp"), new HashMap<>(Map.of("data", dir.resolve("data").toString(),
+                        "bind", "tcp://127.0.0.1:*", "http", "127.0.0.1:0"))));
         server.recover();
         assertThat(server.dataPlane().kind()).isEqualTo(DataPlane.Kind.ZMTP);
         URI u = URI.create(server.dataPlane().endpoint());
