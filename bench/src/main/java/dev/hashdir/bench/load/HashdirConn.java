@@ -1,15 +1,20 @@
 package dev.hashdir.bench.load;
 
+import dev.hashdir.client.zmtp.ZmtpDealer;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A hashdir protocol v1 connection (docs/protocol.md): a ZeroMQ DEALER, requests encoded by hand
- * into one reused buffer ({@code {"id", "op", "key", "value"}}), replies read into another and
- * walked for {@code id} and {@code status} only. JeroMQ allocates a message object per frame.
+ * A hashdir protocol v1 connection (docs/protocol.md): requests encoded by hand into one reused
+ * buffer ({@code {"id", "op", "key", "value"}}), replies walked for {@code id} and {@code status}
+ * only. Over our blocking ZMTP DEALER ({@link ZmtpDealer}, the default: one plain socket, requests
+ * buffered until {@link #flush}, as the Redis side does with Jedis) or a JeroMQ DEALER
+ * ({@code --client jeromq}: an I/O thread, a message object per frame).
  */
 final class HashdirConn implements Conn {
 
@@ -19,15 +24,30 @@ final class HashdirConn implements Conn {
     private static final byte[] OK = ascii("ok");
 
     private final ZMQ.Socket socket;
+    private final ZmtpDealer dealer;
     private final byte[] out = new byte[128];
-    private final byte[] in = new byte[1 << 16];
+    private final byte[] received = new byte[1 << 16];
+    private byte[] in = received;
     private final int keyBytes;
     private long errors;
     private String firstError;
     private int pos;
 
+    /** A connection through our own ZMTP DEALER. */
+    HashdirConn(String endpoint, int keyBytes) {
+        this.keyBytes = keyBytes;
+        this.socket = null;
+        try {
+            this.dealer = ZmtpDealer.connect(endpoint, 5000);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot connect to hashdir at " + endpoint, e);
+        }
+    }
+
+    /** A connection through a JeroMQ DEALER. */
     HashdirConn(ZContext zmq, String endpoint, int keyBytes) {
         this.keyBytes = keyBytes;
+        this.dealer = null;
         this.socket = zmq.createSocket(SocketType.DEALER);
         socket.setHandshakeIvl(HANDSHAKE_IVL_MS);
         socket.setLinger(0);
@@ -37,7 +57,7 @@ final class HashdirConn implements Conn {
     }
 
     @Override
-    public void send(int op, byte[] key, long value, long id) {
+    public void send(int op, byte[] key, long value, long id) throws IOException {
         int p = 0;
         out[p++] = (byte) (op == GET ? 0x83 : 0x84);
         p = str(out, p, 'i', 'd');
@@ -66,18 +86,31 @@ final class HashdirConn implements Conn {
             out[p++] = (byte) 0xcf;
             p = u64(out, p, value);
         }
-        if (!socket.send(out, 0, p, 0)) {
+        if (dealer != null) {
+            dealer.send(out, 0, p);
+        } else if (!socket.send(out, 0, p, 0)) {
             throw new IllegalStateException("ZeroMQ send failed: errno " + socket.errno());
         }
     }
 
     @Override
-    public void flush() {
+    public void flush() throws IOException {
+        if (dealer != null) {
+            dealer.flush();
+        }
         // ZeroMQ sends each message as it is given
     }
 
     @Override
-    public long receive(boolean block) {
+    public long receive(boolean block) throws IOException {
+        if (dealer != null) {
+            if (!dealer.receive(block)) {
+                return -1;
+            }
+            in = dealer.buffer();
+            return walk(dealer.offset(), dealer.length());
+        }
+        in = received;
         int n = socket.recv(in, 0, in.length, block ? 0 : ZMQ.DONTWAIT);
         if (n < 0) {
             if (block) {
@@ -88,12 +121,12 @@ final class HashdirConn implements Conn {
         if (n > in.length) {
             throw new IllegalStateException("reply of " + n + " bytes does not fit the " + in.length + "-byte buffer");
         }
-        return walk(n);
+        return walk(0, n);
     }
 
-    /** Reads the reply map for id and status; returns the id. */
-    private long walk(int n) {
-        pos = 0;
+    /** Reads the reply map at {@code in[from, from + n)} for id and status; returns the id. */
+    private long walk(int from, int n) {
+        pos = from;
         int entries = mapHeader();
         long id = -1;
         boolean ok = false;
@@ -110,25 +143,25 @@ final class HashdirConn implements Conn {
             } else {
                 skip();
             }
-            if (pos > n) {
+            if (pos > from + n) {
                 throw new IllegalStateException("truncated reply of " + n + " bytes");
             }
         }
         if (!ok) {
             errors++;
             if (firstError == null) {
-                firstError = describe(n);
+                firstError = describe(from, n);
             }
         }
         if (id < 0) {
-            throw new IllegalStateException("reply without id: " + describe(n));
+            throw new IllegalStateException("reply without id: " + describe(from, n));
         }
         return id;
     }
 
-    private String describe(int n) {
+    private String describe(int from, int n) {
         // the status and error strings are printable within the frame: enough to say what went wrong
-        return new String(in, 0, Math.min(n, 400), StandardCharsets.ISO_8859_1).replaceAll("[^\\x20-\\x7e]", ".");
+        return new String(in, from, Math.min(n, 400), StandardCharsets.ISO_8859_1).replaceAll("[^\\x20-\\x7e]", ".");
     }
 
     private int mapHeader() {
@@ -252,6 +285,10 @@ final class HashdirConn implements Conn {
 
     @Override
     public void close() {
-        socket.close();
+        if (dealer != null) {
+            dealer.close();
+        } else {
+            socket.close();
+        }
     }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.locks.LockSupport;
  *           --mode preload --conns N --window W --keys K   puts key 0..K-1 of the key space, one value each
  *           [--mix PUT:GET:CONTAINS] [--keys K] [--seed S] [--warmup SEC] [--duration SEC]
  *           [--max-in-flight M] [--key-bytes 32] [--label TEXT]
+ *           [--client zmtp|jeromq]                      hashdir: our blocking ZMTP DEALER (default) or JeroMQ
  * </pre>
  * Latency: HdrHistogram, 3 significant digits, nanoseconds. Closed loop records reply time minus
  * send time (a request is sent when a window slot frees: there is no schedule to fall behind).
@@ -110,6 +111,13 @@ public final class LoadGen {
 
     private Conn connect() {
         if (target.equals("hashdir")) {
+            String client = arg("client", "zmtp");
+            if (client.equals("zmtp")) {
+                return new HashdirConn(arg("endpoint", "tcp://127.0.0.1:5555"), keyBytes);
+            }
+            if (!client.equals("jeromq")) {
+                throw new IllegalArgumentException("--client: expected zmtp or jeromq, got " + client);
+            }
             if (zmq == null) {
                 zmq = new ZContext(1);
             }

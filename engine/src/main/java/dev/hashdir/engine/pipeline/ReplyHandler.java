@@ -11,6 +11,10 @@ import java.lang.System.Logger.Level;
  * unacknowledged goes out at once. An event the engine thread already answered
  * ({@link PipelineConfig#earlyReads()}) is skipped.
  *
+ * <p>Sinks may gather their I/O for a batch: each event is marked {@link RequestEvent#replyBatched()}
+ * and the sink of a batch's replies gets {@link ReplySink#endOfBatch} at its end (or when the next
+ * reply goes to another sink).
+ *
  * <p>Threading: runs only on the reply thread; calls each event's {@link ReplySink} there.
  */
 final class ReplyHandler implements EventHandler<RequestEvent> {
@@ -20,6 +24,8 @@ final class ReplyHandler implements EventHandler<RequestEvent> {
     private final PipelineState state;
     private volatile long replies;
     private volatile long sinkErrors;
+    /** The sink of this batch's replies so far, owed an endOfBatch. */
+    private ReplySink pending;
 
     ReplyHandler(PipelineState state) {
         this.state = state;
@@ -32,24 +38,48 @@ final class ReplyHandler implements EventHandler<RequestEvent> {
 
     @Override
     public void onEvent(RequestEvent e, long sequence, boolean endOfBatch) {
-        if (e.answered) {
-            return; // the engine thread answered it early
+        if (e.answered) { // the engine thread answered it early
+            if (endOfBatch && pending != null) {
+                endOfBatch();
+            }
+            return;
         }
         long required = e.requiredLsn();
+        if (pending != null && required > state.ackedLsn()) {
+            endOfBatch(); // the replies gathered so far go out before this one waits for its commit
+        }
         if (e.status == Status.OK && required > 0 && !state.awaitAcked(required)) {
             e.result(Status.READ_ONLY, notDurable(e));
         }
         ReplySink sink = e.sink;
-        if (sink == null) {
-            return;
+        if (sink != null) {
+            if (pending != null && pending != sink) {
+                endOfBatch();
+            }
+            pending = sink;
+            e.replyBatched = true;
+            try {
+                sink.onReply(e);
+            } catch (RuntimeException ex) {
+                sinkErrors++;
+                LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
+            }
+            replies++;
         }
+        if (endOfBatch && pending != null) {
+            endOfBatch();
+        }
+    }
+
+    private void endOfBatch() {
+        ReplySink s = pending;
+        pending = null;
         try {
-            sink.onReply(e);
+            s.endOfBatch();
         } catch (RuntimeException ex) {
             sinkErrors++;
-            LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
+            LOG.log(Level.ERROR, "reply sink failed at the end of a batch", ex);
         }
-        replies++;
     }
 
     private String notDurable(RequestEvent e) {

@@ -20,4 +20,12 @@ package dev.hashdir.engine.pipeline;
 public interface ReplySink {
 
     void onReply(RequestEvent event);
+
+    /**
+     * The reply thread's batch is done: called after the last {@link #onReply} of a batch whose
+     * events had {@link RequestEvent#replyBatched()} set, so that a sink may gather its I/O (one
+     * write per connection per batch) until then. A reply without that flag must not wait for it.
+     */
+    default void endOfBatch() {
+    }
 }

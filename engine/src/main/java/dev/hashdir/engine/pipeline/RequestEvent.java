@@ -78,6 +78,8 @@ public final class RequestEvent {
     boolean inRun;
     /** Set by the engine when it handed the answer to the sink itself (an early read): the reply thread skips it. */
     boolean answered;
+    /** Set by the reply handler before its sink call: {@link ReplySink#endOfBatch} follows. */
+    boolean replyBatched;
 
     // result
     Status status;
@@ -122,6 +124,7 @@ public final class RequestEvent {
         continued = false;
         inRun = false;
         answered = false;
+        replyBatched = false;
         status = null;
         error = null;
         number = 0;
@@ -246,6 +249,15 @@ public final class RequestEvent {
     /** SCAN: the page of keys and whether the scan may go on (null before this slot's first scan). */
     public ScanResult scanResult() {
         return scan;
+    }
+
+    /**
+     * Whether the thread calling {@link ReplySink#onReply} with this event calls
+     * {@link ReplySink#endOfBatch} on the sink after its batch (the reply thread does): the sink may
+     * hold this reply's I/O until then. False: send it before returning.
+     */
+    public boolean replyBatched() {
+        return replyBatched;
     }
 
     /** LSN of this request's WAL record, 0 when it wrote none. */

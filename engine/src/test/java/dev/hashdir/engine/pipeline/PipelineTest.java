@@ -444,6 +444,49 @@ class PipelineTest {
         assertThat(pipeline.stats().lastBatch()).isLessThanOrEqualTo(4);
     }
 
+    /**
+     * A sink may gather a batch's I/O: every reply it gets on the reply thread is marked batched,
+     * and an endOfBatch follows each run of its replies, none left owed once all are answered.
+     */
+    @Test
+    void shouldCallEndOfBatchAfterEveryRunOfBatchedReplies() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(256), EngineHook.NONE);
+        int n = 200;
+        java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger unbatched = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger ends = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch flushed = new java.util.concurrent.CountDownLatch(n);
+        ReplySink sink = new ReplySink() {
+            @Override
+            public void onReply(RequestEvent e) {
+                if (!e.replyBatched()) {
+                    unbatched.incrementAndGet();
+                }
+                owed.incrementAndGet();
+            }
+
+            @Override
+            public void endOfBatch() {
+                ends.incrementAndGet();
+                for (int k = owed.getAndSet(0); k > 0; k--) {
+                    flushed.countDown();
+                }
+            }
+        };
+        for (int i = 0; i < n; i++) {
+            int v = i;
+            RequestFiller<Void> filler = (e, unused) -> e.op(v % 2 == 0 ? Op.PUT : Op.CONTAINS).key(key(v % 16))
+                    .value(v).replyTo(sink, v, null);
+            while (!pipeline.tryPublish(filler, null)) {
+                Thread.onSpinWait();
+            }
+        }
+        assertThat(flushed.await(30, TimeUnit.SECONDS)).as("every reply flushed by an endOfBatch").isTrue();
+        assertThat(unbatched.get()).isZero();
+        assertThat(owed.get()).isZero();
+        assertThat(ends.get()).isBetween(1, n);
+    }
+
     /** README's embedded example: a DurableHashDir's parts in a pipeline; what it acknowledged is there on reopen. */
     @Test
     void shouldRunOverADurableHashDirAsTheReadmeShows() throws Exception {

@@ -3,6 +3,7 @@ package dev.hashdir.server.config;
 import dev.hashdir.engine.pipeline.BatchController;
 import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.server.zmq.DataPlane;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -39,16 +40,20 @@ import java.util.Properties;
  *                           ({@code pipeline-early-reads}: true, false; {@link PipelineConfig#earlyReads()})
  * @param spinNanos          parking: how long a waiting pipeline thread spins before it parks
  *                           ({@code pipeline-spin-us}, 0 = park at once; {@link PipelineConfig#spinNanos()})
+ * @param transport          the data plane's transport ({@code transport}: zmtp, our own ZMTP 3.1 over
+ *                           NIO, tcp:// only; jeromq, a JeroMQ ROUTER socket; see {@link DataPlane.Kind};
+ *                           auto, the default: zmtp for a tcp:// bind, else jeromq)
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
                            BatchController.Bounds batch, PipelineConfig.Wait pipelineWait, boolean earlyReads,
-                           long spinNanos) {
+                           long spinNanos, DataPlane.Kind transport) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
-            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us"};
+            "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us",
+            "transport"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -69,6 +74,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-wait", "parking");
         m.put("pipeline-early-reads", "true");
         m.put("pipeline-spin-us", Long.toString(PipelineConfig.DEFAULT_SPIN_NANOS / 1000));
+        m.put("transport", "auto");
         return m;
     }
 
@@ -138,7 +144,8 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 positive("checkpoint-records", v, src, Long.MAX_VALUE),
                 positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token,
                 batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
-                integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000);
+                integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000,
+                transport(bind, v, src));
     }
 
     private static boolean bool(String k, Map<String, String> v, Map<String, String> src) {
@@ -147,6 +154,24 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
             case "false" -> false;
             default -> throw bad(k, v, src, "true or false");
         };
+    }
+
+    private static DataPlane.Kind transport(String bind, Map<String, String> v, Map<String, String> src) {
+        String name = v.get("transport");
+        if (name.trim().equalsIgnoreCase("auto")) { // the default: ZMTP where it can serve the endpoint
+            return bind.startsWith("tcp://") ? DataPlane.DEFAULT_KIND : DataPlane.Kind.JEROMQ;
+        }
+        DataPlane.Kind k;
+        try {
+            k = DataPlane.Kind.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw bad("transport", v, src, "auto, zmtp or jeromq");
+        }
+        if (k == DataPlane.Kind.ZMTP && !bind.startsWith("tcp://")) {
+            throw bad("bind", v, src, "a tcp:// endpoint: the zmtp transport serves TCP only (ipc:// and inproc:// "
+                    + "need transport=jeromq)");
+        }
+        return k;
     }
 
     private static PipelineConfig.Wait pipelineWait(Map<String, String> v, Map<String, String> src) {
@@ -230,6 +255,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-wait", pipelineWait.name().toLowerCase(Locale.ROOT));
         m.put("pipeline-early-reads", Boolean.toString(earlyReads));
         m.put("pipeline-spin-us", Long.toString(spinNanos / 1000));
+        m.put("transport", transport.wireName());
         return m;
     }
 }

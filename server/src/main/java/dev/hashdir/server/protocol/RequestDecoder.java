@@ -84,6 +84,22 @@ public final class RequestDecoder {
     }
 
     /**
+     * Decodes a body frame of {@code frameLength} bytes of which {@code buf[offset, offset +
+     * available)} are given: all of it when it is within {@link Protocol#MAX_MESSAGE_BYTES}, else
+     * any prefix (the request is too_large; its id is looked for in the prefix). For transports
+     * that refuse an oversized frame without buffering it.
+     *
+     * @throws IllegalArgumentException if a frame within the limit is not given whole (a caller bug)
+     */
+    public Status decodePrefix(byte[] buf, int offset, int available, int frameLength, Request into) {
+        Objects.checkFromIndexSize(offset, available, buf.length);
+        if (available > frameLength || frameLength <= Protocol.MAX_MESSAGE_BYTES && available != frameLength) {
+            throw new IllegalArgumentException("frame of " + frameLength + " bytes given as " + available + " bytes");
+        }
+        return decode(buf, offset, Math.min(available, Protocol.MAX_MESSAGE_BYTES), frameLength, into);
+    }
+
+    /**
      * Decodes the bytes from the buffer's position to its limit into {@code into}; the buffer's
      * position is left as it was. A heap buffer is read in place; another is copied first
      * (into a buffer kept for the next time).

@@ -80,7 +80,7 @@ public final class HashdirServer implements AutoCloseable {
         this.config = config;
         this.walDirectories = walDirectories;
         this.opener = opener;
-        this.data = DataPlane.start(config.bind(), config.maxInFlight(), config.maxPerClient(), metrics);
+        this.data = DataPlane.start(config.transport(), config.bind(), config.maxInFlight(), config.maxPerClient(), metrics);
         try {
             this.http = ControlPlane.start(config.httpHost(), config.httpPort(), this);
         } catch (IOException | RuntimeException e) {

@@ -7,19 +7,19 @@ import dev.hashdir.engine.pipeline.RequestEvent;
 import dev.hashdir.server.protocol.Reply;
 import dev.hashdir.server.protocol.Status;
 
-import java.util.Queue;
-
 /**
  * Copies each finished ring event into its request's {@link InFlight} reply; once a request's
- * last event is in, queues the request for the socket thread and wakes it. Copies what the event
- * holds (get values, scan keys) because the ring reuses the event. Allocates nothing.
+ * last event is in, hands the request to the transport's {@link Dispatcher.Completion}. Copies
+ * what the event holds (get values, scan keys) because the ring reuses the event. Allocates
+ * nothing.
  *
  * <p>Threading: called on the pipeline's reply thread and, for a read answered early, on its engine
  * thread; the two may run at once, for different requests, and requests complete out of order
  * ({@link ReplySink}). That is safe here: a request of one event is touched by the one thread that
  * answers it; the events of a request of several (a batch, a split put: published as one run) are
- * all answered on the reply thread, in order, so its {@link InFlight} (remaining, number, reply)
- * needs no lock; the done queue is thread-safe and the wake-up ({@link DataPlane}) takes a lock.
+ * all answered on the reply thread, in order, and the atomic count-down makes the last one see
+ * all of them; the completion is the transport's to make thread-safe (the ZMTP connection's output
+ * takes a lock, the JeroMQ transport's done queue is concurrent and its wake-up takes a lock).
  */
 final class ReplyCollector implements ReplySink {
 
@@ -31,12 +31,10 @@ final class ReplyCollector implements ReplySink {
         }
     }
 
-    private final Queue<InFlight> done;
-    private final Runnable wake;
+    private final Dispatcher.Completion completion;
 
-    ReplyCollector(Queue<InFlight> done, Runnable wake) {
-        this.done = done;
-        this.wake = wake;
+    ReplyCollector(Dispatcher.Completion completion) {
+        this.completion = completion;
     }
 
     @Override
@@ -51,10 +49,14 @@ final class ReplyCollector implements ReplySink {
         } else {
             result(e, f, op, target);
         }
-        if (--f.remaining == 0) {
-            done.offer(f);
-            wake.run();
+        if (f.answeredOne()) {
+            completion.complete(f, e.replyBatched());
         }
+    }
+
+    @Override
+    public void endOfBatch() {
+        completion.endOfBatch();
     }
 
     /** Static: the answer of one event (a split put adds up its parts). */

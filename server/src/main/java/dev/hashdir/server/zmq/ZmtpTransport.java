@@ -1,0 +1,379 @@
+package dev.hashdir.server.zmq;
+
+import dev.hashdir.client.zmtp.Zmtp;
+import dev.hashdir.client.zmtp.ZmtpException;
+import dev.hashdir.server.protocol.Reply;
+import dev.hashdir.server.protocol.ReplyEncoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The data plane's own ZMTP 3.1 transport (docs/protocol.md, "Transport"): a ROUTER for ZeroMQ
+ * DEALER and REQ clients over NIO. One selector thread accepts, reads (one read takes every
+ * request a client pipelined), parses frames ({@link ZmtpConnection}) and hands each message to
+ * the {@link Dispatcher}; direct answers are appended to the connection's output and written once
+ * per read. The pipeline thread that finishes a request encodes its reply and writes it to the
+ * connection itself ({@link #complete}): no thread hop, no wake-up; the reply thread writes once
+ * per connection at the end of its batch ({@link #endOfBatch}). A socket that would block
+ * keeps the bytes; the selector thread writes them once it takes more (OP_WRITE).
+ *
+ * <pre>
+ *   client --TCP--&gt; selector thread: read, parse, decode --tryPublishAll--&gt; [ring] --&gt; engine
+ *      ^                                                                          --&gt; journal
+ *      +---------- write (connection lock) &lt;-- encode &lt;-- ReplyCollector &lt;-- reply thread
+ * </pre>
+ *
+ * <p>Bounds: a peer that has not finished its handshake within {@code handshakeMillis} is closed
+ * (slow or silent peers hold nothing for long); a peer that breaks ZMTP is closed; budgets are
+ * counted per connection. Replies for a closed connection, or beyond a connection's output
+ * limit, are dropped and counted.
+ *
+ * <p>Allocation: reading, parsing, dispatching, encoding and writing allocate nothing per request
+ * once warm (buffers grow to the largest message and stay); connections allocate their state.
+ *
+ * <p>Threading: {@link #complete} on pipeline threads; {@link #close} from any thread; the rest on
+ * the selector thread.
+ */
+final class ZmtpTransport implements Transport, Dispatcher.Completion {
+
+    /** How long a peer may take to finish its greeting and READY. */
+    static final long HANDSHAKE_MILLIS = 10_000;
+    private static final Logger LOG = LoggerFactory.getLogger(ZmtpTransport.class);
+    private static final long POLL_MS = 100;
+
+    private final Dispatcher dispatcher;
+    private final RequestMetrics metrics;
+    private final ServerSocketChannel server;
+    private final Selector selector;
+    private final String endpoint;
+    private final long handshakeNanos;
+    private final Thread thread;
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+    private final ConcurrentLinkedQueue<ZmtpConnection> broken = new ConcurrentLinkedQueue<>();
+    private final ThreadLocal<ReplyEncoder> encoders = ThreadLocal.withInitial(ReplyEncoder::new);
+    // the reply thread only (replies marked batched come from it alone)
+    private final ReplyEncoder batchEncoder = new ReplyEncoder();
+    private final ArrayList<ZmtpConnection> owed = new ArrayList<>();
+    private volatile boolean running = true;
+
+    // selector thread only
+    private final ReplyEncoder encoder = new ReplyEncoder();
+    private final Zmtp.FrameHeader header = new Zmtp.FrameHeader();
+    private final byte[] scratch = new byte[Zmtp.GREETING_BYTES + Zmtp.readyBytes(0)];
+    private final ArrayList<ZmtpConnection> handshaking = new ArrayList<>();
+    private final Consumer<SelectionKey> onReady = this::ready;
+    private long sequence;
+
+    private ZmtpTransport(ServerSocketChannel server, Selector selector, String endpoint, int maxInFlight,
+            int maxPerClient, RequestMetrics metrics, long handshakeMillis) {
+        this.server = server;
+        this.selector = selector;
+        this.endpoint = endpoint;
+        this.metrics = metrics;
+        this.handshakeNanos = TimeUnit.MILLISECONDS.toNanos(handshakeMillis);
+        this.dispatcher = new Dispatcher(maxInFlight, maxPerClient, this);
+        this.thread = Thread.ofPlatform().name("hashdir-zmtp").unstarted(this::run);
+    }
+
+    /** Binds {@code bindSpec} ({@code tcp://host:port}, port {@code *} for any) and starts the selector thread. */
+    static ZmtpTransport start(String bindSpec, int maxInFlight, int maxPerClient, RequestMetrics metrics,
+            long handshakeMillis) {
+        if (maxInFlight < 1 || maxPerClient < 1) {
+            throw new IllegalArgumentException("in-flight bounds must be positive: maxInFlight=" + maxInFlight
+                    + ", maxPerClient=" + maxPerClient);
+        }
+        InetSocketAddress address = address(bindSpec);
+        ServerSocketChannel s = null;
+        Selector sel = null;
+        try {
+            s = ServerSocketChannel.open();
+            s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            s.bind(address, 1024);
+            s.configureBlocking(false);
+            sel = Selector.open();
+            s.register(sel, SelectionKey.OP_ACCEPT);
+            InetSocketAddress local = (InetSocketAddress) s.getLocalAddress();
+            String host = bindSpec.substring("tcp://".length(), bindSpec.lastIndexOf(':'));
+            String ep = "tcp://" + ("*".equals(host) ? "0.0.0.0" : host) + ":" + local.getPort();
+            ZmtpTransport t = new ZmtpTransport(s, sel, ep, maxInFlight, maxPerClient, metrics, handshakeMillis);
+            t.thread.start();
+            LOG.info("data plane (zmtp) listening on {}", ep);
+            return t;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(sel);
+            closeQuietly(s);
+            throw new IllegalArgumentException("cannot bind the data plane to " + bindSpec + ": " + e, e);
+        }
+    }
+
+    private static InetSocketAddress address(String bindSpec) {
+        String rest = bindSpec.startsWith("tcp://") ? bindSpec.substring("tcp://".length()) : null;
+        int colon = rest == null ? -1 : rest.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("cannot bind the data plane to " + bindSpec
+                    + ": expected tcp://host:port (port * for any free port)");
+        }
+        String host = rest.substring(0, colon);
+        String port = rest.substring(colon + 1);
+        int p;
+        try {
+            p = "*".equals(port) ? 0 : Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("cannot bind the data plane to " + bindSpec + ": bad port " + port, e);
+        }
+        if (p < 0 || p > 65535) {
+            throw new IllegalArgumentException("cannot bind the data plane to " + bindSpec + ": bad port " + port);
+        }
+        if ("*".equals(host)) {
+            return new InetSocketAddress(p);
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        URI.create("tcp://" + (host.contains(":") ? "[" + host + "]" : host) + ":1"); // rejects garbage early
+        return new InetSocketAddress(host, p);
+    }
+
+    @Override
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    @Override
+    public String endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public long dropped() {
+        return dropped.get();
+    }
+
+    @Override
+    public long received() {
+        return received.get();
+    }
+
+    /** Connections open now. */
+    int connections() {
+        return open.get();
+    }
+
+    /** Connections closed for breaking ZMTP or not finishing the handshake in time. */
+    long refused() {
+        return refused.get();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        selector.wakeup();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- pipeline threads -----------------------------------------------------------------------
+
+    @Override
+    public void complete(InFlight f, boolean batched) {
+        try {
+            ZmtpConnection c = (ZmtpConnection) f.route;
+            ReplyEncoder e = batched ? batchEncoder : encoders.get();
+            int n = e.encode(f.reply);
+            if (!c.send(f.delimiter, e.buffer(), n, batched)) {
+                dropped.incrementAndGet();
+            } else if (batched && !c.owed) {
+                c.owed = true;
+                owed.add(c);
+            }
+            metrics.answered(f.reply.op(), f.reply.status(), System.nanoTime() - f.startNanos);
+        } finally {
+            dispatcher.giveBack(f); // also when the reply could not be sent: its slot and budget are free again
+        }
+    }
+
+    /** Reply thread: one write per connection for the batch's replies. */
+    @Override
+    public void endOfBatch() {
+        for (int i = 0, n = owed.size(); i < n; i++) {
+            ZmtpConnection c = owed.get(i);
+            c.owed = false;
+            c.flush();
+        }
+        owed.clear();
+    }
+
+    /** A pipeline thread found the connection broken: the selector thread closes it. */
+    void closeLater(ZmtpConnection c) {
+        broken.add(c);
+        selector.wakeup();
+    }
+
+    void wakeup() {
+        selector.wakeup();
+    }
+
+    // ---- selector thread -----------------------------------------------------------------------
+
+    Zmtp.FrameHeader header() {
+        return header;
+    }
+
+    byte[] scratch() {
+        return scratch;
+    }
+
+    void countReceived() {
+        received.incrementAndGet();
+    }
+
+    /** A direct answer (selector thread): appended; the connection writes it after this read. */
+    void answer(ZmtpConnection c, boolean delimiter, Reply reply, long start) {
+        int n = encoder.encode(reply);
+        if (!c.send(delimiter, encoder.buffer(), n, true)) {
+            dropped.incrementAndGet();
+        }
+        metrics.answered(reply.op(), reply.status(), System.nanoTime() - start);
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                selector.select(onReady, POLL_MS);
+                dispatcher.reclaim();
+                ZmtpConnection c;
+                while ((c = broken.poll()) != null) {
+                    close(c, null);
+                }
+                if (!handshaking.isEmpty()) {
+                    expireHandshakes();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                LOG.error("data plane failed; it answers no more requests", e);
+            }
+        } finally {
+            for (SelectionKey k : selector.keys()) {
+                if (k.attachment() instanceof ZmtpConnection c) {
+                    c.flush(); // what the drained pipeline answered last still goes out if it can
+                    if (c.close()) {
+                        open.decrementAndGet();
+                    }
+                }
+            }
+            closeQuietly(selector);
+            closeQuietly(server);
+        }
+    }
+
+    private void ready(SelectionKey k) {
+        if (!(k.attachment() instanceof ZmtpConnection c)) {
+            accept();
+            return;
+        }
+        try {
+            if (k.isReadable()) {
+                int n = c.read();
+                if (n < 0) {
+                    close(c, null);
+                    return;
+                }
+                if (n > 0) {
+                    c.process();
+                }
+            }
+            if (k.isValid() && k.isWritable()) {
+                c.writable();
+            }
+        } catch (ZmtpException e) {
+            refused.incrementAndGet();
+            close(c, e.getMessage());
+        } catch (IOException e) {
+            close(c, null);
+        } catch (RuntimeException e) {
+            // a bug, not the peer's doing: this connection goes, the others are still served
+            LOG.error("data plane connection {} failed; closing it", remote(c), e);
+            close(c, null);
+        }
+    }
+
+    private void accept() {
+        try {
+            SocketChannel ch;
+            while ((ch = server.accept()) != null) {
+                ch.configureBlocking(false);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ZmtpConnection c = new ZmtpConnection(this, ch, sequence++);
+                open.incrementAndGet();
+                c.open(ch.register(selector, SelectionKey.OP_READ, c));
+                c.flush();
+                handshaking.add(c);
+            }
+        } catch (IOException e) {
+            LOG.warn("accepting a data plane connection failed: {}", e.toString());
+        }
+    }
+
+    private void expireHandshakes() {
+        long now = System.nanoTime();
+        for (int i = handshaking.size() - 1; i >= 0; i--) {
+            ZmtpConnection c = handshaking.get(i);
+            if (!c.handshaking() || !c.channel().isOpen()) {
+                handshaking.remove(i);
+            } else if (now - c.openedNanos > handshakeNanos) {
+                handshaking.remove(i);
+                refused.incrementAndGet();
+                close(c, "no ZMTP handshake within " + TimeUnit.NANOSECONDS.toMillis(handshakeNanos) + " ms");
+            }
+        }
+    }
+
+    private void close(ZmtpConnection c, String why) {
+        if (why != null) {
+            LOG.debug("closing data plane connection {}: {}", remote(c), why);
+        }
+        if (c.close()) {
+            open.decrementAndGet();
+        }
+    }
+
+    private static String remote(ZmtpConnection c) {
+        try {
+            return String.valueOf(c.channel().getRemoteAddress());
+        } catch (IOException e) {
+            return "(closed)";
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            // closing: nothing to do about it
+        }
+    }
+}
