@@ -450,7 +450,9 @@ class PipelineTest {
      */
     @Test
     void shouldCallEndOfBatchAfterEveryRunOfBatchedReplies() throws Exception {
-        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(256), EngineHook.NONE);
+        // early reads off: every reply comes from the reply thread, batched (an early read, answered
+        // on the engine thread, is not batched and is sent at once: see the early-read tests)
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(256).withEarlyReads(false), EngineHook.NONE);
         int n = 200;
         java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger unbatched = new java.util.concurrent.atomic.AtomicInteger();
@@ -485,6 +487,31 @@ class PipelineTest {
         assertThat(unbatched.get()).isZero();
         assertThat(owed.get()).isZero();
         assertThat(ends.get()).isBetween(1, n);
+    }
+
+    /** A read answered early (engine thread) is not batched: the sink must send it at once, no endOfBatch follows for it. */
+    @Test
+    void shouldHandAnEarlyReadToTheSinkUnbatchedOnTheEngineThread() throws Exception {
+        start(Durability.SYNC);
+        assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
+        CompletableFuture<String> answered = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger ends = new java.util.concurrent.atomic.AtomicInteger();
+        ReplySink sink = new ReplySink() {
+            @Override
+            public void onReply(RequestEvent e) {
+                answered.complete(Thread.currentThread().getName() + " batched=" + e.replyBatched() + " found=" + e.flag());
+            }
+
+            @Override
+            public void endOfBatch() {
+                ends.incrementAndGet();
+            }
+        };
+        RequestFiller<Void> filler = (e, unused) -> e.op(Op.CONTAINS).key(key(1)).value(1).replyTo(sink, 1, null);
+        assertThat(pipeline.tryPublish(filler, null)).isTrue();
+        assertThat(answered.get(TIMEOUT_S, TimeUnit.SECONDS)).isEqualTo("hashdir-engine batched=false found=true");
+        assertThat(done(pipeline.sync()).ok()).isTrue(); // the reply thread has passed the event
+        assertThat(ends.get()).as("no endOfBatch owed for an early reply").isZero();
     }
 
     /** README's embedded example: a DurableHashDir's parts in a pipeline; what it acknowledged is there on reopen. */
