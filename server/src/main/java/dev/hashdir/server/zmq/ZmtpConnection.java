@@ -58,6 +58,10 @@ final class ZmtpConnection implements Dispatcher.Origin {
     private int inStart;
     private int inEnd;
     private int state = GREETING;
+    /** Bytes of a greeting's signature (0xFF, 8 bytes of padding, 0x7F). */
+    private static final int SIGNATURE_BYTES = 10;
+    /** Whether the rest of our greeting (after the signature) was sent. */
+    private boolean greetingSent;
     private int frames;
     private boolean firstEmpty;
     private boolean badShape;
@@ -84,12 +88,17 @@ final class ZmtpConnection implements Dispatcher.Origin {
 
     // ---- selector thread ------------------------------------------------------------------
 
-    /** Sends our greeting (before reading the peer's, as ZMTP asks of both sides). */
+    /**
+     * Sends the signature of our greeting (its first 10 bytes) at once, the rest once the peer's
+     * signature is in, as libzmq and JeroMQ do (ZMTP 3.1 §"Version negotiation" lets a peer wait for
+     * ours before it sends its version). Sending all 64 bytes at once left a few percent of fresh
+     * JeroMQ 0.6 client connections stalled for good (FirstConnectionTest).
+     */
     void open(SelectionKey k) {
         this.key = k;
         byte[] g = transport.scratch();
-        int n = Zmtp.greeting(g, 0, true);
-        sendRaw(g, n);
+        Zmtp.greeting(g, 0, true);
+        sendRaw(g, SIGNATURE_BYTES);
     }
 
     boolean handshaking() {
@@ -130,6 +139,13 @@ final class ZmtpConnection implements Dispatcher.Origin {
                 String bad = Zmtp.greetingError(in, inStart, Math.min(avail, Zmtp.GREETING_BYTES));
                 if (bad != null) {
                     throw new ZmtpException(bad);
+                }
+                if (!greetingSent && avail >= SIGNATURE_BYTES) {
+                    greetingSent = true; // the peer's signature is in: the rest of our greeting
+                    byte[] g = transport.scratch();
+                    Zmtp.greeting(g, 0, true);
+                    System.arraycopy(g, SIGNATURE_BYTES, g, 0, Zmtp.GREETING_BYTES - SIGNATURE_BYTES);
+                    sendRaw(g, Zmtp.GREETING_BYTES - SIGNATURE_BYTES);
                 }
                 if (avail < Zmtp.GREETING_BYTES) {
                     break;
