@@ -136,8 +136,12 @@ class WalRoundTripTest {
                 }
             }
             assertThat(WalReader.listSegments(dir)).hasSize(3);
+            // the current segment is past half: its successor is being prepared ahead
+            assertThat(writer.preparing()).isTrue();
+            assertThat(writer.awaitPreparation()).isTrue();
             assertThat(writer.deleteSegmentsBelow(150)).isEqualTo(2);
-            assertThat(dir.list()).contains(WalSegmentLayout.RECYCLED_NAME).hasSize(2);
+            assertThat(dir.list()).contains(WalSegmentLayout.RECYCLED_NAME)
+                    .containsOnlyOnce(WalSegmentLayout.PREPARING_NAME).hasSize(3);
             byte[] old = Files.readAllBytes(dir.path().resolve(WalSegmentLayout.RECYCLED_NAME));
             String current = writer.currentSegment();
             while (writer.currentSegment().equals(current)) {
@@ -146,7 +150,8 @@ class WalRoundTripTest {
             }
             recycledInto = writer.currentSegment();
             last = writer.nextLsn() - 1;
-            assertThat(dir.list()).containsExactlyInAnyOrder(current, recycledInto);
+            assertThat(writer.rollsIntoSpare()).as("the spare goes first").isEqualTo(1);
+            assertThat(dir.list()).containsExactlyInAnyOrder(current, recycledInto, WalSegmentLayout.PREPARING_NAME);
             byte[] now = Files.readAllBytes(dir.path().resolve(recycledInto));
             assertThat(now).hasSize(4096);
             assertThat(Arrays.copyOfRange(now, 1024, 4096)).as("the old records are still behind the new ones")
@@ -259,7 +264,9 @@ class WalRoundTripTest {
             writer.appendPut(key, i);
             assertThat(writer.commit()).isEqualTo(i);
         }
-        assertThat(dir.forces).isEqualTo(forces);
+        // past half the segment the next one was prepared ahead (inline here): one force of its zeros
+        assertThat(writer.preparing()).isTrue();
+        assertThat(dir.forces).isEqualTo(forces + 1);
         assertThat(writer.durableLsn()).isZero();
         for (int i = 11; i <= 40; i++) {
             writer.appendPut(key, i);
