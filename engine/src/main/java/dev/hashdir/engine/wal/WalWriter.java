@@ -22,8 +22,8 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * {@link WalSegmentLayout#PREPARING_NAME}, its header written, forced, then renamed to its
  * segment name, so a commit only overwrites allocated blocks and its fdatasync commits no file
  * size change (on ext4 about half the time of a synced append). Preparing one writes the whole
- * segment size, so it is done ahead, off the commit path: once the current segment is half full
- * (and no spare is held) a preparing thread zero-fills and forces {@link WalSegmentLayout#PREPARING_NAME}
+ * segment size, so it is done ahead, off the commit path: from the first commit into a segment
+ * (when no spare is held) a preparing thread zero-fills and forces {@link WalSegmentLayout#PREPARING_NAME}
  * (no header yet: its first LSN is known only at the roll), and the roll writes its header, forces
  * it and renames it in; a roll that comes before the preparation is done waits for it (it is never
  * prepared twice), and one whose preparation failed prepares inline, as the first segment of an
@@ -63,6 +63,8 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
 public final class WalWriter implements AutoCloseable {
 
     private static final long INITIAL_BUFFER = 8 << 10;
+    /** A segment prepared ahead is zero-filled and forced this much at a time. */
+    private static final long PREPARE_STEP = 4 << 20;
 
     private final WalDirectory dir;
     private final WalOptions options;
@@ -584,14 +586,15 @@ public final class WalWriter implements AutoCloseable {
     }
 
     /**
-     * Starts preparing the next segment once the current one is half full, unless a spare is held
-     * or a preparation is under way or done: on the preparing thread when the directory allows,
-     * else here (a failure there is remembered and the roll prepares inline; a simulated crash of
-     * the test layers goes through).
+     * After a commit: starts preparing the next segment unless a spare is held or a preparation is
+     * under way or done (so right after the commit that rolled, or the first after opening): on the
+     * preparing thread when the directory allows, else here (a failure there is remembered and the
+     * roll prepares inline; a simulated crash of the test layers goes through). Preparing a 64 MiB
+     * segment takes about as long as filling it at the disk's full write rate, so it starts with
+     * the segment, not later.
      */
     private void prepareAheadIfDue() {
-        if (preparation != null || spare || damaged
-                || bufferFilePos + written < options.segmentBytes() / 2) {
+        if (preparation != null || spare || damaged) {
             return;
         }
         Preparation p = new Preparation(dir, options.segmentBytes());
@@ -628,8 +631,14 @@ public final class WalWriter implements AutoCloseable {
             try {
                 dir.delete(name);
                 created = dir.create(name);
-                created.allocate(size);
-                created.force();
+                // forced a step at a time, so the disk never holds much of it queued ahead of a commit's force
+                for (long end = Math.min(size, PREPARE_STEP); ; end = Math.min(size, end + PREPARE_STEP)) {
+                    created.allocate(end);
+                    created.force();
+                    if (end == size) {
+                        break;
+                    }
+                }
                 file = created;
             } catch (IOException e) {
                 failure = e;

@@ -80,7 +80,7 @@ class WalDiskFullTest {
         for (int i = 1; i <= 15; i++) {
             writer.appendPut(key, i);
         }
-        // the records overwrite the preallocated segment; the preparation ahead (past half) fails
+        // the records overwrite the preallocated segment; the preparation ahead (after the commit) fails
         dir.setSpaceLimit(dir.usedBytes() + 600);
         writer.commit();
         assertThat(writer.preparing()).isTrue();
