@@ -71,9 +71,11 @@ class WalPreparationTest {
                 }
             }
             assertThat(writer.rollsIntoPrepared()).isEqualTo(3);
-            assertThat(dir.preparingCreates.get()).as("the first segment, then one per roll").isEqualTo(4);
             last = writer.nextLsn() - 1;
         }
+        // counted after the close, which waits for the preparation under way
+        assertThat(dir.preparingCreates.get()).as("the first segment, one for each roll, one after the last")
+                .isEqualTo(5);
         Collector replayed = new Collector();
         WalReader.replay(dir, KEY_BYTES, 1, replayed);
         assertThat(replayed.lsns).isEqualTo(LongStream.rangeClosed(1, last).boxed().toList());
