@@ -1,6 +1,7 @@
 package dev.hashdir.engine.wal;
 
 import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.store.Checksums;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -122,7 +123,8 @@ public final class WalWriter implements AutoCloseable {
 
     /**
      * Opens the WAL for writing: replays records from {@code fromLsn} into {@code consumer},
-     * truncates the torn tail (durably), deletes a segment whose creation a crash interrupted, and
+     * truncates the torn tail (durably), deletes a segment whose creation a crash interrupted (and
+     * a prepared one; keeps a spare whose header proves its records' LSNs), and
      * continues at the LSN after the last valid record (at {@code fromLsn} in an empty WAL).
      *
      * @throws dev.hashdir.engine.CorruptionException when the WAL is damaged where it was durable
@@ -156,9 +158,10 @@ public final class WalWriter implements AutoCloseable {
     private void recover() throws IOException {
         step("delete", WalSegmentLayout.PREPARING_NAME, 0);
         dir.delete(WalSegmentLayout.PREPARING_NAME);
-        // a spare of an earlier run: what LSNs its old records carry is not known here
-        step("delete", WalSegmentLayout.RECYCLED_NAME, 0);
-        dir.delete(WalSegmentLayout.RECYCLED_NAME);
+        if (!adoptSpare()) {
+            step("delete", WalSegmentLayout.RECYCLED_NAME, 0);
+            dir.delete(WalSegmentLayout.RECYCLED_NAME);
+        }
         if (recovery.incompleteSegment() != null) {
             step("delete incomplete segment", recovery.incompleteSegment(), 0);
             dir.delete(recovery.incompleteSegment());
@@ -213,6 +216,56 @@ public final class WalWriter implements AutoCloseable {
         }
         step("force", segmentName, end);
         segment.force();
+    }
+
+    /**
+     * Keeps the spare an earlier run left when its own header bounds the LSNs of every record in
+     * it: the segment size, a valid fixed header for these keys, and its newest valid sync slot
+     * flagged SEALED (a segment is renamed to the spare only after its roll sealed it, and nothing
+     * is written to it after; records of its earlier uses carry lower LSNs still). Its sealed LSN
+     * is then the spare's last LSN, checked against the first LSN of the roll that would take it.
+     * A spare a crash caught while its header was being rewritten for a roll has a header
+     * claiming nothing (or a torn one) and is deleted.
+     */
+    private boolean adoptSpare() throws IOException {
+        String name = WalSegmentLayout.RECYCLED_NAME;
+        step("list", "", 0);
+        if (!dir.list().contains(name)) {
+            return false;
+        }
+        step("check spare", name, 0);
+        MemorySegment header = scratch;
+        try (WalFile file = dir.openForRead(name)) {
+            if (file.size() != options.segmentBytes() || file.read(0, header) < WalSegmentLayout.HEADER_BYTES) {
+                return false;
+            }
+        }
+        if (header.get(U64, WalSegmentLayout.MAGIC_OFFSET) != WalSegmentLayout.MAGIC
+                || header.get(U32, WalSegmentLayout.CRC_OFFSET)
+                != Checksums.crc32c(header, 0, WalSegmentLayout.CRC_OFFSET)
+                || header.get(U32, WalSegmentLayout.FORMAT_READ_OFFSET) > WalSegmentLayout.READ_VERSION
+                || header.get(U32, WalSegmentLayout.KEY_BYTES_OFFSET) != keyBytes) {
+            return false;
+        }
+        long newest = -1;
+        long sealedLsn = 0;
+        boolean sealed = false;
+        for (int slot = 0; slot < 2; slot++) {
+            long offset = WalSegmentLayout.SLOT_0_OFFSET + (long) slot * WalSegmentLayout.SLOT_BYTES;
+            long sequence = header.get(U64, offset + WalSegmentLayout.SLOT_SEQUENCE_OFFSET);
+            if (WalSegmentLayout.slotValid(header, offset) && sequence > newest) {
+                newest = sequence;
+                int flags = header.get(U32, offset + WalSegmentLayout.SLOT_FLAGS_OFFSET);
+                sealed = (flags & WalSegmentLayout.FLAG_SEALED) != 0;
+                sealedLsn = header.get(U64, offset + WalSegmentLayout.SLOT_SYNCED_LSN_OFFSET);
+            }
+        }
+        if (!sealed) {
+            return false;
+        }
+        spare = true;
+        spareLastLsn = sealedLsn;
+        return true;
     }
 
     /** What opening found: last valid LSN, torn tail, segments read. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -206,6 +207,78 @@ class WalRoundTripTest {
             assertThat(writer.nextLsn()).isEqualTo(1001);
             assertThat(writer.currentSegment()).isEqualTo("00000000000000001001.wal");
             assertThat(writer.appendDelete(MemorySegment.ofArray(new byte[KEY_BYTES]))).isEqualTo(1001);
+        }
+    }
+
+    @Test
+    void aRestartKeepsASealedSpareAndTheNextRollTakesIt() throws Exception {
+        FileWalDirectory dir = FileWalDirectory.open(tmp.resolve("wal"));
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(4096);
+        MemorySegment key = MemorySegment.ofArray(new byte[KEY_BYTES]);
+        try (WalWriter writer = WalWriter.open(dir, options, 1, r -> { })) {
+            for (int i = 1; i <= 200; i++) {
+                writer.appendPut(key, i);
+                if (i % 10 == 0) {
+                    writer.commit();
+                }
+            }
+            assertThat(writer.deleteSegmentsBelow(150)).isEqualTo(2);
+        }
+        assertThat(dir.list()).contains(WalSegmentLayout.RECYCLED_NAME)
+                .doesNotContain(WalSegmentLayout.PREPARING_NAME);
+        long last;
+        try (WalWriter writer = WalWriter.open(dir, options, 150, r -> { })) {
+            assertThat(dir.list()).as("kept at open").contains(WalSegmentLayout.RECYCLED_NAME);
+            String current = writer.currentSegment();
+            while (writer.currentSegment().equals(current)) {
+                writer.appendPut(key, writer.nextLsn());
+                writer.commit();
+            }
+            assertThat(writer.rollsIntoSpare()).isEqualTo(1);
+            assertThat(writer.rollsIntoPrepared()).isZero();
+            assertThat(writer.segmentsPreparedOnRoll()).isZero();
+            last = writer.nextLsn() - 1;
+        }
+        Collector all = new Collector();
+        WalReader.replay(dir, KEY_BYTES, 150, all);
+        assertThat(all.lsns).isEqualTo(LongStream.rangeClosed(150, last).boxed().toList());
+    }
+
+    @Test
+    void aSpareWhoseHeaderDoesNotProveItsLsnsIsDeletedAtOpen() throws Exception {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(4096);
+        MemorySegment key = MemorySegment.ofArray(new byte[KEY_BYTES]);
+        for (String damage : List.of("header rewritten for a roll", "slot torn", "other size")) {
+            FileWalDirectory dir = FileWalDirectory.open(tmp.resolve(damage.replace(' ', '-')));
+            try (WalWriter writer = WalWriter.open(dir, options, 1, r -> { })) {
+                for (int i = 1; i <= 200; i++) {
+                    writer.appendPut(key, i);
+                    writer.commit();
+                }
+                assertThat(writer.deleteSegmentsBelow(150)).isEqualTo(2);
+            }
+            Path spare = dir.path().resolve(WalSegmentLayout.RECYCLED_NAME);
+            byte[] bytes = Files.readAllBytes(spare);
+            switch (damage) {
+                case "header rewritten for a roll" -> {
+                    // a crash after a roll forced the spare's new header, before its rename
+                    MemorySegment header = MemorySegment.ofArray(new byte[WalSegmentLayout.HEADER_BYTES]);
+                    WalSegmentLayout.encodeHeader(header, 1000, KEY_BYTES);
+                    System.arraycopy(header.toArray(ValueLayout.JAVA_BYTE), 0, bytes, 0,
+                            WalSegmentLayout.HEADER_BYTES);
+                }
+                case "slot torn" -> {
+                    bytes[WalSegmentLayout.SLOT_0_OFFSET + 9] ^= 1;
+                    bytes[WalSegmentLayout.SLOT_0_OFFSET + WalSegmentLayout.SLOT_BYTES + 9] ^= 1;
+                }
+                default -> bytes = Arrays.copyOf(bytes, 2048);
+            }
+            Files.write(spare, bytes);
+            try (WalWriter writer = WalWriter.open(dir, options, 150, r -> { })) {
+                assertThat(dir.list()).as(damage).doesNotContain(WalSegmentLayout.RECYCLED_NAME);
+                writer.appendPut(key, 1);
+                writer.commit();
+            }
         }
     }
 
