@@ -781,6 +781,7 @@ public final class WalWriter implements AutoCloseable {
             dir.delete(WalSegmentLayout.RECYCLED_NAME);
         }
         String preparing = WalSegmentLayout.PREPARING_NAME;
+        IOException failedAhead = null;
         if (preparation != null) {
             Preparation p = preparation;
             preparation = null;
@@ -791,11 +792,20 @@ public final class WalWriter implements AutoCloseable {
                 return file;
             }
             // it failed (e.g. a full disk then): prepare inline, where a failure is the roll's
+            failedAhead = p.failure;
         }
         segmentsPreparedOnRoll++;
-        step("create", preparing, 0);
-        dir.delete(preparing);
-        WalFile file = dir.create(preparing);
+        WalFile file;
+        try {
+            step("create", preparing, 0);
+            dir.delete(preparing);
+            file = dir.create(preparing);
+        } catch (IOException e) {
+            if (failedAhead != null) {
+                e.addSuppressed(failedAhead);
+            }
+            throw e;
+        }
         try {
             WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
             step("write header", preparing, 0);
@@ -810,6 +820,9 @@ public final class WalWriter implements AutoCloseable {
             dir.syncDirectory();
             return file;
         } catch (IOException e) {
+            if (failedAhead != null) {
+                e.addSuppressed(failedAhead);
+            }
             try {
                 file.close();
                 dir.delete(preparing);

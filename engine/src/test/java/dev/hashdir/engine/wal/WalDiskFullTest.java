@@ -90,7 +90,9 @@ class WalDiskFullTest {
         String next = WalSegmentLayout.fileName(16);
         assertThatThrownBy(writer::commit).isInstanceOf(WalIoException.class)
                 .hasMessageStartingWith("WAL disk full: operation=allocate, file=mem:/wal/"
-                        + WalSegmentLayout.PREPARING_NAME + ", position=1024");
+                        + WalSegmentLayout.PREPARING_NAME + ", position=1024")
+                .satisfies(e -> assertThat(e.getCause().getSuppressed()).as("the preparation ahead's failure")
+                        .hasSize(1));
         assertThat(dir.exists(next)).as("the half-created segment is deleted").isFalse();
         assertThat(dir.exists(WalSegmentLayout.PREPARING_NAME)).isFalse();
         assertThat(writer.currentSegment()).isEqualTo(FIRST);
