@@ -14,7 +14,9 @@ import java.util.stream.Stream;
  * WAL segments as files in a real directory, through {@link FileChannel}: {@code force(false)}
  * is {@code fdatasync}, and the directory is synced by forcing a channel opened on it.
  *
- * <p>Threading: one thread at a time.
+ * <p>Threading: each operation stands alone (paths, no shared state), so the writer's preparing
+ * thread works on {@link WalSegmentLayout#PREPARING_NAME} while the journal thread works on the
+ * segments ({@link #preparesOnAnyThread()}).
  */
 public final class FileWalDirectory implements WalDirectory {
 
@@ -82,6 +84,11 @@ public final class FileWalDirectory implements WalDirectory {
     @Override
     public void syncDirectory() throws IOException {
         syncDirectory(dir);
+    }
+
+    @Override
+    public boolean preparesOnAnyThread() {
+        return true;
     }
 
     @Override

@@ -8,7 +8,9 @@ import java.util.List;
  * the directory, which is not durable until {@link #syncDirectory()} returns: the writer syncs it
  * after creating a segment (and forcing the segment's header), before writing any record there.
  *
- * <p>Threading: one thread at a time.
+ * <p>Threading: one thread at a time, except that when {@link #preparesOnAnyThread()} says so the
+ * writer prepares the next segment ({@link WalSegmentLayout#PREPARING_NAME}) on a thread of its own
+ * while the journal thread goes on with the other files.
  */
 public interface WalDirectory {
 
@@ -35,6 +37,17 @@ public interface WalDirectory {
 
     /** Makes the directory's entries durable: created files stay, deleted ones stay gone. */
     void syncDirectory() throws IOException;
+
+    /**
+     * Whether the next segment may be prepared on another thread (creating, zero-filling, forcing,
+     * closing and deleting {@link WalSegmentLayout#PREPARING_NAME}) concurrently with the writer's
+     * operations on the other files. True for real files; a test layer that models the disk in
+     * memory says false (the default), and the writer prepares inline, on the journal thread, at the
+     * same point.
+     */
+    default boolean preparesOnAnyThread() {
+        return false;
+    }
 
     /** Where a file lives, for messages (a path). */
     String describe(String name);

@@ -1,6 +1,7 @@
 package dev.hashdir.engine.wal;
 
 import dev.hashdir.engine.CorruptionException;
+import dev.hashdir.engine.store.Checksums;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -22,8 +23,15 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * {@link WalSegmentLayout#PREPARING_NAME}, its header written, forced, then renamed to its
  * segment name, so a commit only overwrites allocated blocks and its fdatasync commits no file
  * size change (on ext4 about half the time of a synced append). Preparing one writes the whole
- * segment size, on the thread that rolls: a segment a checkpoint released is therefore kept as the
- * spare ({@link #deleteSegmentsBelow}) and the next roll only rewrites its header.
+ * segment size, so it is done ahead, off the commit path: from the first commit into a segment
+ * (when no spare is held) a preparing thread zero-fills and forces {@link WalSegmentLayout#PREPARING_NAME}
+ * (no header yet: its first LSN is known only at the roll), and the roll writes its header, forces
+ * it and renames it in; a roll that comes before the preparation is done waits for it (it is never
+ * prepared twice), and one whose preparation failed prepares inline, as the first segment of an
+ * empty WAL is (a failure there is the roll's). A directory that cannot prepare on another thread
+ * ({@link WalDirectory#preparesOnAnyThread()}, the test layers) prepares inline at the same point.
+ * A segment a checkpoint released is kept as the spare ({@link #deleteSegmentsBelow}) and the
+ * next roll only rewrites its header, too.
  *
  * <p>Guarantees the reader's rules rest on ({@link WalReader}):
  * <ul>
@@ -50,11 +58,14 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  *       previous run never follow new ones.</li>
  * </ul>
  *
- * <p>Threading: one owner thread (the journal thread) calls everything.
+ * <p>Threading: one owner thread (the journal thread) calls everything; the preparing thread only
+ * touches {@link WalSegmentLayout#PREPARING_NAME}, and hands its file over when it ends (joined).
  */
 public final class WalWriter implements AutoCloseable {
 
     private static final long INITIAL_BUFFER = 8 << 10;
+    /** A segment prepared ahead is zero-filled and forced this much at a time. */
+    private static final long PREPARE_STEP = 4 << 20;
 
     private final WalDirectory dir;
     private final WalOptions options;
@@ -88,6 +99,11 @@ public final class WalWriter implements AutoCloseable {
     private boolean spare;
     /** Every record in the spare has an LSN at or below this. */
     private long spareLastLsn;
+    /** The next segment's file being prepared, or prepared (or its preparation failed); null when none. */
+    private Preparation preparation;
+    private long rollsIntoSpare;
+    private long rollsIntoPrepared;
+    private long segmentsPreparedOnRoll;
     private long lastForceNanos;
     private boolean damaged;
     private boolean closed;
@@ -107,7 +123,8 @@ public final class WalWriter implements AutoCloseable {
 
     /**
      * Opens the WAL for writing: replays records from {@code fromLsn} into {@code consumer},
-     * truncates the torn tail (durably), deletes a segment whose creation a crash interrupted, and
+     * truncates the torn tail (durably), deletes a segment whose creation a crash interrupted (and
+     * a prepared one; keeps a spare whose header proves its records' LSNs), and
      * continues at the LSN after the last valid record (at {@code fromLsn} in an empty WAL).
      *
      * @throws dev.hashdir.engine.CorruptionException when the WAL is damaged where it was durable
@@ -141,9 +158,10 @@ public final class WalWriter implements AutoCloseable {
     private void recover() throws IOException {
         step("delete", WalSegmentLayout.PREPARING_NAME, 0);
         dir.delete(WalSegmentLayout.PREPARING_NAME);
-        // a spare of an earlier run: what LSNs its old records carry is not known here
-        step("delete", WalSegmentLayout.RECYCLED_NAME, 0);
-        dir.delete(WalSegmentLayout.RECYCLED_NAME);
+        if (!adoptSpare()) {
+            step("delete", WalSegmentLayout.RECYCLED_NAME, 0);
+            dir.delete(WalSegmentLayout.RECYCLED_NAME);
+        }
         if (recovery.incompleteSegment() != null) {
             step("delete incomplete segment", recovery.incompleteSegment(), 0);
             dir.delete(recovery.incompleteSegment());
@@ -200,6 +218,56 @@ public final class WalWriter implements AutoCloseable {
         segment.force();
     }
 
+    /**
+     * Keeps the spare an earlier run left when its own header bounds the LSNs of every record in
+     * it: the segment size, a valid fixed header for these keys, and its newest valid sync slot
+     * flagged SEALED (a segment is renamed to the spare only after its roll sealed it, and nothing
+     * is written to it after; records of its earlier uses carry lower LSNs still). Its sealed LSN
+     * is then the spare's last LSN, checked against the first LSN of the roll that would take it.
+     * A spare a crash caught while its header was being rewritten for a roll has a header
+     * claiming nothing (or a torn one) and is deleted.
+     */
+    private boolean adoptSpare() throws IOException {
+        String name = WalSegmentLayout.RECYCLED_NAME;
+        step("list", "", 0);
+        if (!dir.list().contains(name)) {
+            return false;
+        }
+        step("check spare", name, 0);
+        MemorySegment header = scratch;
+        try (WalFile file = dir.openForRead(name)) {
+            if (file.size() != options.segmentBytes() || file.read(0, header) < WalSegmentLayout.HEADER_BYTES) {
+                return false;
+            }
+        }
+        if (header.get(U64, WalSegmentLayout.MAGIC_OFFSET) != WalSegmentLayout.MAGIC
+                || header.get(U32, WalSegmentLayout.CRC_OFFSET)
+                != Checksums.crc32c(header, 0, WalSegmentLayout.CRC_OFFSET)
+                || header.get(U32, WalSegmentLayout.FORMAT_READ_OFFSET) > WalSegmentLayout.READ_VERSION
+                || header.get(U32, WalSegmentLayout.KEY_BYTES_OFFSET) != keyBytes) {
+            return false;
+        }
+        long newest = -1;
+        long sealedLsn = 0;
+        boolean sealed = false;
+        for (int slot = 0; slot < 2; slot++) {
+            long offset = WalSegmentLayout.SLOT_0_OFFSET + (long) slot * WalSegmentLayout.SLOT_BYTES;
+            long sequence = header.get(U64, offset + WalSegmentLayout.SLOT_SEQUENCE_OFFSET);
+            if (WalSegmentLayout.slotValid(header, offset) && sequence > newest) {
+                newest = sequence;
+                int flags = header.get(U32, offset + WalSegmentLayout.SLOT_FLAGS_OFFSET);
+                sealed = (flags & WalSegmentLayout.FLAG_SEALED) != 0;
+                sealedLsn = header.get(U64, offset + WalSegmentLayout.SLOT_SYNCED_LSN_OFFSET);
+            }
+        }
+        if (!sealed) {
+            return false;
+        }
+        spare = true;
+        spareLastLsn = sealedLsn;
+        return true;
+    }
+
     /** What opening found: last valid LSN, torn tail, segments read. */
     public WalReplayResult recovery() {
         return recovery;
@@ -235,6 +303,34 @@ public final class WalWriter implements AutoCloseable {
     /** Bytes appended but not yet written. */
     public long pendingBytes() {
         return buffer.length() - written;
+    }
+
+    /** Rolls (and openings) that made the spare the next segment. */
+    public long rollsIntoSpare() {
+        return rollsIntoSpare;
+    }
+
+    /** Rolls that made a segment prepared ahead (before the roll) the next segment. */
+    public long rollsIntoPrepared() {
+        return rollsIntoPrepared;
+    }
+
+    /**
+     * Segments prepared while rolling or opening (zero-filled on the journal thread, the commit
+     * waiting): no spare, and no preparation ahead or it failed.
+     */
+    public long segmentsPreparedOnRoll() {
+        return segmentsPreparedOnRoll;
+    }
+
+    /** True while a segment prepared ahead is held or being prepared (for tests). */
+    boolean preparing() {
+        return preparation != null;
+    }
+
+    /** Waits until the preparation under way, if any, has ended (for tests); true when it succeeded. */
+    boolean awaitPreparation() {
+        return preparation != null && preparation.await() != null;
     }
 
     /** Name of the segment records currently go to. */
@@ -393,6 +489,7 @@ public final class WalWriter implements AutoCloseable {
             damaged = true;
             throw failure(e);
         }
+        prepareAheadIfDue();
         return options.durability() == Durability.SYNC ? durableLsn : writtenLsn;
     }
 
@@ -405,6 +502,12 @@ public final class WalWriter implements AutoCloseable {
      */
     public long sync() {
         checkOpen();
+        syncAll();
+        prepareAheadIfDue();
+        return durableLsn;
+    }
+
+    private void syncAll() {
         try {
             writePending();
             if (unforced()) {
@@ -419,7 +522,6 @@ public final class WalWriter implements AutoCloseable {
             damaged = true;
             throw failure(e);
         }
-        return durableLsn;
     }
 
     /**
@@ -481,7 +583,7 @@ public final class WalWriter implements AutoCloseable {
         }
         RuntimeException failed = null;
         try {
-            sync();
+            syncAll();
             writeSlot(WalSegmentLayout.FLAG_CLOSED);
             step("force", segmentName, durablePos);
             segment.force();
@@ -497,12 +599,131 @@ public final class WalWriter implements AutoCloseable {
         } catch (IOException e) {
             WalIoException closing = failure(e);
             if (failed == null) {
-                throw closing;
+                failed = closing;
+            } else {
+                failed.addSuppressed(closing);
             }
-            failed.addSuppressed(closing);
+        }
+        try {
+            discardPreparation();
+        } catch (IOException e) {
+            WalIoException discarding = failure(e);
+            if (failed == null) {
+                failed = discarding;
+            } else {
+                failed.addSuppressed(discarding);
+            }
         }
         if (failed != null) {
             throw failed;
+        }
+    }
+
+    /**
+     * Waits for the preparation under way, closes its file and deletes it: a prepared segment
+     * holds no records and is not kept across a close (opening deletes one a crash left).
+     */
+    private void discardPreparation() throws IOException {
+        Preparation p = preparation;
+        if (p == null) {
+            return;
+        }
+        preparation = null;
+        WalFile file = p.await();
+        if (file != null) {
+            step("close", WalSegmentLayout.PREPARING_NAME, 0);
+            file.close();
+        }
+        step("delete", WalSegmentLayout.PREPARING_NAME, 0);
+        dir.delete(WalSegmentLayout.PREPARING_NAME);
+    }
+
+    /**
+     * After a commit: starts preparing the next segment unless a spare is held or a preparation is
+     * under way or done (so right after the commit that rolled, or the first after opening): on the
+     * preparing thread when the directory allows, else here (a failure there is remembered and the
+     * roll prepares inline; a simulated crash of the test layers goes through). Preparing a 64 MiB
+     * segment takes about as long as filling it at the disk's full write rate, so it starts with
+     * the segment, not later.
+     */
+    private void prepareAheadIfDue() {
+        if (preparation != null || spare || damaged) {
+            return;
+        }
+        Preparation p = new Preparation(dir, options.segmentBytes());
+        preparation = p;
+        if (dir.preparesOnAnyThread()) {
+            p.thread = Thread.ofPlatform().daemon().name("hashdir-wal-prepare").start(p);
+        } else {
+            p.run();
+        }
+    }
+
+    /**
+     * Preparing {@link WalSegmentLayout#PREPARING_NAME} ahead: created (a leftover deleted), zero-
+     * filled to the segment size, forced, left open without a header (the roll writes it). Its
+     * fields are read by the journal thread only after {@link #await()}.
+     */
+    private static final class Preparation implements Runnable {
+
+        private final WalDirectory dir;
+        private final long size;
+        private Thread thread;
+        private WalFile file;
+        private IOException failure;
+
+        Preparation(WalDirectory dir, long size) {
+            this.dir = dir;
+            this.size = size;
+        }
+
+        @Override
+        public void run() {
+            String name = WalSegmentLayout.PREPARING_NAME;
+            WalFile created = null;
+            try {
+                dir.delete(name);
+                created = dir.create(name);
+                // forced a step at a time, so the disk never holds much of it queued ahead of a commit's force
+                for (long end = Math.min(size, PREPARE_STEP); ; end = Math.min(size, end + PREPARE_STEP)) {
+                    created.allocate(end);
+                    created.force();
+                    if (end == size) {
+                        break;
+                    }
+                }
+                file = created;
+            } catch (IOException e) {
+                failure = e;
+                try {
+                    if (created != null) {
+                        created.close();
+                    }
+                    dir.delete(name);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+        }
+
+        /** Waits until the preparation has ended; the prepared file, or null when it failed. */
+        WalFile await() {
+            if (thread != null) {
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        thread.join();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                thread = null;
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return file;
         }
     }
 
@@ -560,9 +781,31 @@ public final class WalWriter implements AutoCloseable {
             dir.delete(WalSegmentLayout.RECYCLED_NAME);
         }
         String preparing = WalSegmentLayout.PREPARING_NAME;
-        step("create", preparing, 0);
-        dir.delete(preparing);
-        WalFile file = dir.create(preparing);
+        IOException failedAhead = null;
+        if (preparation != null) {
+            Preparation p = preparation;
+            preparation = null;
+            WalFile prepared = p.await();
+            if (prepared != null) {
+                WalFile file = install(prepared, preparing, name, firstLsn);
+                rollsIntoPrepared++;
+                return file;
+            }
+            // it failed (e.g. a full disk then): prepare inline, where a failure is the roll's
+            failedAhead = p.failure;
+        }
+        segmentsPreparedOnRoll++;
+        WalFile file;
+        try {
+            step("create", preparing, 0);
+            dir.delete(preparing);
+            file = dir.create(preparing);
+        } catch (IOException e) {
+            if (failedAhead != null) {
+                e.addSuppressed(failedAhead);
+            }
+            throw e;
+        }
         try {
             WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
             step("write header", preparing, 0);
@@ -577,6 +820,9 @@ public final class WalWriter implements AutoCloseable {
             dir.syncDirectory();
             return file;
         } catch (IOException e) {
+            if (failedAhead != null) {
+                e.addSuppressed(failedAhead);
+            }
             try {
                 file.close();
                 dir.delete(preparing);
@@ -597,21 +843,31 @@ public final class WalWriter implements AutoCloseable {
         String recycled = WalSegmentLayout.RECYCLED_NAME;
         step("open", recycled, 0);
         WalFile file = dir.openForWrite(recycled);
+        rollsIntoSpare++;
+        return install(file, recycled, name, firstLsn);
+    }
+
+    /**
+     * Makes {@code file}, open under {@code from} with its blocks written (zeros, or records with
+     * LSNs below {@code firstLsn}), the segment {@code name}: its header (both sync slots claiming
+     * nothing past it) written and forced, renamed, the directory synced; deleted on failure.
+     */
+    private WalFile install(WalFile file, String from, String name, long firstLsn) throws IOException {
         try {
             WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
-            step("write header", recycled, 0);
+            step("write header", from, 0);
             file.write(0, scratch);
-            step("force", recycled, WalSegmentLayout.HEADER_BYTES);
+            step("force", from, WalSegmentLayout.HEADER_BYTES);
             file.force();
-            step("rename to " + name, recycled, 0);
-            dir.rename(recycled, name);
+            step("rename to " + name, from, 0);
+            dir.rename(from, name);
             step("sync directory", name, 0);
             dir.syncDirectory();
             return file;
         } catch (IOException e) {
             try {
                 file.close();
-                dir.delete(recycled);
+                dir.delete(from);
                 dir.delete(name);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);

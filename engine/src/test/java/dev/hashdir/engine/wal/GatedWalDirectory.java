@@ -3,6 +3,8 @@ package dev.hashdir.engine.wal;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       {@link #releaseListing} (a slow recovery);</li>
  *   <li>{@link #failForces}: forces fail with ENOSPC's message, as on a full disk.</li>
  * </ul>
- * Successful forces are counted ({@link #forces}). Shared with the server module's tests through
+ * Successful forces are counted ({@link #forces}). Forces of a file while it is named
+ * {@link WalSegmentLayout#PREPARING_NAME} (a segment being prepared, ahead or by a roll) pass
+ * the gate and are not counted: they are no commit's; {@link #failForces} fails them too. Whether
+ * the preparation runs on a thread of its own is the directory's below. Shared with the server module's tests through
  * the engine's test-jar. Threading: the journal (or recovering) thread does the I/O; tests flip
  * the switches.
  */
@@ -30,6 +35,8 @@ public final class GatedWalDirectory implements WalDirectory {
     public final AtomicInteger forces = new AtomicInteger();
     private final Gate forceGate = new Gate();
     private final Gate listingGate = new Gate();
+    /** The open files written through this directory, by their current name (renames follow them). */
+    private final Map<String, Gated> named = new ConcurrentHashMap<>();
     private volatile boolean failForces;
 
     public GatedWalDirectory(WalDirectory inner) {
@@ -80,12 +87,12 @@ public final class GatedWalDirectory implements WalDirectory {
 
     @Override
     public WalFile create(String name) throws IOException {
-        return new Gated(inner.create(name));
+        return new Gated(inner.create(name), name);
     }
 
     @Override
     public WalFile openForWrite(String name) throws IOException {
-        return new Gated(inner.openForWrite(name));
+        return new Gated(inner.openForWrite(name), name);
     }
 
     @Override
@@ -96,6 +103,11 @@ public final class GatedWalDirectory implements WalDirectory {
     @Override
     public void rename(String from, String to) throws IOException {
         inner.rename(from, to);
+        Gated file = named.remove(from);
+        if (file != null) {
+            file.name = to;
+            named.put(to, file);
+        }
     }
 
     @Override
@@ -106,6 +118,11 @@ public final class GatedWalDirectory implements WalDirectory {
     @Override
     public void syncDirectory() throws IOException {
         inner.syncDirectory();
+    }
+
+    @Override
+    public boolean preparesOnAnyThread() {
+        return inner.preparesOnAnyThread();
     }
 
     @Override
@@ -152,9 +169,12 @@ public final class GatedWalDirectory implements WalDirectory {
 
     private final class Gated implements WalFile {
         private final WalFile file;
+        private volatile String name;
 
-        Gated(WalFile file) {
+        Gated(WalFile file, String name) {
             this.file = file;
+            this.name = name;
+            named.put(name, this);
         }
 
         @Override
@@ -179,12 +199,17 @@ public final class GatedWalDirectory implements WalDirectory {
 
         @Override
         public void force() throws IOException {
-            forceGate.pass();
+            boolean gated = !name.equals(WalSegmentLayout.PREPARING_NAME);
+            if (gated) {
+                forceGate.pass();
+            }
             if (failForces) {
                 throw new IOException("No space left on device (injected by the test)");
             }
             file.force();
-            forces.incrementAndGet();
+            if (gated) {
+                forces.incrementAndGet();
+            }
         }
 
         @Override
@@ -199,6 +224,7 @@ public final class GatedWalDirectory implements WalDirectory {
 
         @Override
         public void close() throws IOException {
+            named.remove(name, this);
             file.close();
         }
     }

@@ -80,13 +80,19 @@ class WalDiskFullTest {
         for (int i = 1; i <= 15; i++) {
             writer.appendPut(key, i);
         }
-        writer.commit();
+        // the records overwrite the preallocated segment; the preparation ahead (after the commit) fails
         dir.setSpaceLimit(dir.usedBytes() + 600);
+        writer.commit();
+        assertThat(writer.preparing()).isTrue();
+        assertThat(writer.awaitPreparation()).as("the preparation ahead failed").isFalse();
+        assertThat(dir.exists(WalSegmentLayout.PREPARING_NAME)).isFalse();
         writer.appendPut(key, 16);
         String next = WalSegmentLayout.fileName(16);
         assertThatThrownBy(writer::commit).isInstanceOf(WalIoException.class)
                 .hasMessageStartingWith("WAL disk full: operation=allocate, file=mem:/wal/"
-                        + WalSegmentLayout.PREPARING_NAME + ", position=1024");
+                        + WalSegmentLayout.PREPARING_NAME + ", position=1024")
+                .satisfies(e -> assertThat(e.getCause().getSuppressed()).as("the preparation ahead's failure")
+                        .hasSize(1));
         assertThat(dir.exists(next)).as("the half-created segment is deleted").isFalse();
         assertThat(dir.exists(WalSegmentLayout.PREPARING_NAME)).isFalse();
         assertThat(writer.currentSegment()).isEqualTo(FIRST);
@@ -94,6 +100,8 @@ class WalDiskFullTest {
         dir.clearSpaceLimit();
         assertThat(writer.commit()).isEqualTo(16);
         assertThat(writer.currentSegment()).isEqualTo(next);
+        assertThat(writer.rollsIntoPrepared()).isZero();
+        assertThat(writer.segmentsPreparedOnRoll()).as("the first segment, the failed roll, its retry").isEqualTo(3);
         dir.crash(WalTestRecords.seeded(2), Fault.DROP_UNSYNCED);
         Collector replayed = new Collector();
         WalReader.replay(dir, KEY_BYTES, 1, replayed);

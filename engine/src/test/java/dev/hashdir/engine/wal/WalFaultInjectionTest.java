@@ -41,6 +41,8 @@ class WalFaultInjectionTest {
     private long keptAfterClose;
     private long spares;
     private long recycledRolls;
+    private long sparesKeptAtOpen;
+    private long preparedAhead;
 
     @Test
     void crashesNeverLoseAcknowledgedRecordsNorInventAny() {
@@ -59,8 +61,9 @@ class WalFaultInjectionTest {
         System.out.printf("fault cases=%d in %d ms: crashes=%s, mid-call crashes=%d, torn tails=%d, "
                 + "I/O failures (ENOSPC/EIO)=%d, records appended=%d, opened on a new or sealed segment=%d, "
                 + "on a cleanly closed preallocated one=%d, spare held after a checkpoint=%d, rolls into "
-                + "the spare=%d%n", CASES, ms, crashes, midCallCrashes, tornTails, ioFailures, records, sealedOrNew,
-                keptAfterClose, spares, recycledRolls);
+                + "the spare=%d, spares kept at an open=%d, next segments prepared ahead=%d%n", CASES, ms, crashes,
+                midCallCrashes, tornTails, ioFailures, records, sealedOrNew, keptAfterClose, spares, recycledRolls,
+                sparesKeptAtOpen, preparedAhead);
         assertThat(crashes.values().stream().mapToInt(Integer::intValue).sum()).isGreaterThanOrEqualTo(CASES);
         if (CASES >= 100) {
             // what the cases must have covered between them (a single rerun case need not)
@@ -69,6 +72,8 @@ class WalFaultInjectionTest {
             assertThat(keptAfterClose).isPositive();
             assertThat(spares).isPositive();
             assertThat(recycledRolls).isPositive();
+            assertThat(sparesKeptAtOpen).isPositive();
+            assertThat(preparedAhead).isPositive();
         }
     }
 
@@ -148,7 +153,11 @@ class WalFaultInjectionTest {
                     return;
                 }
             }
+            boolean spareBefore = dir.exists(WalSegmentLayout.RECYCLED_NAME);
             writer = WalWriter.open(dir, options, fromLsn, replayed, clock::get);
+            if (spareBefore && dir.exists(WalSegmentLayout.RECYCLED_NAME)) {
+                sparesKeptAtOpen++;
+            }
             WalReplayResult r = writer.recovery();
             log.add("open from " + fromLsn + ": " + r);
             checkReplay(replayed, r, Long.MIN_VALUE);
@@ -185,10 +194,12 @@ class WalFaultInjectionTest {
             long durableBefore = writer.durableLsn();
             boolean hadSpare = dir.exists(WalSegmentLayout.RECYCLED_NAME);
             try {
+                long rollsIntoPrepared = writer.rollsIntoPrepared();
                 long ack = what.equals("sync") ? writer.sync() : writer.commit();
                 if (hadSpare && !dir.exists(WalSegmentLayout.RECYCLED_NAME)) {
                     recycledRolls++;
                 }
+                preparedAhead += writer.rollsIntoPrepared() - rollsIntoPrepared;
                 long appended = writer.nextLsn() - 1;
                 if (what.equals("sync") || options.durability() == Durability.SYNC) {
                     assertThat(ack).as(what + " acknowledges everything appended, durably").isEqualTo(appended)
