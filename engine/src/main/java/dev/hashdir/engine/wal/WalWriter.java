@@ -23,8 +23,8 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * {@link WalSegmentLayout#PREPARING_NAME}, its header written, forced, then renamed to its
  * segment name, so a commit only overwrites allocated blocks and its fdatasync commits no file
  * size change (on ext4 about half the time of a synced append). Preparing one writes the whole
- * segment size, so it is done ahead, off the commit path: from the first commit into a segment
- * (when no spare is held) a preparing thread zero-fills and forces {@link WalSegmentLayout#PREPARING_NAME}
+ * segment size, so it is done ahead, off the commit path: once a segment is half full (when no
+ * spare is held) a preparing thread zero-fills and forces {@link WalSegmentLayout#PREPARING_NAME}
  * (no header yet: its first LSN is known only at the roll), and the roll writes its header, forces
  * it and renames it in; a roll that comes before the preparation is done waits for it (it is never
  * prepared twice), and one whose preparation failed prepares inline, as the first segment of an
@@ -639,15 +639,18 @@ public final class WalWriter implements AutoCloseable {
     }
 
     /**
-     * After a commit: starts preparing the next segment unless a spare is held or a preparation is
-     * under way or done (so right after the commit that rolled, or the first after opening): on the
-     * preparing thread when the directory allows, else here (a failure there is remembered and the
-     * roll prepares inline; a simulated crash of the test layers goes through). Preparing a 64 MiB
-     * segment takes about as long as filling it at the disk's full write rate, so it starts with
-     * the segment, not later.
+     * After a commit: starts preparing the next segment once the current one is half full, unless a
+     * spare is held or a preparation is under way or done: on the preparing thread when the
+     * directory allows, else here (a failure there is remembered and the roll prepares inline; a
+     * simulated crash of the test layers goes through). Not earlier: a preparation's writes and
+     * forces share the disk with the commits' fdatasyncs (started with the segment, it cost
+     * durable inserts a quarter of their rate: 1.01-1.04M against 1.27-1.33M pairs/s in
+     * DurablePutBenchmark). Half a 64 MiB segment lasts seconds at a server's WAL rate, against
+     * about 150 ms to prepare one; only a WAL written at the disk's full rate (WalRollBenchmark)
+     * reaches the roll before the preparation is done, and then waits for the rest of it.
      */
     private void prepareAheadIfDue() {
-        if (preparation != null || spare || damaged) {
+        if (preparation != null || spare || damaged || tailPos < options.segmentBytes() / 2) {
             return;
         }
         Preparation p = new Preparation(dir, options.segmentBytes());

@@ -37,7 +37,16 @@ class WalPreparationTest {
             String first = writer.currentSegment();
             writer.appendPut(KEY, writer.nextLsn());
             writer.commit();
-            assertThat(writer.preparing()).as("the first commit starts preparing the next segment").isTrue();
+            assertThat(writer.preparing()).as("no preparation while the segment is under half full").isFalse();
+            int commits = 1;
+            while (!writer.preparing()) {
+                writer.appendPut(KEY, writer.nextLsn());
+                writer.commit();
+                commits++;
+            }
+            assertThat(writer.currentSegment()).as("preparing began within the first segment").isEqualTo(first);
+            assertThat(commits).as("the preparation began once the segment was half full, not before")
+                    .isGreaterThan(2);
             assertThat(writer.awaitPreparation()).isTrue();
             assertThat(dir.allocatingThreads).hasSize(2).last().isNotEqualTo(journal.getName());
             while (writer.currentSegment().equals(first)) {
@@ -48,10 +57,8 @@ class WalPreparationTest {
             assertThat(writer.segmentsPreparedOnRoll()).as("only the first, at open").isEqualTo(1);
             assertThat(dir.allocatingThreads).as("the roll zero-filled nothing on the journal thread")
                     .containsOnlyOnce(journal.getName());
-            assertThat(writer.preparing()).as("the one after it is being prepared").isTrue();
-            writer.awaitPreparation();
-            assertThat(dir.list()).containsExactlyInAnyOrder(first, writer.currentSegment(),
-                    WalSegmentLayout.PREPARING_NAME);
+            assertThat(writer.preparing()).as("the new segment is under half full: nothing prepared yet").isFalse();
+            assertThat(dir.list()).containsExactlyInAnyOrder(first, writer.currentSegment());
         }
         assertThat(dir.list()).as("close leaves no prepared file").doesNotContain(WalSegmentLayout.PREPARING_NAME);
     }
@@ -74,8 +81,8 @@ class WalPreparationTest {
             last = writer.nextLsn() - 1;
         }
         // counted after the close, which waits for the preparation under way
-        assertThat(dir.preparingCreates.get()).as("the first segment, one for each roll, one after the last")
-                .isEqualTo(5);
+        assertThat(dir.preparingCreates.get())
+                .as("the first segment and one for each roll (none for the last one, under half full)").isEqualTo(4);
         Collector replayed = new Collector();
         WalReader.replay(dir, KEY_BYTES, 1, replayed);
         assertThat(replayed.lsns).isEqualTo(LongStream.rangeClosed(1, last).boxed().toList());
