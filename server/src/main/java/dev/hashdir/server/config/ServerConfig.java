@@ -1,5 +1,6 @@
 package dev.hashdir.server.config;
 
+import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.pipeline.BatchController;
 import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
@@ -43,17 +44,18 @@ import java.util.Properties;
  * @param transport          the data plane's transport ({@code transport}: zmtp, our own ZMTP 3.1 over
  *                           NIO, tcp:// only; jeromq, a JeroMQ ROUTER socket; see {@link DataPlane.Kind};
  *                           auto, the default: zmtp for a tcp:// bind, else jeromq)
+ * @param cacheBytes         the engine's page cache ({@code cache-mb}, MiB; {@link HashDirConfig#cacheBytes()})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
                            BatchController.Bounds batch, PipelineConfig.Wait pipelineWait, boolean earlyReads,
-                           long spinNanos, DataPlane.Kind transport) {
+                           long spinNanos, DataPlane.Kind transport, long cacheBytes) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
             "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us",
-            "transport"};
+            "transport", "cache-mb"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -75,6 +77,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-early-reads", "true");
         m.put("pipeline-spin-us", Long.toString(PipelineConfig.DEFAULT_SPIN_NANOS / 1000));
         m.put("transport", "auto");
+        m.put("cache-mb", Long.toString(HashDirConfig.defaults().cacheBytes() >> 20));
         return m;
     }
 
@@ -145,7 +148,8 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 positive("checkpoint-interval-ms", v, src, Long.MAX_VALUE), token.isEmpty() ? null : token,
                 batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
                 integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000,
-                transport(bind, v, src));
+                transport(bind, v, src),
+                integer("cache-mb", v, src, HashDirConfig.MIN_CACHE_BYTES >> 20, 1L << 20) << 20);
     }
 
     private static boolean bool(String k, Map<String, String> v, Map<String, String> src) {
@@ -256,6 +260,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-early-reads", Boolean.toString(earlyReads));
         m.put("pipeline-spin-us", Long.toString(spinNanos / 1000));
         m.put("transport", transport.wireName());
+        m.put("cache-mb", Long.toString(cacheBytes >> 20));
         return m;
     }
 }

@@ -126,7 +126,7 @@ public final class HashdirServer implements AutoCloseable {
                 keyBytes = s.keyBytes();
             }
             long t0 = System.nanoTime();
-            DurableHashDir d = opener.open(config.data(), HashDirConfig.defaults(),
+            DurableHashDir d = opener.open(config.data(), HashDirConfig.defaults().withCacheBytes(config.cacheBytes()),
                     WalOptions.of(keyBytes, config.durability()), walDirectories.open(config.data().resolve("wal")),
                     (phase, records, bytes, walBytes) -> {
                         recovery.onProgress(phase, records, bytes, walBytes);
