@@ -130,12 +130,16 @@ class CheckpointHookTest {
             List<CompletableFuture<Reply>> held = new ArrayList<>();
             held.add(p.put(key(100), 100));
             walDir.awaitForceHeld();
-            for (int i = 101; i < 200; i++) {
+            for (int i = 101; i <= 200; i++) {
                 held.add(p.put(key(i), i));
             }
-            hook.force();
-            held.add(p.put(key(200), 200)); // a batch end after the force
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (hook.lastAppliedLsn() < 200) { // all applied (a batch end saw them), none acknowledged
+                assertThat(System.nanoTime()).as("the engine applies the held puts").isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            hook.force();
+            held.add(p.put(key(201), 201)); // a batch end after the force
             while (!hook.checkpointRunning()) {
                 assertThat(System.nanoTime()).as("a checkpoint begins while commits are held").isLessThan(deadline);
                 Thread.sleep(5);

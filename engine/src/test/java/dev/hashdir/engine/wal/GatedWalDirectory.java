@@ -1,7 +1,6 @@
 package dev.hashdir.engine.wal;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,9 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the engine's test-jar. Threading: the journal (or recovering) thread does the I/O; tests flip
  * the switches.
  */
-public final class GatedWalDirectory implements WalDirectory {
+public final class GatedWalDirectory extends ForwardingWalDirectory {
 
-    private final WalDirectory inner;
     /** Forces that went through to the directory below. */
     public final AtomicInteger forces = new AtomicInteger();
     private final Gate forceGate = new Gate();
@@ -40,7 +38,7 @@ public final class GatedWalDirectory implements WalDirectory {
     private volatile boolean failForces;
 
     public GatedWalDirectory(WalDirectory inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     /** Forces from now on wait at the gate until {@link #releaseForces()}. */
@@ -95,10 +93,6 @@ public final class GatedWalDirectory implements WalDirectory {
         return new Gated(inner.openForWrite(name), name);
     }
 
-    @Override
-    public WalFile openForRead(String name) throws IOException {
-        return inner.openForRead(name);
-    }
 
     @Override
     public void rename(String from, String to) throws IOException {
@@ -110,25 +104,9 @@ public final class GatedWalDirectory implements WalDirectory {
         }
     }
 
-    @Override
-    public void delete(String name) throws IOException {
-        inner.delete(name);
-    }
 
-    @Override
-    public void syncDirectory() throws IOException {
-        inner.syncDirectory();
-    }
 
-    @Override
-    public boolean preparesOnAnyThread() {
-        return inner.preparesOnAnyThread();
-    }
 
-    @Override
-    public String describe(String name) {
-        return inner.describe(name);
-    }
 
     /** A gate callers wait at while it is closed; counts each call that reached it closed. */
     private static final class Gate {
@@ -167,34 +145,13 @@ public final class GatedWalDirectory implements WalDirectory {
         }
     }
 
-    private final class Gated implements WalFile {
-        private final WalFile file;
+    private final class Gated extends ForwardingWalDirectory.File {
         private volatile String name;
 
         Gated(WalFile file, String name) {
-            this.file = file;
+            super(file);
             this.name = name;
             named.put(name, this);
-        }
-
-        @Override
-        public void append(MemorySegment src) throws IOException {
-            file.append(src);
-        }
-
-        @Override
-        public void write(long position, MemorySegment src) throws IOException {
-            file.write(position, src);
-        }
-
-        @Override
-        public void allocate(long size) throws IOException {
-            file.allocate(size);
-        }
-
-        @Override
-        public long read(long position, MemorySegment dst) throws IOException {
-            return file.read(position, dst);
         }
 
         @Override
@@ -210,16 +167,6 @@ public final class GatedWalDirectory implements WalDirectory {
             if (gated) {
                 forces.incrementAndGet();
             }
-        }
-
-        @Override
-        public long size() throws IOException {
-            return file.size();
-        }
-
-        @Override
-        public void truncate(long size) throws IOException {
-            file.truncate(size);
         }
 
         @Override

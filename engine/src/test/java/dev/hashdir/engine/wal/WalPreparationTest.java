@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
@@ -165,20 +164,14 @@ class WalPreparationTest {
     }
 
     /** Real files, recording which threads zero-fill, counting preparations, failing allocations on demand. */
-    private static final class RecordingDirectory implements WalDirectory {
+    private static final class RecordingDirectory extends ForwardingWalDirectory {
 
-        private final FileWalDirectory inner;
         final ConcurrentLinkedQueue<String> allocatingThreads = new ConcurrentLinkedQueue<>();
         final AtomicInteger preparingCreates = new AtomicInteger();
         final AtomicInteger failAllocations = new AtomicInteger();
 
         RecordingDirectory(FileWalDirectory inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return inner.list();
+            super(inner);
         }
 
         @Override
@@ -190,56 +183,14 @@ class WalPreparationTest {
         }
 
         @Override
-        public WalFile openForWrite(String name) throws IOException {
-            return inner.openForWrite(name);
-        }
-
-        @Override
-        public WalFile openForRead(String name) throws IOException {
-            return inner.openForRead(name);
-        }
-
-        @Override
-        public void rename(String from, String to) throws IOException {
-            inner.rename(from, to);
-        }
-
-        @Override
-        public void delete(String name) throws IOException {
-            inner.delete(name);
-        }
-
-        @Override
-        public void syncDirectory() throws IOException {
-            inner.syncDirectory();
-        }
-
-        @Override
         public boolean preparesOnAnyThread() {
             return true;
         }
 
-        @Override
-        public String describe(String name) {
-            return inner.describe(name);
-        }
-
-        private final class Recording implements WalFile {
-
-            private final WalFile file;
+        private final class Recording extends ForwardingWalDirectory.File {
 
             Recording(WalFile file) {
-                this.file = file;
-            }
-
-            @Override
-            public void append(MemorySegment src) throws IOException {
-                file.append(src);
-            }
-
-            @Override
-            public void write(long position, MemorySegment src) throws IOException {
-                file.write(position, src);
+                super(file);
             }
 
             @Override
@@ -249,31 +200,6 @@ class WalPreparationTest {
                     throw new IOException("No space left on device (test)");
                 }
                 file.allocate(size);
-            }
-
-            @Override
-            public long read(long position, MemorySegment dst) throws IOException {
-                return file.read(position, dst);
-            }
-
-            @Override
-            public void force() throws IOException {
-                file.force();
-            }
-
-            @Override
-            public long size() throws IOException {
-                return file.size();
-            }
-
-            @Override
-            public void truncate(long size) throws IOException {
-                file.truncate(size);
-            }
-
-            @Override
-            public void close() throws IOException {
-                file.close();
             }
         }
     }
