@@ -166,11 +166,8 @@ final class EngineHandler implements EventHandler<RequestEvent> {
     /** Hands the answer to its sink now; the reply thread will skip the event. */
     private void answerEarly(RequestEvent e) {
         e.answered = true;
-        try {
-            e.sink.onReply(e);
-        } catch (RuntimeException ex) {
+        if (!ReplyHandler.deliver(e)) {
             sinkErrors++;
-            LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
         }
         earlyReplies++;
     }

@@ -58,16 +58,29 @@ final class ReplyHandler implements EventHandler<RequestEvent> {
             }
             pending = sink;
             e.replyBatched = true;
-            try {
-                sink.onReply(e);
-            } catch (RuntimeException ex) {
+            if (!deliver(e)) {
                 sinkErrors++;
-                LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
             }
             replies++;
         }
         if (endOfBatch && pending != null) {
             endOfBatch();
+        }
+    }
+
+    /**
+     * Hands {@code e} to its sink (on the reply thread, or on the engine thread for an early
+     * answer); a sink that throws is logged and does not stop the pipeline.
+     *
+     * @return false when the sink threw
+     */
+    static boolean deliver(RequestEvent e) {
+        try {
+            e.sink.onReply(e);
+            return true;
+        } catch (RuntimeException ex) {
+            LOG.log(Level.ERROR, "reply sink failed: event=" + e, ex);
+            return false;
         }
     }
 
