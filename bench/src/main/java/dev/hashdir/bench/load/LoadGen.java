@@ -168,12 +168,12 @@ public final class LoadGen {
         }
         long cpu0 = cpuNanos();
         long wall0 = System.nanoTime();
-        long[] server = {-1, -1};
+        ServerProbe server = new ServerProbe(args.get("server-pid"));
         if (!preload) {
             sleepUntil(from);
-            server[0] = serverTicks();
+            server.begin();
             sleepUntil(to);
-            server[1] = serverTicks();
+            server.end();
         }
         for (Thread t : ts) {
             t.join();
@@ -201,7 +201,7 @@ public final class LoadGen {
         latencies(r, all);
         r.put("errors", errors);
         r.put("loadgen_cpu_pct", String.format(Locale.ROOT, "%.0f", 100.0 * cpu / wall));
-        serverCpu(r, server, duration);
+        server.report(r, duration, replies);
         if (firstError != null) {
             r.put("first_error", '"' + firstError.replace('"', '\'') + '"');
         }
@@ -212,28 +212,6 @@ public final class LoadGen {
         long now;
         while ((now = System.nanoTime()) < t) {
             LockSupport.parkNanos(t - now);
-        }
-    }
-
-    /** User + system CPU ticks of --server-pid so far, or -1 when not given. */
-    private long serverTicks() {
-        String pid = args.get("server-pid");
-        if (pid == null) {
-            return -1;
-        }
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", pid, "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of stat(5)
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    /** The server's CPU use over the measuring window, percent of one core (ticks of 10 ms). */
-    private static void serverCpu(Map<String, Object> r, long[] ticks, double seconds) {
-        if (ticks[0] >= 0 && ticks[1] >= 0) {
-            r.put("server_cpu_pct", String.format(Locale.ROOT, "%.0f", (ticks[1] - ticks[0]) / seconds));
         }
     }
 
@@ -317,14 +295,14 @@ public final class LoadGen {
         long cpu0 = cpuNanos();
         long wall0 = System.nanoTime();
         boolean overloaded = false;
-        long[] server = {-1, -1};
+        ServerProbe server = new ServerProbe(args.get("server-pid"));
         while (k < total || inFlight > 0) {
             long now = System.nanoTime();
-            if (server[0] < 0 && now >= from) {
-                server[0] = serverTicks();
+            if (!server.begun() && now >= from) {
+                server.begin();
             }
-            if (server[1] < 0 && now >= to) {
-                server[1] = serverTicks();
+            if (!server.ended() && now >= to) {
+                server.end();
             }
             if (now > deadline) {
                 overloaded = true;
@@ -395,7 +373,7 @@ public final class LoadGen {
         r.put("late_sends", lateSends);
         r.put("overloaded", overloaded ? (total - k) + inFlight : 0);
         r.put("loadgen_cpu_pct", String.format(Locale.ROOT, "%.0f", 100.0 * cpu / wall));
-        serverCpu(r, server, duration);
+        server.report(r, duration, repliesInWindow);
         if (firstError != null) {
             r.put("first_error", '"' + firstError.replace('"', '\'') + '"');
         }
