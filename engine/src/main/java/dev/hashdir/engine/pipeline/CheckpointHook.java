@@ -39,8 +39,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CheckpointHook implements EngineHook {
 
-    /** WAL records between checkpoints by default (the server's {@code checkpoint-records}). */
-    public static final long DEFAULT_RECORDS = 100_000;
+    /**
+     * WAL records between checkpoints by default (the server's {@code checkpoint-records}): 54 MiB
+     * of WAL for puts of 32-byte keys (57 bytes a record), about what RocksDB's default 64 MiB
+     * memtable holds before a flush. A checkpoint writes every page changed since the last one,
+     * and fresh keys spread over the whole store: at 100,000 records the service's engine thread
+     * spent about twice the CPU per put once the store held a few million keys
+     * (docs/benchmarks.md, "Service vs Redis"). The cost: a crash replays up to this many records
+     * (about a second at the measured replay rate).
+     */
+    public static final long DEFAULT_RECORDS = 1_000_000;
     /** Longest time between checkpoints while there are changes, by default (the server's {@code checkpoint-interval-ms}). */
     public static final long DEFAULT_INTERVAL_MILLIS = 60_000;
     /** Pages a checkpoint step writes at most by default. */

@@ -95,7 +95,7 @@ class CheckpointHookTest {
         try (Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults())) {
             CheckpointHook hook = p.checkpoints();
             assertThat(hook).isNotNull();
-            assertThat(hook.checkpointRecords()).isEqualTo(CheckpointHook.DEFAULT_RECORDS).isEqualTo(100_000);
+            assertThat(hook.checkpointRecords()).isEqualTo(CheckpointHook.DEFAULT_RECORDS).isEqualTo(1_000_000);
             assertThat(hook.checkpointIntervalMillis()).isEqualTo(CheckpointHook.DEFAULT_INTERVAL_MILLIS)
                     .isEqualTo(60_000);
             assertThat(done(p.put(key(1), 1)).ok()).isTrue();

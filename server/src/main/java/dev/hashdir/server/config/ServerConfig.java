@@ -2,6 +2,7 @@ package dev.hashdir.server.config;
 
 import dev.hashdir.engine.HashDirConfig;
 import dev.hashdir.engine.pipeline.BatchController;
+import dev.hashdir.engine.pipeline.CheckpointHook;
 import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
 import dev.hashdir.server.zmq.DataPlane;
@@ -44,7 +45,10 @@ import java.util.Properties;
  * @param transport          the data plane's transport ({@code transport}: zmtp, our own ZMTP 3.1 over
  *                           NIO, tcp:// only; jeromq, a JeroMQ ROUTER socket; see {@link DataPlane.Kind};
  *                           auto, the default: zmtp for a tcp:// bind, else jeromq)
- * @param cacheBytes         the engine's page cache ({@code cache-mb}, MiB; {@link HashDirConfig#cacheBytes()})
+ * @param cacheBytes         the engine's page cache ({@code cache-mb}, MiB; {@link HashDirConfig#cacheBytes()});
+ *                           {@code auto}, the default: an eighth of the memory the JVM sees (the
+ *                           container's limit in a container), at least 64 MiB and at most 1 GiB
+ *                           ({@link #autoCacheBytes}); memory is committed as pages are cached
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
@@ -66,7 +70,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("ring-size", "4096");
         m.put("max-in-flight", "4096");
         m.put("max-in-flight-per-client", "1024");
-        m.put("checkpoint-records", "100000");
+        m.put("checkpoint-records", Long.toString(CheckpointHook.DEFAULT_RECORDS));
         m.put("checkpoint-interval-ms", "60000");
         m.put("admin-token", "");
         m.put("batch-mode", "adaptive");
@@ -77,7 +81,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-early-reads", "true");
         m.put("pipeline-spin-us", Long.toString(PipelineConfig.DEFAULT_SPIN_NANOS / 1000));
         m.put("transport", "auto");
-        m.put("cache-mb", Long.toString(HashDirConfig.defaults().cacheBytes() >> 20));
+        m.put("cache-mb", "auto");
         return m;
     }
 
@@ -149,7 +153,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
                 integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000,
                 transport(bind, v, src),
-                integer("cache-mb", v, src, HashDirConfig.MIN_CACHE_BYTES >> 20, 1L << 20) << 20);
+                cacheBytes(v, src));
     }
 
     private static boolean bool(String k, Map<String, String> v, Map<String, String> src) {
@@ -159,6 +163,32 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
             default -> throw bad(k, v, src, "true or false");
         };
     }
+
+    private static long cacheBytes(Map<String, String> v, Map<String, String> src) {
+        if (v.get("cache-mb").trim().equalsIgnoreCase("auto")) {
+            long total = ((com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+            return autoCacheBytes(total);
+        }
+        return integer("cache-mb", v, src, HashDirConfig.MIN_CACHE_BYTES >> 20, 1L << 20) << 20;
+    }
+
+    /**
+     * The page cache {@code cache-mb=auto} takes with {@code totalMemory} bytes of memory (0 when
+     * unknown): an eighth of it in whole MiB, at least {@value #AUTO_CACHE_MIN_MB} MiB (also when
+     * unknown), at most {@value #AUTO_CACHE_MAX_MB} MiB. Measured (docs/benchmarks.md, "Service vs
+     * Redis"): with a store larger than a 64 MiB cache every put of a fresh key reads and writes
+     * back a page on the engine thread.
+     */
+    public static long autoCacheBytes(long totalMemory) {
+        long mb = Math.max(0, totalMemory) / 8 >> 20;
+        return Math.clamp(mb, AUTO_CACHE_MIN_MB, AUTO_CACHE_MAX_MB) << 20;
+    }
+
+    /** Least page cache of {@code cache-mb=auto}, MiB. */
+    public static final long AUTO_CACHE_MIN_MB = 64;
+    /** Largest page cache of {@code cache-mb=auto}, MiB. */
+    public static final long AUTO_CACHE_MAX_MB = 1024;
 
     private static DataPlane.Kind transport(String bind, Map<String, String> v, Map<String, String> src) {
         String name = v.get("transport");
