@@ -22,9 +22,11 @@ public interface ReplySink {
     void onReply(RequestEvent event);
 
     /**
-     * The reply thread's batch is done: called after the last {@link #onReply} of a batch whose
-     * events had {@link RequestEvent#replyBatched()} set, so that a sink may gather its I/O (one
-     * write per connection per batch) until then. A reply without that flag must not wait for it.
+     * A batch of replies is done: called, on the thread that made the calls (the reply thread, or
+     * the engine thread for early answers), after the last {@link #onReply} of a batch whose events
+     * had {@link RequestEvent#replyBatched()} set, so that a sink may gather its I/O (one write per
+     * connection per batch) until then. Both threads may have a batch open at once. A reply without
+     * that flag must not wait for it.
      */
     default void endOfBatch() {
     }

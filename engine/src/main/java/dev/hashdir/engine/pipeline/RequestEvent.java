@@ -253,7 +253,7 @@ public final class RequestEvent {
 
     /**
      * Whether the thread calling {@link ReplySink#onReply} with this event calls
-     * {@link ReplySink#endOfBatch} on the sink after its batch (the reply thread does): the sink may
+     * {@link ReplySink#endOfBatch} on the sink after its batch (the reply and engine threads do): the sink may
      * hold this reply's I/O until then. False: send it before returning.
      */
     public boolean replyBatched() {

@@ -489,13 +489,17 @@ class PipelineTest {
         assertThat(ends.get()).isBetween(1, n);
     }
 
-    /** A read answered early (engine thread) is not batched: the sink must send it at once, no endOfBatch follows for it. */
+    /**
+     * A read answered early is handed over batched on the engine thread, and the engine thread
+     * ends that batch for the sink (endOfBatch, on the same thread) by the end of its own batch:
+     * nothing it answered waits for a later request.
+     */
     @Test
-    void shouldHandAnEarlyReadToTheSinkUnbatchedOnTheEngineThread() throws Exception {
+    void shouldHandAnEarlyReadToTheSinkBatchedAndEndTheBatchOnTheEngineThread() throws Exception {
         start(Durability.SYNC);
         assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
         CompletableFuture<String> answered = new CompletableFuture<>();
-        java.util.concurrent.atomic.AtomicInteger ends = new java.util.concurrent.atomic.AtomicInteger();
+        CompletableFuture<String> ended = new CompletableFuture<>();
         ReplySink sink = new ReplySink() {
             @Override
             public void onReply(RequestEvent e) {
@@ -504,14 +508,53 @@ class PipelineTest {
 
             @Override
             public void endOfBatch() {
-                ends.incrementAndGet();
+                ended.complete(Thread.currentThread().getName());
             }
         };
         RequestFiller<Void> filler = (e, unused) -> e.op(Op.CONTAINS).key(key(1)).value(1).replyTo(sink, 1, null);
         assertThat(pipeline.tryPublish(filler, null)).isTrue();
-        assertThat(answered.get(TIMEOUT_S, TimeUnit.SECONDS)).isEqualTo("hashdir-engine batched=false found=true");
-        assertThat(done(pipeline.sync()).ok()).isTrue(); // the reply thread has passed the event
-        assertThat(ends.get()).as("no endOfBatch owed for an early reply").isZero();
+        assertThat(answered.get(TIMEOUT_S, TimeUnit.SECONDS)).isEqualTo("hashdir-engine batched=true found=true");
+        assertThat(ended.get(TIMEOUT_S, TimeUnit.SECONDS)).as("the batch ended without another request")
+                .isEqualTo("hashdir-engine");
+        assertThat(pipeline.stats().earlyReplies()).isEqualTo(1);
+    }
+
+    /**
+     * A long run of early answers to one sink is cut into batches of at most EARLY_BATCH: 500 reads
+     * published at once, each endOfBatch covering at most 64 of them, on the engine thread.
+     */
+    @Test
+    void shouldEndTheSinksBatchOfEarlyAnswersEverySixtyFour() throws Exception {
+        start(Durability.SYNC);
+        assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
+        int n = 500;
+        java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger largest = new java.util.concurrent.atomic.AtomicInteger();
+        ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
+        java.util.concurrent.CountDownLatch flushed = new java.util.concurrent.CountDownLatch(n);
+        ReplySink sink = new ReplySink() {
+            @Override
+            public void onReply(RequestEvent e) {
+                largest.accumulateAndGet(open.incrementAndGet(), Math::max);
+            }
+
+            @Override
+            public void endOfBatch() {
+                threads.add(Thread.currentThread().getName());
+                for (int k = open.getAndSet(0); k > 0; k--) {
+                    flushed.countDown();
+                }
+            }
+        };
+        RequestFiller<Void> filler = (e, unused) -> e.op(Op.CONTAINS).key(key(1)).value(1).replyTo(sink, 1, null);
+        for (int i = 0; i < n; i++) {
+            while (!pipeline.tryPublish(filler, null)) {
+                Thread.onSpinWait();
+            }
+        }
+        assertThat(flushed.await(TIMEOUT_S, TimeUnit.SECONDS)).as("every early answer's batch ended").isTrue();
+        assertThat(largest.get()).isBetween(1, EngineHandler.EARLY_BATCH);
+        assertThat(threads).containsOnly("hashdir-engine");
     }
 
     /** README's embedded example: a DurableHashDir's parts in a pipeline; what it acknowledged is there on reopen. */

@@ -66,7 +66,7 @@ final class Dispatcher {
          */
         void complete(InFlight f, boolean batched);
 
-        /** The reply thread's batch is done: write what {@link #complete} held. */
+        /** A pipeline thread's batch is done (on that thread): write what its {@link #complete} calls held. */
         default void endOfBatch() {
         }
     }

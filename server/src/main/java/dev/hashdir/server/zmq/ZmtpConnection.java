@@ -69,9 +69,6 @@ final class ZmtpConnection implements Dispatcher.Origin {
     private boolean delimiter;
     private boolean answered;
 
-    /** Reply thread only: a batched reply waits in the output for {@link ZmtpTransport#endOfBatch}. */
-    boolean owed;
-
     // output: under the lock
     private byte[] out = new byte[INITIAL_BUFFER];
     private ByteBuffer outBuf = ByteBuffer.wrap(out);

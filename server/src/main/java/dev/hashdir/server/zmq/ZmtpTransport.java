@@ -28,7 +28,8 @@ import java.util.function.Consumer;
  * the {@link Dispatcher}; direct answers are appended to the connection's output and written once
  * per read. The pipeline thread that finishes a request encodes its reply and writes it to the
  * connection itself ({@link #complete}): no thread hop, no wake-up; the reply thread writes once
- * per connection at the end of its batch ({@link #endOfBatch}). A socket that would block
+ * per connection at the end of its batch ({@link #endOfBatch}), as does the engine thread for its
+ * early answers. A socket that would block
  * keeps the bytes; the selector thread writes them once it takes more (OP_WRITE).
  *
  * <pre>
@@ -67,10 +68,8 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
     private final AtomicLong refused = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentLinkedQueue<ZmtpConnection> broken = new ConcurrentLinkedQueue<>();
-    private final ThreadLocal<ReplyEncoder> encoders = ThreadLocal.withInitial(ReplyEncoder::new);
-    // the reply thread only (replies marked batched come from it alone)
-    private final ReplyEncoder batchEncoder = new ReplyEncoder();
-    private final ArrayList<ZmtpConnection> owed = new ArrayList<>();
+    /** Per pipeline thread (engine, reply): its encoder and the connections its open batch owes a write. */
+    private final ThreadLocal<Replier> repliers = ThreadLocal.withInitial(Replier::new);
     private volatile boolean running = true;
 
     // selector thread only
@@ -194,17 +193,23 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
 
     // ---- pipeline threads -----------------------------------------------------------------------
 
+    /** One pipeline thread's reply state. */
+    private static final class Replier {
+        final ReplyEncoder encoder = new ReplyEncoder();
+        /** Connections with batched replies of this thread not yet written (a connection may repeat). */
+        final ArrayList<ZmtpConnection> owed = new ArrayList<>();
+    }
+
     @Override
     public void complete(InFlight f, boolean batched) {
         try {
             ZmtpConnection c = (ZmtpConnection) f.route;
-            ReplyEncoder e = batched ? batchEncoder : encoders.get();
-            int n = e.encode(f.reply);
-            if (!c.send(f.delimiter, e.buffer(), n, batched)) {
+            Replier r = repliers.get();
+            int n = r.encoder.encode(f.reply);
+            if (!c.send(f.delimiter, r.encoder.buffer(), n, batched)) {
                 dropped.incrementAndGet();
-            } else if (batched && !c.owed) {
-                c.owed = true;
-                owed.add(c);
+            } else if (batched && (r.owed.isEmpty() || r.owed.getLast() != c)) {
+                r.owed.add(c);
             }
             metrics.answered(f.reply.op(), f.reply.status(), System.nanoTime() - f.startNanos);
         } finally {
@@ -212,13 +217,15 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         }
     }
 
-    /** Reply thread: one write per connection for the batch's replies. */
+    /**
+     * A pipeline thread's batch is done: one write per connection for its batched replies (a
+     * connection listed twice is written once: the second flush finds nothing to write).
+     */
     @Override
     public void endOfBatch() {
+        ArrayList<ZmtpConnection> owed = repliers.get().owed;
         for (int i = 0, n = owed.size(); i < n; i++) {
-            ZmtpConnection c = owed.get(i);
-            c.owed = false;
-            c.flush();
+            owed.get(i).flush();
         }
         owed.clear();
     }
