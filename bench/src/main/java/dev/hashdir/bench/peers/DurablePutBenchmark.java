@@ -54,6 +54,10 @@ import java.util.stream.Stream;
  *       writes {@value #CHECKPOINT_STEP_PAGES} pages after every batch until it is durable, all
  *       inside the timed loop; the checkpoint running at the end is finished in the timed loop too.
  *       One thread: the puts, the commit's fdatasync and the checkpoint steps never overlap.</li>
+ *   <li>hashdir-overlap: the same with {@link DurableHashDir#commitAsync()}: a batch's fdatasync
+ *       runs on the WAL's force thread while the caller puts the next batch (and takes its
+ *       checkpoint step); the next {@code commitAsync} waits for it first, so at most one batch is
+ *       unacknowledged; the last is awaited ({@link DurableHashDir#awaitCommit()}) before the clock stops.</li>
  *   <li>hashdir-pipeline: the embedded {@link dev.hashdir.engine.pipeline.Pipeline} ({@link PipelineDurable}):
  *       each batch published as one run of put events, at most {@code --in-flight} batches
  *       unacknowledged (default 2, as many as the RocksDB writers), a commit per batch (fixed batch setting), a pair counted when its
@@ -140,7 +144,7 @@ public final class DurablePutBenchmark {
         int writers = 2;
         PipelineConfig.Wait wait = PipelineConfig.Wait.PARKING;
         Path parent = Path.of(System.getProperty("java.io.tmpdir"), "hashdir-durable-bench");
-        List<String> stores = List.of("hashdir", "hashdir-pipeline", "rocksdb", "rocksdb-mt", "rocksdb-mt-pipelined",
+        List<String> stores = List.of("hashdir", "hashdir-overlap", "hashdir-pipeline", "rocksdb", "rocksdb-mt", "rocksdb-mt-pipelined",
                 "lmdb");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -238,7 +242,8 @@ public final class DurablePutBenchmark {
     static DurableStore open(String name, Path dir, boolean writemap, int batch, int inFlight, PipelineConfig.Wait wait,
                              int writers, boolean finalCheckpoint) {
         return switch (name) {
-            case "hashdir" -> new HashDirDurable(dir);
+            case "hashdir" -> new HashDirDurable(dir, false);
+            case "hashdir-overlap" -> new HashDirDurable(dir, true);
             case "hashdir-pipeline" -> new PipelineDurable(dir, batch, inFlight, wait, finalCheckpoint, false);
             case "hashdir-pipeline-group" -> new PipelineDurable(dir, batch, inFlight, wait, finalCheckpoint, true);
             case "rocksdb" -> new RocksDurable(dir);
@@ -246,13 +251,14 @@ public final class DurablePutBenchmark {
             case "rocksdb-mt-pipelined" -> new RocksConcurrentDurable(dir, writers, true);
             case "lmdb" -> new LmdbDurable(dir, writemap);
             default -> throw new IllegalArgumentException("unknown store " + name
-                    + " (hashdir, hashdir-pipeline, hashdir-pipeline-group, rocksdb, rocksdb-mt, rocksdb-mt-pipelined, lmdb)");
+                    + " (hashdir, hashdir-overlap, hashdir-pipeline, hashdir-pipeline-group, rocksdb, rocksdb-mt, rocksdb-mt-pipelined, lmdb)");
         };
     }
 
     /** {@link DurableHashDir}: WAL in SYNC mode, group commit per batch, checkpoints as the server does them. */
     static final class HashDirDurable implements DurableStore {
         private final DurableHashDir db;
+        private final boolean overlap;
         private final Arena arena = Arena.ofConfined();
         private final MemorySegment key = arena.allocate(PeerStore.KEY_BYTES, Long.BYTES);
         private long sinceCheckpoint;
@@ -265,7 +271,8 @@ public final class DurablePutBenchmark {
         /** Creating the store, outside the timed loop: includes preallocating the first WAL segment. */
         private final long openNanos;
 
-        HashDirDurable(Path dir) {
+        HashDirDurable(Path dir, boolean overlap) {
+            this.overlap = overlap;
             long t0 = System.nanoTime();
             try {
                 db = DurableHashDir.create(dir, StoreOptions.defaults(), HashDirConfig.defaults().withCacheBytes(CACHE_BYTES),
@@ -288,7 +295,11 @@ public final class DurablePutBenchmark {
         @Override
         public void commit() {
             long t0 = System.nanoTime();
-            db.commit();
+            if (overlap) {
+                db.commitAsync(); // waits for the previous batch's force (acknowledging it), starts this one's
+            } else {
+                db.commit();
+            }
             long t1 = System.nanoTime();
             commitNanos += t1 - t0;
             batches++;
@@ -314,6 +325,7 @@ public final class DurablePutBenchmark {
         @Override
         public void finish() {
             long t0 = System.nanoTime();
+            db.awaitCommit(); // the last batch's force
             try {
                 while (db.checkpointRunning()) {
                     if (db.checkpointStep(CHECKPOINT_STEP_PAGES)) {
@@ -342,7 +354,9 @@ public final class DurablePutBenchmark {
 
         @Override
         public String describe() {
-            return "DurableHashDir, WAL SYNC (group commit: one fdatasync per batch), checkpoint every "
+            return "DurableHashDir, WAL SYNC (group commit: one fdatasync per batch"
+                    + (overlap ? ", commitAsync: the fdatasync runs on the WAL's force thread while the next batch is "
+                    + "put, and is waited for by the next commitAsync" : "") + "), checkpoint every "
                     + CHECKPOINT_RECORDS + " records in steps of " + CHECKPOINT_STEP_PAGES + " pages, cache "
                     + (CACHE_BYTES >> 20) + " MiB";
         }
