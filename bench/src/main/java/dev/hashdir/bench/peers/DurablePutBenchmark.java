@@ -283,6 +283,11 @@ public final class DurablePutBenchmark {
             openNanos = System.nanoTime() - t0;
         }
 
+        /** The store (tests). */
+        DurableHashDir db() {
+            return db;
+        }
+
         @Override
         public void put(byte[] k, long value) {
             if (started == 0) {

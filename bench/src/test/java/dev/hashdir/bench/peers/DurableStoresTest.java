@@ -55,6 +55,37 @@ class DurableStoresTest {
     }
 
     @Test
+    void theOverlappedStoreHoldsEveryPairItCountedAfterAReopen() throws Exception {
+        int pairs = 12_345;
+        Path dir = tmp.resolve("overlap");
+        try (DurablePutBenchmark.HashDirDurable store = new DurablePutBenchmark.HashDirDurable(dir, true)) {
+            assertThat(store.run(pairs, 1_000)).isPositive();
+            assertThat(store.db().wal().asyncCommits()).as("the forces ran on the force thread").isGreaterThan(5);
+            assertThat(store.db().wal().durableLsn()).as("the clock stopped only after the last force")
+                    .isEqualTo(store.db().wal().nextLsn() - 1);
+        }
+        assertHolds(dir, pairs);
+    }
+
+    private static void assertHolds(Path dir, int pairs) throws Exception {
+        try (DurableHashDir d = DurableHashDir.open(dir, HashDirConfig.defaults(),
+                WalOptions.of(PeerStore.KEY_BYTES, Durability.SYNC)); Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(PeerStore.KEY_BYTES);
+            byte[] k = new byte[PeerStore.KEY_BYTES];
+            for (long i = 0; i <= pairs; i++) {
+                PeerKeys.key(PeerKeys.HIT_SEED, i, k);
+                MemorySegment.copy(k, 0, key, ValueLayout.JAVA_BYTE, 0, k.length);
+                if (i == pairs) {
+                    assertThat(d.count(key)).as("a key never put").isZero();
+                } else {
+                    assertThat(d.count(key)).as("values of key %d", i).isEqualTo(1);
+                    assertThat(d.contains(key, PeerKeys.value(i))).as("pair %d", i).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
     void theConcurrentRocksStoreHoldsEveryPairExactlyOnce() throws Exception {
         int pairs = 10_500;
         Path dir = tmp.resolve("rocks");
