@@ -262,6 +262,45 @@ public final class DurableHashDir implements AutoCloseable {
         }
     }
 
+    /**
+     * Group commit that overlaps its fdatasync with the caller's next batch (SYNC mode; otherwise
+     * it is {@link #commit()}): writes every change so far to the WAL and starts forcing it on the
+     * WAL's force thread, then returns while the disk works, so the caller can apply its next
+     * batch meanwhile. It first waits for the force the previous call started: at most one is in
+     * flight. The changes of this call are durable, and may be acknowledged, only once
+     * {@link #awaitCommit()} (or the next {@code commitAsync}, {@code commit}, checkpoint or close)
+     * has returned; the returned LSN says what is durable.
+     *
+     * @return the durable LSN: everything committed before this call (its own changes not yet)
+     * @throws ReadOnlyException as {@link #commit()}, also when the previous overlapped force failed
+     */
+    public long commitAsync() {
+        String reason = readOnlyReason;
+        if (reason != null && !reason.startsWith(PAGES_FAILED) && !reason.startsWith(CHECKPOINT_FAILED)) {
+            throw new ReadOnlyException(reason);
+        }
+        try {
+            return wal.commitAsync();
+        } catch (RuntimeException e) {
+            throw goReadOnly(WAL_FAILED + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Waits for the force the last {@link #commitAsync()} started, if any.
+     *
+     * @return the durable LSN
+     * @throws ReadOnlyException when that force failed (the engine turns read-only; the records
+     *                           stay buffered for {@link #tryResume()})
+     */
+    public long awaitCommit() {
+        try {
+            return wal.awaitForce();
+        } catch (RuntimeException e) {
+            throw goReadOnly(WAL_FAILED + e.getMessage(), e);
+        }
+    }
+
     // ---- reads -----------------------------------------------------------------------------
 
     // A read that finds corruption fails with it (no wrong answer) and turns the engine read-only.

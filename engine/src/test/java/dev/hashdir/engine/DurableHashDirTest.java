@@ -255,6 +255,36 @@ class DurableHashDirTest {
     }
 
     @Test
+    void overlappedCommitsWithCheckpointsBetweenThemLoseNothingAcknowledgedInACrash() throws Exception {
+        SplittableRandom random = new SplittableRandom(SEED + 3);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        WalOptions wal = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(64 << 10);
+        try (DurableHashDir d = DurableHashDir.create(dir, OPTIONS, CONFIG, wal)) {
+            long acknowledged = 0;
+            for (int batch = 0; batch < 60; batch++) {
+                randomOps(d, model, random, 500, 10_000);
+                long lastLsn = d.wal().nextLsn() - 1;
+                long durable = d.commitAsync();
+                assertThat(durable).as("seed %d: the batch is not acknowledged by its own commitAsync", SEED + 3)
+                        .isLessThan(lastLsn).isGreaterThanOrEqualTo(acknowledged);
+                acknowledged = durable;
+                if (batch % 10 == 3) {
+                    d.beginCheckpoint(); // waits for the force in flight: a checkpoint covers only durable records
+                    assertThat(d.wal().durableLsn()).isEqualTo(lastLsn);
+                } else if (d.checkpointRunning()) {
+                    d.checkpointStep(8);
+                }
+            }
+            assertThat(d.awaitCommit()).isEqualTo(d.wal().nextLsn() - 1);
+            assertThat(d.wal().asyncCommits()).as("the forces ran on the force thread").isGreaterThan(40);
+            d.crash();
+        }
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal)) {
+            assertThat(state(d.hashDir(), 10_000)).as("seed %d", SEED + 3).isEqualTo(model);
+        }
+    }
+
+    @Test
     void replayInKeyOrderWindowsGivesTheStateOfLsnOrder() throws Exception {
         long seed = SEED + 5;
         SplittableRandom random = new SplittableRandom(seed);

@@ -58,8 +58,18 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  *       previous run never follow new ones.</li>
  * </ul>
  *
+ * <p>Overlapped commits ({@link #commitAsync()}, SYNC only): the write happens on the caller's
+ * thread, the force on a thread of the writer's own, while the caller appends the next batch; at
+ * most one such force is in flight, and every call that writes, forces, rolls or closes first waits
+ * for it ({@link #awaitForce()}), so the guarantees above hold unchanged: {@link #durableLsn()}
+ * moves only once the force has returned, and a failed force is that commit's failure, reported by
+ * the call that waits for it (the records stay buffered and are rewritten, as after a failed
+ * {@link #commit()}).
+ *
  * <p>Threading: one owner thread (the journal thread) calls everything; the preparing thread only
- * touches {@link WalSegmentLayout#PREPARING_NAME}, and hands its file over when it ends (joined).
+ * touches {@link WalSegmentLayout#PREPARING_NAME}, and hands its file over when it ends (joined);
+ * the force thread only forces the current segment between {@link #commitAsync()} and the next
+ * {@link #awaitForce()}.
  */
 public final class WalWriter implements AutoCloseable {
 
@@ -107,6 +117,13 @@ public final class WalWriter implements AutoCloseable {
     private long lastForceNanos;
     private boolean damaged;
     private boolean closed;
+    /** Runs the forces of {@link #commitAsync()}; made at the first. */
+    private Forcer forcer;
+    /** A force {@link #commitAsync()} started is in flight: it makes [0, forcingPos) and LSNs up to forcingLsn durable. */
+    private boolean forcing;
+    private long forcingPos;
+    private long forcingLsn;
+    private long asyncCommits;
     /** The file operation under way, for the error message if it fails. */
     private String operation = "open";
     private String operationFile = "";
@@ -476,6 +493,7 @@ public final class WalWriter implements AutoCloseable {
      */
     public long commit() {
         checkOpen();
+        awaitForce();
         try {
             writePending();
             boolean force = options.durability() == Durability.SYNC
@@ -502,6 +520,7 @@ public final class WalWriter implements AutoCloseable {
      */
     public long sync() {
         checkOpen();
+        awaitForce();
         syncAll();
         prepareAheadIfDue();
         return durableLsn;
@@ -575,6 +594,78 @@ public final class WalWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Group commit that overlaps its force with the caller's next batch (SYNC mode): writes
+     * everything appended (as {@link #commit()} does, on this thread) and hands the force to the
+     * writer's force thread, then returns without waiting for it. Waits first for the force the
+     * previous call started, so at most one is in flight. Nothing of this commit is durable, nor
+     * acknowledged, until {@link #awaitForce()} (or the next call that waits for it) has returned:
+     * {@link #durableLsn()} tells. In ASYNC and NONE mode, or over a directory whose files may be
+     * used from one thread only ({@link WalDirectory#preparesOnAnyThread()} false: the test
+     * layers), it is {@link #commit()}.
+     *
+     * @return the durable LSN (what earlier commits made durable; this one's records not yet)
+     * @throws WalIoException when the write fails, or the previous overlapped force failed; the
+     *                        records stay buffered and the next commit retries them
+     */
+    public long commitAsync() {
+        checkOpen();
+        if (options.durability() != Durability.SYNC || !dir.preparesOnAnyThread()) {
+            return commit();
+        }
+        awaitForce();
+        try {
+            writePending();
+        } catch (IOException e) {
+            damaged = true;
+            throw failure(e);
+        }
+        if (unforced()) {
+            if (forcer == null) {
+                forcer = new Forcer();
+                forcer.thread = Thread.ofPlatform().daemon().name("hashdir-wal-force").start(forcer);
+            }
+            forcingPos = bufferFilePos + written;
+            forcingLsn = writtenLsn;
+            forcing = true;
+            asyncCommits++;
+            forcer.start(segment);
+        }
+        prepareAheadIfDue();
+        return durableLsn;
+    }
+
+    /**
+     * Waits for the force {@link #commitAsync()} started, if one is in flight, and takes its
+     * result: what it covered is durable now.
+     *
+     * @return the durable LSN
+     * @throws WalIoException when that force failed (nothing it covered counts as durable; the
+     *                        records stay buffered and the next commit writes them again)
+     */
+    public long awaitForce() {
+        if (!forcing) {
+            return durableLsn;
+        }
+        IOException failed = forcer.await();
+        forcing = false;
+        if (failed != null) {
+            damaged = true;
+            step("force", segmentName, forcingPos);
+            throw failure(failed);
+        }
+        durablePos = forcingPos;
+        durableLsn = forcingLsn;
+        lastForceNanos = nanoClock.getAsLong();
+        dropWritten();
+        return durableLsn;
+    }
+
+    /** Commits whose force ran on the force thread ({@link #commitAsync()}). */
+    public long asyncCommits() {
+        return asyncCommits;
+    }
+
     /** Writes, forces and attests everything appended, then closes the segment. */
     @Override
     public void close() {
@@ -582,6 +673,11 @@ public final class WalWriter implements AutoCloseable {
             return;
         }
         RuntimeException failed = null;
+        try {
+            awaitForce();
+        } catch (WalIoException e) {
+            // nothing lost: the records stay buffered and the sync below writes and forces them again
+        }
         try {
             syncAll();
             writeSlot(WalSegmentLayout.FLAG_CLOSED);
@@ -593,6 +689,9 @@ public final class WalWriter implements AutoCloseable {
             failed = e;
         }
         closed = true;
+        if (forcer != null) {
+            forcer.stop();
+        }
         try {
             step("close", segmentName, 0);
             segment.close();
@@ -727,6 +826,88 @@ public final class WalWriter implements AutoCloseable {
                 }
             }
             return file;
+        }
+    }
+
+    /**
+     * The force thread of {@link #commitAsync()}: forces the file it is handed, one at a time, and
+     * keeps the outcome for {@link #await()}. Monitor hand-off, no allocation per force.
+     */
+    private static final class Forcer implements Runnable {
+
+        private final Object lock = new Object();
+        private Thread thread;
+        private WalFile file;
+        private boolean done = true;
+        private boolean stopping;
+        private IOException failure;
+
+        void start(WalFile f) {
+            synchronized (lock) {
+                file = f;
+                done = false;
+                failure = null;
+                lock.notifyAll();
+            }
+        }
+
+        /** Waits for the force started last; its failure, or null. */
+        IOException await() {
+            boolean interrupted = false;
+            synchronized (lock) {
+                while (!done) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return failure;
+        }
+
+        void stop() {
+            synchronized (lock) {
+                stopping = true;
+                lock.notifyAll();
+            }
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                WalFile f;
+                synchronized (lock) {
+                    while (file == null && !stopping) {
+                        try {
+                            lock.wait();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    if (file == null) {
+                        return;
+                    }
+                    f = file;
+                    file = null;
+                }
+                IOException failed = null;
+                try {
+                    f.force();
+                } catch (IOException e) {
+                    failed = e;
+                } catch (RuntimeException | Error e) {
+                    failed = new IOException("force failed: " + e, e);
+                }
+                synchronized (lock) {
+                    failure = failed;
+                    done = true;
+                    lock.notifyAll();
+                }
+            }
         }
     }
 
