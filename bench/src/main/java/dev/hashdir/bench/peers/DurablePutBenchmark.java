@@ -50,7 +50,9 @@ import java.util.stream.Stream;
  *   <li>hashdir: {@link DurableHashDir} with its WAL in SYNC mode; {@code put} per pair, then
  *       {@link DurableHashDir#commit()} per batch (group commit: one write and one fdatasync of the
  *       WAL). Checkpoints run as the server runs them: one begins every
- *       {@value #CHECKPOINT_RECORDS} records (the server's default {@code checkpoint-records}) and
+ *       {@value #CHECKPOINT_RECORDS} records (the server's default {@code checkpoint-records} until
+ *       session 4; it is now 1,000,000, which would put no checkpoint inside the run, as RocksDB's
+ *       64 MiB memtable is never flushed in it) and
  *       writes {@value #CHECKPOINT_STEP_PAGES} pages after every batch until it is durable, all
  *       inside the timed loop; the checkpoint running at the end is finished in the timed loop too.
  *       One thread: the puts, the commit's fdatasync and the checkpoint steps never overlap.</li>

@@ -32,9 +32,11 @@ import java.util.concurrent.locks.LockSupport;
  * mode an acknowledgement comes after the commit's fdatasync). The journal runs a fixed batch
  * setting of {@code batch} events and no wait ({@code batch-mode fixed}), so a commit covers at
  * most one batch; while one batch is committed, the engine thread applies the next. Checkpoints
- * are the pipeline's default {@link CheckpointHook} (the server's: {@value CheckpointHook#DEFAULT_RECORDS}
- * records, {@value CheckpointHook#DEFAULT_STEP_PAGES} pages a step at engine batch ends, gated on
- * the acknowledged LSN). The clock stops after the last acknowledgement and once no checkpoint
+ * are a {@link CheckpointHook} as the pipeline runs it by default, but every
+ * {@value DurablePutBenchmark#CHECKPOINT_RECORDS} records as the other hashdir stores here (the
+ * default is now {@value CheckpointHook#DEFAULT_RECORDS}, which would put no checkpoint inside a
+ * run of 500,000 pairs), {@value CheckpointHook#DEFAULT_STEP_PAGES} pages a step at engine batch
+ * ends, gated on the acknowledged LSN. The clock stops after the last acknowledgement and once no checkpoint
  * is running or due (driven by SYNC ticks, as the server's timer does, tick after tick); with
  * {@code finalCheckpoint}, once a checkpoint covering every pair is durable.
  *
@@ -134,7 +136,7 @@ final class PipelineDurable implements DurablePutBenchmark.DurableStore {
         while (ring < (long) batch * inFlight) {
             ring <<= 1;
         }
-        hook = new CheckpointHook(CheckpointHook.DEFAULT_RECORDS, CheckpointHook.DEFAULT_INTERVAL_MILLIS,
+        hook = new CheckpointHook(DurablePutBenchmark.CHECKPOINT_RECORDS, CheckpointHook.DEFAULT_INTERVAL_MILLIS,
                 CheckpointHook.DEFAULT_STEP_PAGES);
         // the server's way (EngineMaintenance): its own hook around the checkpoint policy; here it counts batch ends
         pipeline = Pipeline.start(durable.hashDir(), durable.wal(), PipelineConfig.defaults().withRingSize(ring)
@@ -225,8 +227,8 @@ final class PipelineDurable implements DurablePutBenchmark.DurableStore {
                 + "tryPublishAll, at most " + inFlight + " batches in flight, batch-mode "
                 + (adaptive ? "adaptive (server default: a commit may take several batches)" : "fixed (max = batch, no wait)")
                 + ", "
-                + "wait " + wait.name().toLowerCase(Locale.ROOT) + ", default CheckpointHook ("
-                + CheckpointHook.DEFAULT_RECORDS + " records, " + CheckpointHook.DEFAULT_STEP_PAGES
+                + "wait " + wait.name().toLowerCase(Locale.ROOT) + ", CheckpointHook ("
+                + DurablePutBenchmark.CHECKPOINT_RECORDS + " records, " + CheckpointHook.DEFAULT_STEP_PAGES
                 + " pages a step" + (finalCheckpoint ? ", ends with a checkpoint of everything" : "") + "), cache " + (DurablePutBenchmark.CACHE_BYTES >> 20) + " MiB";
     }
 
