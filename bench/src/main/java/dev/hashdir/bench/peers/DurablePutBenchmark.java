@@ -132,6 +132,22 @@ public final class DurablePutBenchmark {
         void close();
     }
 
+    /** A store that overlaps batches on threads of its own: only {@link #run} drives it. */
+    interface SelfDrivenStore extends DurableStore {
+        @Override
+        double run(long pairs, int batch);
+
+        @Override
+        default void put(byte[] key, long value) {
+            throw new UnsupportedOperationException("drives itself: run()");
+        }
+
+        @Override
+        default void commit() {
+            throw new UnsupportedOperationException("drives itself: run()");
+        }
+    }
+
     private DurablePutBenchmark() {
     }
 
@@ -396,12 +412,22 @@ public final class DurablePutBenchmark {
         private static final byte[] EMPTY = {};
 
         RocksDurable(Path dir) {
-            options = new Options().setCreateIfMissing(true);
-            options.useFixedLengthPrefixExtractor(PeerStore.KEY_BYTES);
-            options.setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(filter)
+            options = options(cache, filter).setCreateIfMissing(true);
+            db = open(options, dir);
+        }
+
+        /** The peer benchmark's options ({@link RocksStore}): fixed-length prefix, Bloom filter, LRU block cache. */
+        static Options options(LRUCache cache, BloomFilter filter) {
+            Options o = new Options();
+            o.useFixedLengthPrefixExtractor(PeerStore.KEY_BYTES);
+            o.setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(filter)
                     .setWholeKeyFiltering(true));
+            return o;
+        }
+
+        static RocksDB open(Options options, Path dir) {
             try {
-                db = RocksDB.open(options, dir.toString());
+                return RocksDB.open(options, dir.toString());
             } catch (RocksDBException e) {
                 throw new IllegalStateException("cannot open RocksDB in " + dir + ": " + e.getMessage(), e);
             }

@@ -42,7 +42,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>No allocation per pair: one filler and one sink for the whole run, the events are the ring's.
  */
-final class PipelineDurable implements DurablePutBenchmark.DurableStore {
+final class PipelineDurable implements DurablePutBenchmark.SelfDrivenStore {
 
     private final DurableHashDir durable;
     private final Pipeline pipeline;
@@ -209,16 +209,6 @@ final class PipelineDurable implements DurablePutBenchmark.DurableStore {
         if (c.failed > 0) {
             throw new IllegalStateException(c.failed + " requests failed, the first: " + c.firstFailure);
         }
-    }
-
-    @Override
-    public void put(byte[] key, long value) {
-        throw new UnsupportedOperationException("drives itself: run()");
-    }
-
-    @Override
-    public void commit() {
-        throw new UnsupportedOperationException("drives itself: run()");
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.hashdir.bench.peers;
 
-import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
@@ -25,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * group overlaps the memtable insert of the previous one). Other options as in
  * {@link DurablePutBenchmark}'s single-writer RocksDB store.
  */
-final class RocksConcurrentDurable implements DurablePutBenchmark.DurableStore {
+final class RocksConcurrentDurable implements DurablePutBenchmark.SelfDrivenStore {
 
     static {
         RocksDB.loadLibrary();
@@ -45,15 +44,9 @@ final class RocksConcurrentDurable implements DurablePutBenchmark.DurableStore {
         }
         this.writers = writers;
         this.pipelined = pipelined;
-        options = new Options().setCreateIfMissing(true).setEnablePipelinedWrite(pipelined);
-        options.useFixedLengthPrefixExtractor(PeerStore.KEY_BYTES);
-        options.setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(filter)
-                .setWholeKeyFiltering(true));
-        try {
-            db = RocksDB.open(options, dir.toString());
-        } catch (RocksDBException e) {
-            throw new IllegalStateException("cannot open RocksDB in " + dir + ": " + e.getMessage(), e);
-        }
+        options = DurablePutBenchmark.RocksDurable.options(cache, filter).setCreateIfMissing(true)
+                .setEnablePipelinedWrite(pipelined);
+        db = DurablePutBenchmark.RocksDurable.open(options, dir);
     }
 
     @Override
@@ -110,16 +103,6 @@ final class RocksConcurrentDurable implements DurablePutBenchmark.DurableStore {
             throw new IllegalStateException("RocksDB write failed: " + failure.get(), failure.get());
         }
         return pairs * 1e9 / nanos;
-    }
-
-    @Override
-    public void put(byte[] key, long value) {
-        throw new UnsupportedOperationException("drives itself: run()");
-    }
-
-    @Override
-    public void commit() {
-        throw new UnsupportedOperationException("drives itself: run()");
     }
 
     @Override
