@@ -75,7 +75,7 @@ serve_to_ready() {
   start=$(date +%s%N)
   # shellcheck disable=SC2086
   "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS $HASHDIR_AOT_FLAGS -cp "$HASHDIR_CLASSPATH" \
-      dev.hashdir.server.cli.HashdirCli serve --data "$data" --bind "tcp://127.0.0.1:$zport" \
+      dev.hashdir.server.cli.Main serve --data "$data" --bind "tcp://127.0.0.1:$zport" \
       --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
   pid=$!
   # one poller process on one connection, every 5 ms (a curl process per poll took about 8 ms of

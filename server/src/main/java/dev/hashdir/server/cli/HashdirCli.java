@@ -1,13 +1,8 @@
 package dev.hashdir.server.cli;
 
-import dev.hashdir.client.HashdirException;
-import dev.hashdir.engine.StoreException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 
 /**
  * The {@code hashdir} command line. Exit codes: 0 success, 1 the operation failed (store error,
@@ -25,21 +20,14 @@ public final class HashdirCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The command line's entry point: {@link Main#main} (plain {@code serve} arguments skip picocli). */
     public static void main(String[] args) {
-        // `serve` with plain options skips picocli: building its model of every command takes 0.15 to
-        // 0.2 s in a fresh JVM (reflection, annotation proxies, and picocli's classes are Java 5 class
-        // files, which the launcher's AOT cache cannot hold); anything else goes through picocli
-        ServeCommand serve = ServeCommand.parseDirect(args);
-        System.exit(serve != null ? runDirect(serve, new PrintWriter(System.err, true)) : commandLine().execute(args));
+        Main.main(args);
     }
 
-    /** Runs {@code serve} as picocli would: its exit code, or the handler's for an exception. */
-    static int runDirect(ServeCommand serve, PrintWriter err) {
-        try {
-            return serve.call();
-        } catch (Exception e) {
-            return handle(e, err, "hashdir serve");
-        }
+    /** Parses {@code args} with picocli and runs the command; its exit code. */
+    static int execute(String[] args) {
+        return commandLine().execute(args);
     }
 
     /** The configured command line, shared by {@link #main} and tests. */
@@ -54,27 +42,9 @@ public final class HashdirCli implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** One line naming the command and what went wrong; no stack trace for expected failures. */
+    /** One line naming the command and what went wrong ({@link Main#exitCode}). */
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        return handle(e, cli.getErr(), cli.getCommandSpec().qualifiedName());
-    }
-
-    private static int handle(Exception e, PrintWriter err, String command) {
-        if (e instanceof IllegalArgumentException) {
-            err.println(command + ": " + e.getMessage());
-            return EXIT_USAGE;
-        }
-        if (e instanceof HashdirException) { // the server's status and message, or timeout
-            err.println(command + ": " + e.getMessage());
-            return EXIT_FAILED;
-        }
-        if (e instanceof StoreException || e instanceof IOException || e instanceof UncheckedIOException) {
-            err.println(command + ": " + e.getMessage());
-            return EXIT_FAILED;
-        }
-        err.println(command + ": unexpected error: " + e);
-        e.printStackTrace(err);
-        return EXIT_FAILED;
+        return Main.exitCode(e, cli.getErr(), cli.getCommandSpec().qualifiedName());
     }
 
     /** The version from the jar manifest. */

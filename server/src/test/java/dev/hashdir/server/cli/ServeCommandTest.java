@@ -68,7 +68,7 @@ class ServeCommandTest {
         int viaPicocli = cli.execute(args);
         assertThat(viaPicocli).isEqualTo(HashdirCli.EXIT_USAGE);
         StringWriter directErr = new StringWriter();
-        assertThat(HashdirCli.runDirect(ServeCommand.parseDirect(args), new PrintWriter(directErr, true)))
+        assertThat(Main.serve(ServeCommand.parseDirect(args), new PrintWriter(directErr, true)))
                 .isEqualTo(viaPicocli);
         assertThat(err.toString()).startsWith("hashdir serve: ").contains("sync, async or none");
         assertThat(directErr.toString()).isEqualTo(err.toString());
