@@ -41,6 +41,9 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  *       segment that includes the zeros after the last record written before a crash. After a
  *       clean close (the current slot flagged CLOSED) the zeros at the synced end are the clean
  *       end, not a tail.</li>
+ *   <li>a last segment closed cleanly with nothing to replay (its CLOSED slot's synced LSN is
+ *       {@code fromLsn - 1}) is not read below its synced end: the records there are not needed,
+ *       and are not checked either.</li>
  * </ul>
  * Stale bytes past the valid records are never replayed: a record must carry exactly the LSN
  * after the previous one and pass its CRC, and the writer makes sure that what follows its last
