@@ -7,9 +7,12 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +63,7 @@ final class ServeCommand implements Callable<Integer> {
             return null;
         }
         ServeCommand c = new ServeCommand();
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int i = 1; i < args.length; i++) {
             String name = args[i];
             String value;
@@ -85,7 +88,7 @@ final class ServeCommand implements Callable<Integer> {
                 case "--config" -> {
                     try {
                         c.config = Path.of(value);
-                    } catch (java.nio.file.InvalidPathException e) {
+                    } catch (InvalidPathException e) {
                         return null;
                     }
                 }
