@@ -29,5 +29,5 @@ ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:$PATH
 USER hashdir
 VOLUME /data
 ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-Dmsgpack.universal-buffer=true", \
-            "-cp", "/opt/hashdir/hashdir-server.jar:/opt/hashdir/lib/*", "dev.hashdir.server.cli.HashdirCli"]
+            "-cp", "/opt/hashdir/hashdir-server.jar:/opt/hashdir/lib/*", "dev.hashdir.server.cli.Main"]
 CMD ["serve", "--data", "/data"]

@@ -14,6 +14,7 @@ import dev.hashdir.engine.wal.WalWriter;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.function.IntFunction;
 
 /**
  * The embedded engine with a write-ahead log: every change is applied to the {@link HashDir} and
@@ -115,6 +116,16 @@ public final class DurableHashDir implements AutoCloseable {
                 HashDir.Tuning.DEFAULT);
     }
 
+    /**
+     * Opens (recovers) with the WAL in {@code walDir} and the WAL options {@code walOptions} gives for
+     * the store's key length (a server that does not know it yet need not open the store twice).
+     */
+    public static DurableHashDir open(Path dataDir, HashDirConfig config, IntFunction<WalOptions> walOptions,
+                                      WalDirectory walDir, RecoveryListener listener) throws IOException {
+        return open(dataDir, config, walOptions, walDir, listener, WalApplier.DEFAULT_WINDOW_BYTES,
+                HashDir.Tuning.DEFAULT);
+    }
+
     /** Opens replaying in windows of {@code windowBytes} (tests: small windows). */
     static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
                                RecoveryListener listener, long windowBytes) throws IOException {
@@ -134,8 +145,22 @@ public final class DurableHashDir implements AutoCloseable {
      */
     static DurableHashDir open(Path dataDir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
                                RecoveryListener listener, long windowBytes, HashDir.Tuning tuning) throws IOException {
+        return open(dataDir, config, keyBytes -> walOptions, walDir, listener, windowBytes, tuning);
+    }
+
+    /** {@link #open(Path, HashDirConfig, WalOptions, WalDirectory, RecoveryListener, long, HashDir.Tuning)} with the WAL options given for the store's key length. */
+    static DurableHashDir open(Path dataDir, HashDirConfig config, IntFunction<WalOptions> walOptionsFor,
+                               WalDirectory walDir, RecoveryListener listener, long windowBytes, HashDir.Tuning tuning)
+            throws IOException {
         listener.onProgress(Phase.LOADING, 0, 0, 0);
         HashDir hd = HashDir.open(dataDir, config, tuning);
+        WalOptions walOptions;
+        try {
+            walOptions = walOptionsFor.apply(hd.keyBytes());
+        } catch (RuntimeException | Error e) {
+            hd.abandon();
+            throw e;
+        }
         if (walOptions.keyBytes() != hd.keyBytes()) {
             hd.abandon();
             throw new IllegalArgumentException("WAL key bytes " + walOptions.keyBytes() + " differ from the store's "

@@ -127,6 +127,30 @@ class DurableHashDirTest {
     }
 
     @Test
+    void theWalOptionsCanFollowTheStoresKeyLengthAndAMismatchChangesNothing() throws Exception {
+        PageStore.init(dir, new StoreOptions(20, 4096));
+        List<Integer> asked = new ArrayList<>();
+        MemorySegment key = MemorySegment.ofArray(new byte[20]);
+        key.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, k -> {
+            asked.add(k);
+            return WalOptions.of(k, Durability.SYNC);
+        }, FileWalDirectory.open(dir.resolve("wal")), RecoveryListener.NONE)) {
+            assertThat(d.wal().options().keyBytes()).isEqualTo(20);
+            d.put(key, 42);
+            d.commit();
+        }
+        assertThat(asked).as("asked once, with the store's key length").containsExactly(20);
+        // WAL options for another key length: refused, the store is left as it was (and unlocked)
+        assertThatThrownBy(() -> DurableHashDir.open(dir, CONFIG, k -> WalOptions.of(32, Durability.SYNC),
+                FileWalDirectory.open(dir.resolve("wal")), RecoveryListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("differ from the store's 20");
+        try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, WalOptions.of(20, Durability.SYNC))) {
+            assertThat(d.hashDir().count(key)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aFailedCheckpointSyncTurnsTheEngineReadOnlyAndLosesNothing() throws Exception {
         SplittableRandom random = new SplittableRandom(SEED + 4);
         Map<Integer, TreeSet<Long>> model = new HashMap<>();

@@ -8,6 +8,7 @@ import dev.hashdir.engine.wal.WalOptions;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.IntFunction;
 
 /** Tests of other packages: a {@link HashDir} with its internals tuned (tiny cache, wrapped page I/O). */
 public final class TunedHashDirs {
@@ -23,6 +24,14 @@ public final class TunedHashDirs {
     /** Opens (recovers) a {@link DurableHashDir} whose HDF5 file I/O is wrapped (e.g. to fail page writes). */
     public static DurableHashDir openDurable(Path dir, HashDirConfig config, WalOptions walOptions, WalDirectory walDir,
                                              RecoveryListener listener, PageIo.Wrapper io) throws IOException {
+        return DurableHashDir.open(dir, config, walOptions, walDir, listener, WalApplier.DEFAULT_WINDOW_BYTES,
+                HashDir.Tuning.withIo(io));
+    }
+
+    /** {@link #openDurable(Path, HashDirConfig, WalOptions, WalDirectory, RecoveryListener, PageIo.Wrapper)} with the WAL options given for the store's key length. */
+    public static DurableHashDir openDurable(Path dir, HashDirConfig config, IntFunction<WalOptions> walOptions,
+                                             WalDirectory walDir, RecoveryListener listener, PageIo.Wrapper io)
+            throws IOException {
         return DurableHashDir.open(dir, config, walOptions, walDir, listener, WalApplier.DEFAULT_WINDOW_BYTES,
                 HashDir.Tuning.withIo(io));
     }

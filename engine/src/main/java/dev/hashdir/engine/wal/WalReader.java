@@ -41,6 +41,9 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  *       segment that includes the zeros after the last record written before a crash. After a
  *       clean close (the current slot flagged CLOSED) the zeros at the synced end are the clean
  *       end, not a tail.</li>
+ *   <li>a last segment closed cleanly with nothing to replay (its CLOSED slot's synced LSN is
+ *       {@code fromLsn - 1}) is not read below its synced end: the records there are not needed,
+ *       and are not checked either.</li>
  * </ul>
  * Stale bytes past the valid records are never replayed: a record must carry exactly the LSN
  * after the previous one and pass its CRC, and the writer makes sure that what follows its last
@@ -240,7 +243,17 @@ public final class WalReader {
             if (buffer.byteSize() < Math.min(end, READ_CHUNK)) {
                 allocate(Math.min(end, READ_CHUNK));
             }
-            scanRecords(file, segment.name(), path, end, last, scan);
+            long from = WalSegmentLayout.HEADER_BYTES;
+            if (last && (scan.slotFlags & WalSegmentLayout.FLAG_CLOSED) != 0 && scan.syncedLsn == scan.fromLsn - 1
+                    && scan.syncedEnd >= WalSegmentLayout.HEADER_BYTES && scan.syncedEnd <= size) {
+                // closed cleanly with nothing to replay (the checkpoint covers every record in it, as
+                // after a server's clean stop): the records below the closed end are not needed, and
+                // reading them cost 40 to 60 ms at the start of a fresh JVM with 33 MB of them;
+                // scanning goes on from there as it would have (zeros: the clean end)
+                from = scan.syncedEnd;
+                scan.lastLsn = scan.syncedLsn;
+            }
+            scanRecords(file, segment.name(), path, from, end, last, scan);
             if (sealed && scan.lastLsn != scan.syncedLsn) {
                 throw new CorruptionException("WAL segment's records do not end with its sealed LSN: file=" + path
                         + ", sealed last LSN=" + scan.syncedLsn + ", actual=" + scan.lastLsn);
@@ -301,8 +314,9 @@ public final class WalReader {
         }
     }
 
-    private void scanRecords(WalFile file, String name, String path, long size, boolean last, Scan scan) throws IOException {
-        long position = WalSegmentLayout.HEADER_BYTES;
+    private void scanRecords(WalFile file, String name, String path, long from, long size, boolean last, Scan scan)
+            throws IOException {
+        long position = from;
         while (position < size) {
             long expected = scan.lastLsn + 1;
             String bad = checkRecord(file, position, size, expected);

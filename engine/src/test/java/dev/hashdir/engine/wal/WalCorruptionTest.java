@@ -136,6 +136,57 @@ class WalCorruptionTest {
                 .isEqualTo(LongStream.rangeClosed(1, 6).boxed().toList());
     }
 
+    @Test
+    void afterACleanCloseWithNothingToReplayTheCoveredRecordsAreNotReadAgain() {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        commitBatches(10, 3, 1 << 20).close();
+        // damage where a checkpoint at LSN 30 no longer needs it: only a replay that reads it finds it
+        dir.flipDurableBit(FIRST, offsetOf(14) + 40, 3);
+        Collector none = new Collector();
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 31, none);
+        assertThat(none.lsns).isEmpty();
+        assertThat(r.lastLsn()).isEqualTo(30);
+        assertThat(r.endOffset()).isEqualTo(offsetOf(31));
+        assertThat(r.closedCleanly()).isTrue();
+        assertThat(r.torn()).isFalse();
+        // with records to replay (from LSN 30, or 1) the segment is read from its start as before
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 30, r2 -> { }))
+                .isInstanceOf(CorruptionException.class).hasMessageContaining("lsn=14");
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, r2 -> { }))
+                .isInstanceOf(CorruptionException.class).hasMessageContaining("lsn=14");
+        dir.flipDurableBit(FIRST, offsetOf(14) + 40, 3); // repaired, for what follows
+
+        // the writer continues after LSN 30 on the preallocated zeros, and its records replay
+        try (WalWriter next = WalWriter.open(dir, options, 31, r2 -> { })) {
+            assertThat(next.recovery().closedCleanly()).isTrue();
+            assertThat(next.appendPut(key, 31)).isEqualTo(31);
+            assertThat(next.appendPut(key, 32)).isEqualTo(32);
+            next.commit();
+        }
+        assertThat(dir.size(FIRST)).as("still preallocated").isEqualTo(1 << 20);
+        Collector replayed = new Collector();
+        assertThat(WalReader.replay(dir, KEY_BYTES, 31, replayed).lastLsn()).isEqualTo(32);
+        assertThat(replayed.lsns).isEqualTo(List.of(31L, 32L));
+        // and a replay from 33 skips all of them again
+        Collector after = new Collector();
+        assertThat(WalReader.replay(dir, KEY_BYTES, 33, after).lastLsn()).isEqualTo(32);
+        assertThat(after.lsns).isEmpty();
+    }
+
+    @Test
+    void aCrashAfterTheCleanEndIsStillATornTailWhenNothingIsToReplay() {
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC);
+        commitBatches(2, 3, 1 << 20).close();
+        WalWriter second = WalWriter.open(dir, options, 7, r -> { });
+        second.appendPut(key, 7);
+        second.commit();
+        dir.crash(WalTestRecords.seeded(21), Fault.KEEP_ALL);
+        // the reopen cleared CLOSED before writing LSN 7: replay from 7 reads it, as from 1
+        Collector replayed = new Collector();
+        assertThat(WalReader.replay(dir, KEY_BYTES, 7, replayed).lastLsn()).isEqualTo(7);
+        assertThat(replayed.lsns).isEqualTo(List.of(7L));
+    }
+
     /** The synced end of the current sync slot of a segment's content (its sealed end, before the last). */
     private static long sealedEnd(byte[] content) {
         MemorySegment header = MemorySegment.ofArray(content);

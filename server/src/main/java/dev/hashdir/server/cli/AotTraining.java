@@ -66,8 +66,10 @@ public final class AotTraining {
      * {@code requests} client requests; returns the records the server's recovery replayed.
      */
     static long run(Path data, int records, int requests) throws Exception {
-        // the CLI's parsing, as a launch does it
-        HashdirCli.commandLine().parseArgs("serve", "--data", data.toString(), "--durability", "none");
+        // the launcher's entry class and its parsing of serve's arguments, as a launch does it (a class
+        // the training does not load is not in the cache: Main was loaded from the jar at every launch)
+        Main.class.getName();
+        ServeCommand.parseDirect(new String[]{"serve", "--data", data.toString(), "--durability", "none"});
         PageStore.init(data, StoreOptions.defaults());
         WalConsumer none = r -> {
         };

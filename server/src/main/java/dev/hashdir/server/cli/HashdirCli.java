@@ -1,13 +1,8 @@
 package dev.hashdir.server.cli;
 
-import dev.hashdir.client.HashdirException;
-import dev.hashdir.engine.StoreException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 
 /**
  * The {@code hashdir} command line. Exit codes: 0 success, 1 the operation failed (store error,
@@ -25,8 +20,14 @@ public final class HashdirCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The command line's entry point: {@link Main#main} (plain {@code serve} arguments skip picocli). */
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        Main.main(args);
+    }
+
+    /** Parses {@code args} with picocli and runs the command; its exit code. */
+    static int execute(String[] args) {
+        return commandLine().execute(args);
     }
 
     /** The configured command line, shared by {@link #main} and tests. */
@@ -41,25 +42,9 @@ public final class HashdirCli implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** One line naming the command and what went wrong; no stack trace for expected failures. */
+    /** One line naming the command and what went wrong ({@link Main#exitCode}). */
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        PrintWriter err = cli.getErr();
-        String command = cli.getCommandSpec().qualifiedName();
-        if (e instanceof IllegalArgumentException) {
-            err.println(command + ": " + e.getMessage());
-            return EXIT_USAGE;
-        }
-        if (e instanceof HashdirException) { // the server's status and message, or timeout
-            err.println(command + ": " + e.getMessage());
-            return EXIT_FAILED;
-        }
-        if (e instanceof StoreException || e instanceof IOException || e instanceof UncheckedIOException) {
-            err.println(command + ": " + e.getMessage());
-            return EXIT_FAILED;
-        }
-        err.println(command + ": unexpected error: " + e);
-        e.printStackTrace(err);
-        return EXIT_FAILED;
+        return Main.exitCode(e, cli.getErr(), cli.getCommandSpec().qualifiedName());
     }
 
     /** The version from the jar manifest. */

@@ -7,9 +7,12 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +50,55 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "properties file of settings (see README)")
     Path config;
+
+    /**
+     * {@code serve} parsed without picocli when {@code args} are {@code serve} followed only by this
+     * command's options, each once, as {@code --name VALUE} or {@code --name=VALUE} with a value not
+     * starting with {@code -} or {@code @}; null for anything else (help, version, an unknown or
+     * repeated option, a missing value, an argument file, other commands), which picocli then
+     * parses and reports as usual. The result has the fields picocli would set (ServeCommandTest).
+     */
+    static ServeCommand parseDirect(String[] args) {
+        if (args.length == 0 || !"serve".equals(args[0])) {
+            return null;
+        }
+        ServeCommand c = new ServeCommand();
+        Set<String> seen = new HashSet<>();
+        for (int i = 1; i < args.length; i++) {
+            String name = args[i];
+            String value;
+            int eq = name.indexOf('=');
+            if (eq > 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                return null;
+            }
+            if (!seen.add(name) || value.isEmpty() || value.startsWith("-") || value.startsWith("@")) {
+                return null;
+            }
+            switch (name) {
+                case "--data" -> c.data = value;
+                case "--bind" -> c.bind = value;
+                case "--http" -> c.http = value;
+                case "--durability" -> c.durability = value;
+                case "--admin-token" -> c.adminToken = value;
+                case "--config" -> {
+                    try {
+                        c.config = Path.of(value);
+                    } catch (InvalidPathException e) {
+                        return null;
+                    }
+                }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return c;
+    }
 
     @Override
     public Integer call() throws Exception {
