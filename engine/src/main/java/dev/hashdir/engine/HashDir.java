@@ -409,6 +409,7 @@ public final class HashDir implements AutoCloseable {
                             }
                         }
                         if (!cache.checkpointStep(budgetPages)) {
+                            store.startWriteback(); // the sync thread starts writing the pages out
                             return false;
                         }
                         PageCache.Checkpoint c = cache.finishCheckpoint();

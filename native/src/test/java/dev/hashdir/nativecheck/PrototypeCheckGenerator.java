@@ -51,6 +51,8 @@ final class PrototypeCheckGenerator {
         c.append("#define _POSIX_C_SOURCE 200809L\n");
         c.append("/* madvise, MAP_ANONYMOUS and MADV_HUGEPAGE (sys/mman.h) are BSD/Linux extensions: hidden without this. */\n");
         c.append("#define _DEFAULT_SOURCE\n");
+        c.append("/* sync_file_range, SYNC_FILE_RANGE_WRITE and off64_t (fcntl.h) are Linux extensions: hidden without this. */\n");
+        c.append("#define _GNU_SOURCE\n");
         for (String header : includes()) {
             c.append("#include <").append(header).append(">\n");
         }

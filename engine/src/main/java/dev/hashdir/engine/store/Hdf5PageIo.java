@@ -73,6 +73,11 @@ final class Hdf5PageIo implements PageIo {
         LibC.fdatasync(fd);
     }
 
+    @Override
+    public void startWriteback() throws IOException {
+        LibC.startWriteback(fd);
+    }
+
     /** Closes the datasets, then the file, even when one of them fails (the first failure is thrown). */
     @Override
     public void close() {

@@ -51,6 +51,14 @@ public interface PageIo extends AutoCloseable {
     void fdatasync() throws IOException;
 
     /**
+     * Starts writing back what {@link #flush()} handed to the operating system without waiting for
+     * it, so the next {@link #fdatasync()} has less left to do; makes nothing durable. Like
+     * {@link #fdatasync()}, libc only, run on the store's sync thread. Does nothing by default.
+     */
+    default void startWriteback() throws IOException {
+    }
+
+    /**
      * Whether {@link #fdatasync()} may run on another thread than the engine thread, concurrently
      * with its writes. True for the HDF5 file (a libc call on the descriptor); a test layer whose
      * sync moves held writes into the file through HDF5 says false, and the store syncs inline.

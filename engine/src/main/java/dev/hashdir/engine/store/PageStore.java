@@ -132,6 +132,8 @@ public final class PageStore implements AutoCloseable {
     /** After a failed sync: the rows it may have lost (reads of them are refused); null otherwise. */
     private volatile long[] lostRows;
     private long reopens;
+    /** A {@link #startWriteback()} is queued on the sync thread and has not begun. */
+    private final java.util.concurrent.atomic.AtomicBoolean writebackQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     private PageStore(Path dataDir, WriterLock lock, H5File h5, boolean clearedStatusFlags, PageIo.Wrapper wrapper) {
         this.dataDir = dataDir;
@@ -441,6 +443,35 @@ public final class PageStore implements AutoCloseable {
             syncThread = newSyncThread();
         }
         return new PendingSync(submitSync(s, target, covered), covered);
+    }
+
+    /**
+     * Has the sync thread start writing back the pages written so far ({@link PageIo#startWriteback},
+     * {@code sync_file_range}) while this thread goes on: a checkpoint calls it after each step of
+     * pages, so its data {@code fdatasync} later finds most pages already on their way to the disk
+     * instead of writing them all after the last step. Makes nothing durable and never fails: a
+     * write-back error surfaces in the next sync. Does nothing while one is queued and not begun,
+     * after a write failure, or when syncs run on this thread.
+     */
+    public void startWriteback() {
+        PageIo target = io;
+        ExecutorService t = syncThread;
+        if (writeFailure != null || target == null || t == null || !target.syncsOnAnyThread()
+                || !writebackQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            t.execute(() -> {
+                writebackQueued.set(false);
+                try {
+                    target.startWriteback();
+                } catch (IOException | RuntimeException e) {
+                    // only a hint: the data's fdatasync writes the pages and reports any error
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            writebackQueued.set(false);
+        }
     }
 
     /** Runs {@code s} on the sync thread. */
