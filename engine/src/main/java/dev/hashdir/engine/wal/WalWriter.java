@@ -950,9 +950,10 @@ public final class WalWriter implements AutoCloseable {
     }
 
     /**
-     * Creates a segment: prepared under {@link WalSegmentLayout#PREPARING_NAME} (header written,
-     * allocated to the segment size with zeros, forced), renamed to its name, the directory
-     * synced; deleted again on failure.
+     * Creates a segment: the spare if it may serve, else the segment prepared ahead, else one
+     * prepared here under {@link WalSegmentLayout#PREPARING_NAME} (allocated to the segment size
+     * with zeros); then {@link #install}ed (header written and forced, renamed to its name, the
+     * directory synced); deleted again on failure.
      */
     private WalFile createSegment(long firstLsn) throws IOException {
         String name = WalSegmentLayout.fileName(firstLsn);
@@ -991,18 +992,8 @@ public final class WalWriter implements AutoCloseable {
             throw e;
         }
         try {
-            WalSegmentLayout.encodeHeader(scratch, firstLsn, keyBytes);
-            step("write header", preparing, 0);
-            file.write(0, scratch);
             step("allocate", preparing, options.segmentBytes());
             file.allocate(options.segmentBytes());
-            step("force", preparing, options.segmentBytes());
-            file.force();
-            step("rename to " + name, preparing, 0);
-            dir.rename(preparing, name);
-            step("sync directory", name, 0);
-            dir.syncDirectory();
-            return file;
         } catch (IOException e) {
             if (failedAhead != null) {
                 e.addSuppressed(failedAhead);
@@ -1010,9 +1001,16 @@ public final class WalWriter implements AutoCloseable {
             try {
                 file.close();
                 dir.delete(preparing);
-                dir.delete(name);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        try {
+            return install(file, preparing, name, firstLsn); // as a segment prepared ahead
+        } catch (IOException e) {
+            if (failedAhead != null) {
+                e.addSuppressed(failedAhead);
             }
             throw e;
         }
