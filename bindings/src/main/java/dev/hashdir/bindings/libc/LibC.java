@@ -85,17 +85,27 @@ public final class LibC {
      * @throws IOException naming the errno, e.g. {@code EIO} or {@code ENOSPC}
      */
     public static void fdatasync(int fd) throws IOException {
+        call("fdatasync(fd=" + fd + ")", state -> (int) FDATASYNC.invokeExact(state, fd));
+    }
+
+    /** A downcall that records errno in {@code state} and returns its result code. */
+    @FunctionalInterface
+    private interface ErrnoCall {
+        int invoke(MemorySegment state) throws Throwable;
+    }
+
+    /** Makes {@code c}; a non-zero result throws naming {@code what} and the errno. */
+    private static void call(String what, ErrnoCall c) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            int rc = (int) FDATASYNC.invokeExact(state, fd);
-            if (rc != 0) {
+            if (c.invoke(state) != 0) {
                 int errno = (int) ERRNO.get(state, 0L);
-                throw new ErrnoException("fdatasync(fd=" + fd + ")", errno, strerror(errno));
+                throw new ErrnoException(what, errno, strerror(errno));
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new AssertionError("fdatasync downcall", t);
+            throw new AssertionError(what + " downcall", t);
         }
     }
 
@@ -108,18 +118,8 @@ public final class LibC {
      * @throws IOException naming the errno
      */
     public static void startWriteback(int fd) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int rc = (int) SYNC_FILE_RANGE.invokeExact(state, fd, 0L, 0L, SYNC_FILE_RANGE_WRITE);
-            if (rc != 0) {
-                int errno = (int) ERRNO.get(state, 0L);
-                throw new ErrnoException("sync_file_range(fd=" + fd + ")", errno, strerror(errno));
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("sync_file_range downcall", t);
-        }
+        call("sync_file_range(fd=" + fd + ")",
+                state -> (int) SYNC_FILE_RANGE.invokeExact(state, fd, 0L, 0L, SYNC_FILE_RANGE_WRITE));
     }
 
     /** The {@code <sys/mman.h>} and {@code <fcntl.h>} constants this binding uses, by name, for the prototype check in {@code native/}. */
