@@ -235,6 +235,18 @@ class PipelineTest {
         throw new AssertionError("no key in another slot among 1000");
     }
 
+    /**
+     * Puts 7 to {@code b} (acknowledged), then holds the WAL's forces and puts 42 to {@code a}:
+     * returns that put once its force waits at the gate (not acknowledged until released).
+     */
+    private CompletableFuture<Reply> putHeldBehindAnAcknowledgedPut(byte[] a, byte[] b) throws Exception {
+        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
+        walDir.holdForces();
+        CompletableFuture<Reply> put = pipeline.put(a, 42);
+        walDir.awaitForceHeld();
+        return put;
+    }
+
     /** Publishes one event of {@code op} on {@code key}, answered into {@code replies} with the answering thread's name. */
     private static <T> RequestFiller<T> recording(Op op, byte[] key, long value, ConcurrentLinkedQueue<String> threads,
                                                   CompletableFuture<Reply> reply) {
@@ -260,10 +272,7 @@ class PipelineTest {
         assertThat(pipeline.config().earlyReads()).isTrue();
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
-        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
-        walDir.holdForces();
-        CompletableFuture<Reply> put = pipeline.put(a, 42);
-        walDir.awaitForceHeld();
+        CompletableFuture<Reply> put = putHeldBehindAnAcknowledgedPut(a, b);
         List<CompletableFuture<Reply>> held = List.of(pipeline.get(a, 10), pipeline.contains(a, 42),
                 pipeline.count(a), pipeline.scan(null, 10), pipeline.sync());
         CompletableFuture<Reply> noOpPutOfA = new CompletableFuture<>();
@@ -312,10 +321,7 @@ class PipelineTest {
         start(Durability.SYNC);
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
-        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
-        walDir.holdForces();
-        CompletableFuture<Reply> put = pipeline.put(a, 42);
-        walDir.awaitForceHeld();
+        CompletableFuture<Reply> put = putHeldBehindAnAcknowledgedPut(a, b);
         ConcurrentLinkedQueue<Reply> run = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
         ReplySink sink = e -> {
@@ -343,10 +349,7 @@ class PipelineTest {
         start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withEarlyReads(false), EngineHook.NONE);
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
-        assertThat(done(pipeline.put(b, 7)).ok()).isTrue();
-        walDir.holdForces();
-        CompletableFuture<Reply> put = pipeline.put(a, 42);
-        walDir.awaitForceHeld();
+        CompletableFuture<Reply> put = putHeldBehindAnAcknowledgedPut(a, b);
         CompletableFuture<Reply> getB = pipeline.get(b, 10);
         Thread.sleep(100);
         assertThat(getB).isNotDone();
