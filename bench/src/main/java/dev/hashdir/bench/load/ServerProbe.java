@@ -71,9 +71,7 @@ final class ServerProbe {
             return -1;
         }
         try {
-            String stat = Files.readString(Path.of("/proc", pid, "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of stat(5)
+            return ThreadCpu.parseLine(Files.readString(Path.of("/proc", pid, "stat"))).ticks();
         } catch (IOException | RuntimeException e) {
             return -1;
         }
