@@ -31,6 +31,10 @@ import java.util.concurrent.locks.LockSupport;
  * registrations and each one's sequence (Dekker: one of them sees the other). A park still ends
  * after {@link #PARK_NANOS} as a safety net.
  *
+ * <p>An {@link IdleLoop} ({@link #runWhileIdle}): its thread (the engine's) does not park but
+ * polls the loop, which may publish; a signal from another thread wakes it through
+ * {@link IdleLoop#wake}, its own publishes wake nobody.
+ *
  * <p>Threading: any number of waiters, at most {@link #SLOTS} at once (the pipeline has three);
  * any thread may signal. Allocates one registration per waiting thread, once.
  */
@@ -40,17 +44,28 @@ final class ParkingWaitStrategy implements WaitStrategy {
     /** Spins between two reads of the clock. */
     private static final int SPINS_PER_CLOCK = 32;
     private static final long PARK_NANOS = 1_000_000;
+    /** The longest poll of an idle loop: a wake-up is never lost (the loop's wake is sticky), this bounds a missed one. */
+    private static final long IDLE_POLL_NANOS = 10_000_000;
 
     /** A parked thread: what it waits on and for which value; written before it is published in a slot. */
     private static final class Waiter {
         final Thread thread = Thread.currentThread();
         Sequence on;
         long wanted;
+        /** The idle loop this waiter polls instead of parking, or null. */
+        IdleLoop loop;
+    }
+
+    /** The thread that polls {@link #idleLoop} instead of parking, and the loop (null: none). */
+    private record Idle(Thread thread, IdleLoop loop) {
     }
 
     private final AtomicReferenceArray<Waiter> waiters = new AtomicReferenceArray<>(SLOTS);
     private final ThreadLocal<Waiter> own = ThreadLocal.withInitial(Waiter::new);
     private final long spinNanos;
+    private volatile Idle idle;
+    /** Set by the idle thread while it polls (so that {@link #runWhileIdle} can wait a poll out). */
+    private volatile boolean polling;
 
     /** @param spinNanos how long a waiter spins before it parks, 0 or more */
     ParkingWaitStrategy(long spinNanos) {
@@ -83,11 +98,17 @@ final class ParkingWaitStrategy implements WaitStrategy {
         }
         while ((available = dependentSequence.get()) < sequence) {
             barrier.checkAlert();
-            int slot = register(dependentSequence, sequence);
+            Idle in = idle;
+            IdleLoop loop = in != null && in.thread == Thread.currentThread() ? in.loop : null;
+            int slot = register(dependentSequence, sequence, loop);
             try {
                 if (dependentSequence.get() < sequence) {
                     barrier.checkAlert();
-                    LockSupport.parkNanos(this, PARK_NANOS);
+                    if (loop == null) {
+                        LockSupport.parkNanos(this, PARK_NANOS);
+                    } else {
+                        poll(loop);
+                    }
                 }
             } finally {
                 if (slot >= 0) {
@@ -98,14 +119,49 @@ final class ParkingWaitStrategy implements WaitStrategy {
         return available;
     }
 
+    private void poll(IdleLoop loop) {
+        polling = true;
+        try {
+            if (idle != null) { // not taken away meanwhile
+                loop.poll(IDLE_POLL_NANOS);
+            }
+        } finally {
+            polling = false;
+        }
+    }
+
+    /**
+     * Lets {@code thread} poll {@code loop} instead of parking (null: park again). On return the
+     * thread no longer polls a loop taken away (its poll in progress, if any, has returned).
+     */
+    void runWhileIdle(Thread thread, IdleLoop loop) {
+        Idle before = idle;
+        idle = loop == null ? null : new Idle(thread, loop);
+        if (before != null && before.thread != Thread.currentThread()) {
+            before.loop.wake();
+            while (polling && before.thread.isAlive()) {
+                LockSupport.parkNanos(100_000);
+            }
+        }
+    }
+
+    /** Makes the idle loop's poll return now, if one runs (the pipeline's halt: the alert is seen at once). */
+    void wakeIdle() {
+        Idle in = idle;
+        if (in != null) {
+            in.loop.wake();
+        }
+    }
+
     /**
      * Takes a free slot for this thread, waiting on {@code on} for {@code wanted} (the volatile CAS
      * publishes the fields and is seen by a signaller after its fence); -1 when none is free.
      */
-    private int register(Sequence on, long wanted) {
+    private int register(Sequence on, long wanted, IdleLoop loop) {
         Waiter me = own.get();
         me.on = on;
         me.wanted = wanted;
+        me.loop = loop;
         for (int i = 0; i < SLOTS; i++) {
             if (waiters.get(i) == null && waiters.compareAndSet(i, null, me)) {
                 return i;
@@ -121,7 +177,12 @@ final class ParkingWaitStrategy implements WaitStrategy {
         for (int i = 0; i < SLOTS; i++) {
             Waiter w = waiters.get(i);
             if (w != null && w.on.get() >= w.wanted) {
-                LockSupport.unpark(w.thread);
+                IdleLoop loop = w.loop;
+                if (loop == null) {
+                    LockSupport.unpark(w.thread);
+                } else if (w.thread != Thread.currentThread()) {
+                    loop.wake(); // its own publishes need no wake-up: it checks the ring after its poll
+                }
             }
         }
     }

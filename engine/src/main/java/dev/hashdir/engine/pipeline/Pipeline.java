@@ -80,6 +80,7 @@ public final class Pipeline implements AutoCloseable {
     private final JournalHandler journal;
     private final ReplyHandler reply;
     private final EventHandler<RequestEvent> lastHandler;
+    private final WaitStrategy waiting;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicInteger publishing = new AtomicInteger();
     private final LongAdder busy = new LongAdder();
@@ -107,6 +108,7 @@ public final class Pipeline implements AutoCloseable {
         long stride = slot;
         int[] next = {0};
         WaitStrategy waiting = waitStrategy(config.waitStrategy(), config.spinNanos());
+        this.waiting = waiting;
         this.disruptor = new Disruptor<>(
                 () -> new RequestEvent(keyBytes, config.maxValues(), config.maxGetValues(),
                         payloads.asSlice(stride * next[0]++, stride)),
@@ -268,6 +270,22 @@ public final class Pipeline implements AutoCloseable {
         } finally {
             publishing.decrementAndGet();
         }
+    }
+
+    /**
+     * Lets the engine thread run {@code loop} while it has no event, instead of sleeping (a network
+     * event loop that publishes from the engine thread: no hand-off between the socket's thread and
+     * the engine); null stops it, and once this returns the loop is no longer polled. Only with the
+     * {@link PipelineConfig.Wait#PARKING} wait strategy.
+     *
+     * @return false (and nothing changed) when the pipeline's wait strategy is another, or it is closed
+     */
+    public synchronized boolean runWhileIdle(IdleLoop loop) {
+        if (!(waiting instanceof ParkingWaitStrategy parking) || closed && loop != null) {
+            return false;
+        }
+        parking.runWhileIdle(threads.getFirst(), loop); // the engine's: the handlers' threads start in chain order
+        return true;
     }
 
     /** The newest LSN acknowledged by the durability mode (durable in SYNC). */
@@ -456,6 +474,9 @@ public final class Pipeline implements AutoCloseable {
             LockSupport.parkNanos(DRAIN_PARK_NANOS);
         }
         disruptor.halt();
+        if (waiting instanceof ParkingWaitStrategy parking) {
+            parking.wakeIdle(); // an engine thread polling its idle loop sees the halt now
+        }
         joinAll();
         try {
             wal.close();

@@ -723,4 +723,99 @@ class PipelineTest {
             }
         }
     }
+
+    /**
+     * A stand-in for a network event loop: what "arrives" (the inbox) is run by whichever thread
+     * polls, at most 32 a poll.
+     */
+    private static final class InboxLoop implements IdleLoop {
+        final java.util.concurrent.LinkedBlockingQueue<Runnable> inbox = new java.util.concurrent.LinkedBlockingQueue<>();
+        final java.util.Set<String> pollers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.atomic.AtomicLong polls = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong wakes = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public void poll(long maxNanos) {
+            polls.incrementAndGet();
+            pollers.add(Thread.currentThread().getName());
+            try {
+                Runnable r = inbox.poll(maxNanos, TimeUnit.NANOSECONDS);
+                for (int i = 0; r != null; i++) {
+                    r.run();
+                    r = i < 31 ? inbox.poll() : null;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void wake() {
+            wakes.incrementAndGet();
+            inbox.offer(() -> { });
+        }
+    }
+
+    /**
+     * The engine thread runs an idle loop instead of sleeping, and what the loop publishes (from
+     * the engine thread) is served; a publish from another thread wakes the loop; once the loop is
+     * taken away it is polled no more; a close with a loop polling completes.
+     */
+    @Test
+    void shouldRunAnIdleLoopOnTheEngineThreadAndServeWhatItPublishes() throws Exception {
+        // the ring holds every request of the test at once: none is refused busy
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withWaitStrategy(PipelineConfig.Wait.PARKING),
+                EngineHook.NONE);
+        InboxLoop loop = new InboxLoop();
+        assertThat(pipeline.runWhileIdle(loop)).isTrue();
+        int n = 600;
+        List<CompletableFuture<CompletableFuture<Reply>>> arrived = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            CompletableFuture<CompletableFuture<Reply>> f = new CompletableFuture<>();
+            arrived.add(f);
+            // a get of a key put just before it, in the same poll or the next: read your writes
+            loop.inbox.add(k % 2 == 0 ? () -> f.complete(pipeline.put(key(k / 2), k))
+                    : () -> f.complete(pipeline.get(key(k / 2), 10)));
+        }
+        loop.wake();
+        for (int i = 0; i < n; i++) {
+            Reply r = done(arrived.get(i).get(TIMEOUT_S, TimeUnit.SECONDS));
+            assertThat(r.status()).as("request %d", i).isEqualTo(Status.OK);
+            if (i % 2 == 0) {
+                assertThat(r.number()).as("put %d", i).isEqualTo(1);
+            } else {
+                assertThat(r.values()).as("get %d", i).containsExactly(i - 1);
+            }
+        }
+        assertThat(loop.pollers).containsExactly("hashdir-engine");
+
+        // a publish from another thread: the engine wakes through the loop, and serves it
+        long wakes = loop.wakes.get();
+        assertThat(done(pipeline.put(key(9999), 1)).number()).isEqualTo(1);
+        assertThat(loop.wakes.get()).isGreaterThan(wakes);
+
+        assertThat(pipeline.runWhileIdle(null)).isTrue();
+        long polls = loop.polls.get();
+        for (int i = 0; i < 50; i++) {
+            assertThat(done(pipeline.put(key(10_000 + i), i)).number()).isEqualTo(1);
+        }
+        assertThat(loop.polls.get()).as("polls after the loop was taken away").isEqualTo(polls);
+
+        assertThat(pipeline.runWhileIdle(loop)).isTrue();
+        assertThat(done(pipeline.put(key(20_000), 1)).number()).isEqualTo(1);
+        pipeline.close(); // the engine polls the loop: the halt must still stop it
+        assertThat(pipeline.runWhileIdle(new InboxLoop())).as("closed").isFalse();
+        pipeline = null;
+    }
+
+    @Test
+    void shouldRefuseAnIdleLoopWithAnotherWaitStrategy() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(256).withWaitStrategy(PipelineConfig.Wait.SLEEPING),
+                EngineHook.NONE);
+        InboxLoop loop = new InboxLoop();
+        assertThat(pipeline.runWhileIdle(loop)).isFalse();
+        assertThat(done(pipeline.put(key(1), 1)).number()).isEqualTo(1);
+        assertThat(loop.polls.get()).isZero();
+    }
 }

@@ -49,17 +49,23 @@ import java.util.Properties;
  *                           {@code auto}, the default: an eighth of the memory the JVM sees (the
  *                           container's limit in a container), at least 64 MiB and at most 1 GiB
  *                           ({@link #autoCacheBytes}); memory is committed as pages are cached
+ * @param engineLoop         zmtp transport: who runs the network event loop once the store is open
+ *                           ({@code network-loop}): {@code engine}, the default, the engine thread
+ *                           while it has no event (a request reaches the engine with no hand-off
+ *                           between threads; see {@link dev.hashdir.engine.pipeline.IdleLoop}), or
+ *                           {@code thread}, a selector thread of its own
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
                            BatchController.Bounds batch, PipelineConfig.Wait pipelineWait, boolean earlyReads,
-                           long spinNanos, DataPlane.Kind transport, long cacheBytes) {
+                           long spinNanos, DataPlane.Kind transport, long cacheBytes,
+                           boolean engineLoop) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
             "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us",
-            "transport", "cache-mb"};
+            "transport", "cache-mb", "network-loop"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -82,6 +88,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-spin-us", Long.toString(PipelineConfig.DEFAULT_SPIN_NANOS / 1000));
         m.put("transport", "auto");
         m.put("cache-mb", "auto");
+        m.put("network-loop", "engine");
         return m;
     }
 
@@ -153,7 +160,15 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
                 integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000,
                 transport(bind, v, src),
-                cacheBytes(v, src));
+                cacheBytes(v, src), engineLoop(v, src));
+    }
+
+    private static boolean engineLoop(Map<String, String> v, Map<String, String> src) {
+        return switch (v.get("network-loop").trim().toLowerCase(Locale.ROOT)) {
+            case "engine" -> true;
+            case "thread" -> false;
+            default -> throw bad("network-loop", v, src, "engine or thread");
+        };
     }
 
     private static boolean bool(String k, Map<String, String> v, Map<String, String> src) {
@@ -291,6 +306,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("pipeline-spin-us", Long.toString(spinNanos / 1000));
         m.put("transport", transport.wireName());
         m.put("cache-mb", Long.toString(cacheBytes >> 20));
+        m.put("network-loop", engineLoop ? "engine" : "thread");
         return m;
     }
 }

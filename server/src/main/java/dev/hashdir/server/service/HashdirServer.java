@@ -146,7 +146,7 @@ public final class HashdirServer implements AutoCloseable {
             maintenance = m;
             pipeline = p;
             metrics.engine(m::stats, this::pipelineStats, m::checkpointLsn);
-            data.attach(new Attached(p, keyBytes, this::stats));
+            data.attach(new Attached(p, keyBytes, this::stats), config.engineLoop());
             ticker = Thread.ofPlatform().daemon().name("hashdir-maintenance").start(this::tick);
             state = State.SERVING;
             LOG.info("ready: data plane {}, control plane http://{}", data.endpoint(), http.address());

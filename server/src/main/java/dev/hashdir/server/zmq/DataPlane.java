@@ -1,5 +1,7 @@
 package dev.hashdir.server.zmq;
 
+import dev.hashdir.engine.pipeline.Pipeline;
+
 import java.util.Locale;
 
 /**
@@ -82,6 +84,17 @@ public final class DataPlane implements AutoCloseable {
         return transport instanceof ZmtpTransport z ? z : null;
     }
 
+    /**
+     * Who runs the network event loop now: {@code engine} (the pipeline's engine thread, while it
+     * has no event), {@code thread} (the ZMTP transport's selector thread) or {@code jeromq}.
+     */
+    public String networkLoop() {
+        if (!(transport instanceof ZmtpTransport z)) {
+            return "jeromq";
+        }
+        return z.onEngine() ? "engine" : "thread";
+    }
+
     /** The transport this plane runs on. */
     public Kind kind() {
         return kind;
@@ -94,7 +107,20 @@ public final class DataPlane implements AutoCloseable {
 
     /** Starts serving data ops through {@code a}'s pipeline; the store's replies come to this plane. */
     public void attach(Attached a) {
+        attach(a, false);
+    }
+
+    /**
+     * Starts serving data ops through {@code a}'s pipeline as {@link #attach(Attached)} does; with
+     * {@code engineLoop}, on the ZMTP transport, the pipeline's engine thread runs the network
+     * event loop from now on, while it has no event (see {@link Pipeline#runWhileIdle}), and the
+     * transport's selector thread stops.
+     */
+    public void attach(Attached a, boolean engineLoop) {
         dispatcher.attach(a);
+        if (transport instanceof ZmtpTransport z) {
+            z.attached(a.pipeline(), engineLoop);
+        }
     }
 
     /** Stops taking data ops (they get not_ready); replies still in the pipeline are still sent. */

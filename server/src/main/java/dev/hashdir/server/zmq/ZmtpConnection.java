@@ -12,8 +12,8 @@ import java.nio.channels.SocketChannel;
 
 /**
  * One client connection of the {@link ZmtpTransport}: its input (greeting, handshake, frames,
- * read and parsed by the selector thread) and its output buffer (replies appended and written by
- * whichever thread answers: the selector thread for direct answers, pipeline threads for the
+ * read and parsed by the event loop) and its output buffer (replies appended and written by
+ * whichever thread answers: the event loop for direct answers, pipeline threads for the
  * rest).
  *
  * <pre>
@@ -31,8 +31,9 @@ import java.nio.channels.SocketChannel;
  * {@link #MAX_COMMAND_BYTES} closes the connection; the output buffer holds at most
  * {@link #OUTPUT_LIMIT} bytes (one larger reply when it is empty): a reply beyond it is dropped.
  *
- * <p>Threading: input fields on the selector thread only; output fields under this object's
- * lock, held only while appending or writing (never while waiting).
+ * <p>Threading: input fields on the event loop only (the transport's selector thread, then the
+ * engine's); output fields under this object's lock, held only while appending or writing (never
+ * while waiting).
  */
 final class ZmtpConnection implements Dispatcher.Origin {
 
@@ -52,7 +53,7 @@ final class ZmtpConnection implements Dispatcher.Origin {
     final long openedNanos;
     private SelectionKey key;
 
-    // input: selector thread only
+    // input: event loop only
     private byte[] in = new byte[INITIAL_BUFFER];
     private ByteBuffer inBuf = ByteBuffer.wrap(in);
     private int inStart;
@@ -83,7 +84,7 @@ final class ZmtpConnection implements Dispatcher.Origin {
         this.openedNanos = System.nanoTime();
     }
 
-    // ---- selector thread ------------------------------------------------------------------
+    // ---- event loop -----------------------------------------------------------------------
 
     /**
      * Sends the signature of our greeting (its first 10 bytes) at once, the rest once the peer's
@@ -350,7 +351,7 @@ final class ZmtpConnection implements Dispatcher.Origin {
         }
     }
 
-    /** Writes what is buffered, unless the selector thread is waiting to (the socket was full). */
+    /** Writes what is buffered, unless the event loop is waiting to (the socket was full). */
     void flush() {
         synchronized (this) {
             flushLocked();

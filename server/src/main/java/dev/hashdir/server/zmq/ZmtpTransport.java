@@ -2,6 +2,8 @@ package dev.hashdir.server.zmq;
 
 import dev.hashdir.client.zmtp.Zmtp;
 import dev.hashdir.client.zmtp.ZmtpException;
+import dev.hashdir.engine.pipeline.IdleLoop;
+import dev.hashdir.engine.pipeline.Pipeline;
 import dev.hashdir.server.protocol.Reply;
 import dev.hashdir.server.protocol.ReplyEncoder;
 import org.slf4j.Logger;
@@ -19,21 +21,27 @@ import java.util.ArrayList;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
  * The data plane's own ZMTP 3.1 transport (docs/protocol.md, "Transport"): a ROUTER for ZeroMQ
- * DEALER and REQ clients over NIO. One selector thread accepts, reads (one read takes every
- * request a client pipelined), parses frames ({@link ZmtpConnection}) and hands each message to
- * the {@link Dispatcher}; direct answers are appended to the connection's output and written once
- * per read. The pipeline thread that finishes a request encodes its reply and writes it to the
+ * DEALER and REQ clients over NIO. One event loop accepts, reads (one read takes every request a
+ * client pipelined), parses frames ({@link ZmtpConnection}) and hands each message to the
+ * {@link Dispatcher}; direct answers are appended to the connection's output and written once
+ * per read. The loop runs on a selector thread of its own until the pipeline is attached; then,
+ * unless told otherwise ({@link #attached}), the engine thread takes it over and runs it while it
+ * has no event ({@link Pipeline#runWhileIdle}), Redis-style: a request is read, decoded, published
+ * and applied by one thread, with no hand-off (a park/unpark costs 10 to 20 us on a small VM).
+ * The loop's iterations are serialized by a lock, so that at the hand-over and at close only one
+ * thread runs it. The pipeline thread that finishes a request encodes its reply and writes it to the
  * connection itself ({@link #complete}): no thread hop, no wake-up; the reply thread writes once
  * per connection at the end of its batch ({@link #endOfBatch}), as does the engine thread for its
  * early answers. A socket that would block
- * keeps the bytes; the selector thread writes them once it takes more (OP_WRITE).
+ * keeps the bytes; the event loop writes them once it takes more (OP_WRITE).
  *
  * <pre>
- *   client --TCP--&gt; selector thread: read, parse, decode --tryPublishAll--&gt; [ring] --&gt; engine
+ *   client --TCP--&gt; event loop: read, parse, decode --tryPublishAll--&gt; [ring] --&gt; engine
  *      ^                                                                          --&gt; journal
  *      +---------- write (connection lock) &lt;-- encode &lt;-- ReplyCollector &lt;-- reply thread
  * </pre>
@@ -46,8 +54,9 @@ import java.util.function.Consumer;
  * <p>Allocation: reading, parsing, dispatching, encoding and writing allocate nothing per request
  * once warm (buffers grow to the largest message and stay); connections allocate their state.
  *
- * <p>Threading: {@link #complete} on pipeline threads; {@link #close} from any thread; the rest on
- * the selector thread.
+ * <p>Threading: {@link #complete} on pipeline threads; {@link #attached} and {@link #close} from
+ * any thread; the rest on the thread running the event loop (the selector thread, then the
+ * engine's).
  */
 final class ZmtpTransport implements Transport, Dispatcher.Completion {
 
@@ -71,8 +80,23 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
     /** Per pipeline thread (engine, reply): its encoder and the connections its open batch owes a write. */
     private final ThreadLocal<Replier> repliers = ThreadLocal.withInitial(Replier::new);
     private volatile boolean running = true;
+    /** Held by whichever thread runs an iteration of the event loop (the selector thread, or the engine's). */
+    private final ReentrantLock looping = new ReentrantLock();
+    /** The pipeline whose engine thread runs the event loop while idle ({@link #attached}), or null. */
+    private volatile Pipeline engineLoop;
+    private final IdleLoop idleLoop = new IdleLoop() {
+        @Override
+        public void poll(long maxNanos) {
+            pollFromEngine(maxNanos);
+        }
 
-    // selector thread only
+        @Override
+        public void wake() {
+            selector.wakeup();
+        }
+    };
+
+    // event loop only (the selector thread, then the engine's)
     private final ReplyEncoder encoder = new ReplyEncoder();
     private final Zmtp.FrameHeader header = new Zmtp.FrameHeader();
     private final byte[] scratch = new byte[Zmtp.GREETING_BYTES + Zmtp.readyBytes(0)];
@@ -180,14 +204,43 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         return refused.get();
     }
 
+    /**
+     * The pipeline is attached: when {@code engineLoop}, its engine thread takes over the event loop
+     * (it polls the selector while it has no event: {@link Pipeline#runWhileIdle}) and the selector
+     * thread stops; otherwise (or when the pipeline cannot) the selector thread goes on.
+     */
+    void attached(Pipeline p, boolean engineLoop) {
+        if (engineLoop && running && p.runWhileIdle(idleLoop)) {
+            this.engineLoop = p;
+            selector.wakeup(); // the selector thread sees engineLoop set and stops
+        }
+    }
+
+    /** Whether the engine thread runs the event loop (after {@link #attached}, until closed). */
+    boolean onEngine() {
+        return engineLoop != null;
+    }
+
     @Override
     public void close() {
         running = false;
+        Pipeline p = engineLoop;
+        if (p != null) {
+            p.runWhileIdle(null); // a poll in progress returns first
+        }
         selector.wakeup();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (p != null) {
+            looping.lock();
+            try {
+                shutDown();
+            } finally {
+                looping.unlock();
+            }
         }
     }
 
@@ -230,7 +283,7 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         owed.clear();
     }
 
-    /** A pipeline thread found the connection broken: the selector thread closes it. */
+    /** A pipeline thread found the connection broken: the event loop closes it. */
     void closeLater(ZmtpConnection c) {
         broken.add(c);
         selector.wakeup();
@@ -240,7 +293,7 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         selector.wakeup();
     }
 
-    // ---- selector thread -----------------------------------------------------------------------
+    // ---- event loop ----------------------------------------------------------------------------
 
     Zmtp.FrameHeader header() {
         return header;
@@ -254,7 +307,7 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         received.incrementAndGet();
     }
 
-    /** A direct answer (selector thread): appended; the connection writes it after this read. */
+    /** A direct answer (event loop): appended; the connection writes it after this read. */
     void answer(ZmtpConnection c, boolean delimiter, Reply reply, long start) {
         int n = encoder.encode(reply);
         if (!c.send(delimiter, encoder.buffer(), n, true)) {
@@ -263,17 +316,20 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         metrics.answered(reply.op(), reply.status(), System.nanoTime() - start);
     }
 
+    /** The selector thread: runs the event loop until closed, or until the engine thread takes it over. */
     private void run() {
+        boolean handedOver = false;
         try {
             while (running) {
-                selector.select(onReady, POLL_MS);
-                dispatcher.reclaim();
-                ZmtpConnection c;
-                while ((c = broken.poll()) != null) {
-                    close(c, null);
-                }
-                if (!handshaking.isEmpty()) {
-                    expireHandshakes();
+                looping.lock();
+                try {
+                    if (engineLoop != null) {
+                        handedOver = true;
+                        return;
+                    }
+                    pollOnce(POLL_MS);
+                } finally {
+                    looping.unlock();
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -281,17 +337,55 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
                 LOG.error("data plane failed; it answers no more requests", e);
             }
         } finally {
-            for (SelectionKey k : selector.keys()) {
-                if (k.attachment() instanceof ZmtpConnection c) {
-                    c.flush(); // what the drained pipeline answered last still goes out if it can
-                    if (c.close()) {
-                        open.decrementAndGet();
-                    }
+            if (!handedOver) {
+                shutDown();
+            }
+        }
+    }
+
+    /** The engine thread, while it has no event: one iteration of the event loop, at most {@code maxNanos}. */
+    private void pollFromEngine(long maxNanos) {
+        if (running && looping.tryLock()) { // not: the selector thread still finishes its last iteration
+            try {
+                if (running) {
+                    pollOnce(Math.max(1, TimeUnit.NANOSECONDS.toMillis(maxNanos)));
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.error("data plane failed; it answers no more requests", e);
+                running = false;
+            } finally {
+                looping.unlock();
+            }
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(this, Math.min(maxNanos, 1_000_000));
+    }
+
+    /** One iteration of the event loop: reads, dispatches, closes what broke, expires handshakes. */
+    private void pollOnce(long timeoutMillis) throws IOException {
+        selector.select(onReady, timeoutMillis);
+        dispatcher.reclaim();
+        ZmtpConnection c;
+        while ((c = broken.poll()) != null) {
+            close(c, null);
+        }
+        if (!handshaking.isEmpty()) {
+            expireHandshakes();
+        }
+    }
+
+    /** Closed: what the drained pipeline answered last still goes out if it can, then every socket closes. */
+    private void shutDown() {
+        for (SelectionKey k : selector.keys()) {
+            if (k.attachment() instanceof ZmtpConnection c) {
+                c.flush();
+                if (c.close()) {
+                    open.decrementAndGet();
                 }
             }
-            closeQuietly(selector);
-            closeQuietly(server);
         }
+        closeQuietly(selector);
+        closeQuietly(server);
     }
 
     private void ready(SelectionKey k) {

@@ -36,4 +36,17 @@ class ServerConfigTransportTest {
                 Map.of("bind", "ipc:///tmp/hashdir-test.sock")))
                 .hasMessageContaining("setting bind").hasMessageContaining("transport=jeromq");
     }
+
+    @Test
+    void shouldRunTheNetworkLoopOnTheEngineThreadUnlessToldOtherwise() throws IOException {
+        ServerConfig d = ServerConfig.resolve(null, Map.of(), Map.of());
+        assertThat(d.engineLoop()).isTrue();
+        assertThat(d.describe()).containsEntry("network-loop", "engine");
+        ServerConfig t = ServerConfig.resolve(null, Map.of("HASHDIR_NETWORK_LOOP", "Thread"), Map.of());
+        assertThat(t.engineLoop()).isFalse();
+        assertThat(t.describe()).containsEntry("network-loop", "thread");
+        assertThatThrownBy(() -> ServerConfig.resolve(null, Map.of("HASHDIR_NETWORK_LOOP", "selector"), Map.of()))
+                .hasMessageContaining("network-loop").hasMessageContaining("engine or thread")
+                .hasMessageContaining("'selector'").hasMessageContaining("HASHDIR_NETWORK_LOOP");
+    }
 }

@@ -50,7 +50,12 @@ class ServiceSocketTest {
     Wire wire;
 
     static ServerConfig config(Path data, String token) throws IOException {
+        return config(data, token, "engine");
+    }
+
+    static ServerConfig config(Path data, String token, String networkLoop) throws IOException {
         Map<String, String> flags = new HashMap<>();
+        flags.put("network-loop", networkLoop);
         flags.put("data", data.toString());
         flags.put("bind", "tcp://127.0.0.1:*");
         flags.put("http", "127.0.0.1:0");
@@ -60,9 +65,15 @@ class ServiceSocketTest {
         return ServerConfig.resolve(null, Map.of(), flags);
     }
 
+    /** The network loop this class runs the tests on (the subclass: the other one). */
+    String networkLoop() {
+        return "engine";
+    }
+
     @BeforeEach
     void start() throws IOException {
-        server = HashdirServer.start(config(dir.resolve("data"), "secret"));
+        server = HashdirServer.start(config(dir.resolve("data"), "secret", networkLoop()));
+        assertThat(server.dataPlane().networkLoop()).as("recovering: the selector thread serves").isEqualTo("thread");
         wire = new Wire(server.dataPlane().endpoint(), SocketType.DEALER);
     }
 
@@ -103,6 +114,7 @@ class ServiceSocketTest {
         assertThat(http("GET", "/health", null).statusCode()).isEqualTo(200);
         assertThat(http("GET", "/ready", null).statusCode()).isEqualTo(503);
         server.recover();
+        assertThat(server.dataPlane().networkLoop()).isEqualTo(networkLoop());
         assertThat(http("GET", "/ready", null).statusCode()).isEqualTo(200);
         assertThat(status(wire.call(Wire.m("id", 3, "op", "get", "key", key(1))))).isEqualTo("ok");
     }
