@@ -254,7 +254,7 @@ final class EngineHandler implements EventHandler<RequestEvent> {
             return;
         }
         if (e.tooMany) {
-            e.result(Status.TOO_LARGE, "too many values: max=" + e.valueArray().length);
+            e.result(Status.TOO_LARGE, "too many values: max=" + e.maxValues());
             return;
         }
         if (op.isMutation()) {
@@ -283,7 +283,7 @@ final class EngineHandler implements EventHandler<RequestEvent> {
             case REMOVE -> e.flag = hd.remove(key, e.value);
             case DELETE -> (e.number = hd.delete(key)) > 0;
             case GET -> {
-                hd.get(key, e.hasAfter, e.after, Math.min(e.limit, e.getResult().capacity()), e.getResult());
+                hd.get(key, e.hasAfter, e.after, e.getLimit(), e.getResult());
                 yield false;
             }
             case CONTAINS -> {

@@ -55,8 +55,16 @@ public final class RequestEvent {
     private final int keyBytes;
     private final MemorySegment walPayload;
     private final MemorySegment key;
-    private final long[] values;
-    private final GetResult get;
+    /** Most values a PUT_MANY event takes, and most a GET page returns. */
+    private final int maxValues;
+    private final int maxGetValues;
+    /**
+     * The PUT_MANY values and the GET page: grown to the largest request this slot has seen (up to
+     * the maxima), then kept. A ring of full-size arrays (16 KiB an event) was 64 MiB of live heap
+     * that the first young collections under load copied, in pauses of 200 ms and more.
+     */
+    private long[] values;
+    private GetResult get;
     /** Made on the engine thread by the first SCAN through this slot, then reused. */
     private ScanResult scan;
 
@@ -99,9 +107,14 @@ public final class RequestEvent {
         this.keyBytes = keyBytes;
         this.walPayload = walPayload;
         this.key = walPayload.asSlice(WalRecordLayout.KEY_OFFSET, keyBytes);
-        this.values = new long[maxValues];
-        this.get = new GetResult(maxGetValues);
+        this.maxValues = maxValues;
+        this.maxGetValues = maxGetValues;
+        this.values = new long[Math.min(maxValues, INITIAL_VALUES)];
+        this.get = new GetResult(Math.min(maxGetValues, INITIAL_VALUES));
     }
+
+    /** Values an event's arrays hold until a larger request comes through its slot. */
+    static final int INITIAL_VALUES = 16;
 
     /** Bytes of payload memory one event needs for {@code maxValues} values. */
     static long payloadBytes(int keyBytes, int maxValues) {
@@ -117,7 +130,7 @@ public final class RequestEvent {
         tooMany = false;
         hasAfter = false;
         after = 0;
-        limit = get.capacity();
+        limit = maxGetValues;
         sink = null;
         token = 0;
         attachment = null;
@@ -169,9 +182,10 @@ public final class RequestEvent {
 
     /** Copies {@code count} values; more than the event holds is answered {@code too_large}. */
     public RequestEvent values(long[] src, int from, int count) {
-        tooMany = count > values.length;
+        tooMany = count > maxValues;
         valueCount = tooMany ? 0 : count;
         if (!tooMany) {
+            ensureValues(count);
             System.arraycopy(src, from, values, 0, count);
         }
         return this;
@@ -179,12 +193,19 @@ public final class RequestEvent {
 
     /** Adds one value to the list (for decoders that read values one by one). */
     public RequestEvent addValue(long v) {
-        if (valueCount == values.length) {
+        if (valueCount == maxValues) {
             tooMany = true;
         } else {
+            ensureValues(valueCount + 1);
             values[valueCount++] = v;
         }
         return this;
+    }
+
+    private void ensureValues(int n) {
+        if (values.length < n) {
+            values = java.util.Arrays.copyOf(values, Math.min(maxValues, Math.max(n, 2 * values.length)));
+        }
     }
 
     /** GET only: values strictly after {@code a} (unsigned). */
@@ -279,8 +300,22 @@ public final class RequestEvent {
         return values;
     }
 
+    int maxValues() {
+        return maxValues;
+    }
+
+    /** Engine thread: the GET page result, grown to hold this request's page (its limit, capped at maxGetValues). */
     GetResult getResult() {
+        int n = Math.min(limit, maxGetValues);
+        if (get.capacity() < n) {
+            get = new GetResult(Math.min(maxGetValues, Math.max(n, 2 * get.capacity())));
+        }
         return get;
+    }
+
+    /** The GET page this request asks for: its limit, capped at maxGetValues. */
+    int getLimit() {
+        return Math.min(limit, maxGetValues);
     }
 
     /** Engine thread: the scan result of this slot, made on first use. */

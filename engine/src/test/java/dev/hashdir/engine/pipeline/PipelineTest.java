@@ -818,4 +818,40 @@ class PipelineTest {
         assertThat(done(pipeline.put(key(1), 1)).number()).isEqualTo(1);
         assertThat(loop.polls.get()).isZero();
     }
+
+    /**
+     * An event's value and page arrays start small and grow to the largest request through its
+     * slot: in a ring of 4, puts and gets of 1 to 1024 values pass every slot in turn, answered
+     * exactly as a model says.
+     */
+    @Test
+    void shouldGrowAnEventsArraysToTheLargestRequestThroughItsSlot() throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(4), EngineHook.NONE);
+        SplittableRandom rnd = new SplittableRandom(41);
+        TreeSet<Long> model = new TreeSet<>(Long::compareUnsigned);
+        byte[] k = key(77);
+        for (int step = 0; step < 60; step++) {
+            int n = switch (rnd.nextInt(3)) {
+                case 0 -> 1 + rnd.nextInt(RequestEvent.INITIAL_VALUES);
+                case 1 -> RequestEvent.INITIAL_VALUES + 1 + rnd.nextInt(100);
+                default -> 1024;
+            };
+            String at = "step " + step + ", n=" + n;
+            if (rnd.nextBoolean()) {
+                long[] vs = rnd.longs(n).toArray();
+                int added = 0;
+                for (long v : vs) {
+                    added += model.add(v) ? 1 : 0;
+                }
+                assertThat(done(pipeline.putAll(k, vs)).number()).as(at).isEqualTo(added);
+            } else {
+                Reply r = done(pipeline.get(k, n));
+                long[] expected = model.stream().limit(n).mapToLong(Long::longValue).toArray();
+                assertThat(r.values()).as(at).containsExactly(expected);
+                assertThat(r.number()).as(at).isEqualTo(model.size());
+                assertThat(r.flag()).as(at).isEqualTo(model.size() > n);
+            }
+        }
+        assertThat(done(pipeline.putAll(k, new long[1025])).status()).isEqualTo(Status.TOO_LARGE);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.hashdir.server.protocol;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 
@@ -24,8 +25,9 @@ public final class Reply {
 
     /** The batch this is a result of, or null for a top-level reply. */
     private final Reply batch;
-    /** Top level only: batch results. */
-    private final Reply[] results;
+    /** Top level only: batch results (grown to the largest batch answered, then kept); null in a result. */
+    private Reply[] results;
+    private final boolean topLevel;
 
     private Op op;
     private Status status;
@@ -51,13 +53,16 @@ public final class Reply {
     private int resultCount;
     private Map<String, ? extends Number> stats;
 
+    private static final Reply[] NO_RESULTS = new Reply[0];
+
     public Reply() {
         this(null);
     }
 
     private Reply(Reply batch) {
         this.batch = batch;
-        this.results = batch == null ? new Reply[Protocol.MAX_BATCH_OPS] : null;
+        this.topLevel = batch == null;
+        this.results = topLevel ? NO_RESULTS : null;
         reset();
     }
 
@@ -209,10 +214,13 @@ public final class Reply {
 
     /** batch: {@code n} results, each reset; fill them through {@link #result(int)}. */
     public Reply results(int n) {
-        if (results == null) {
+        if (!topLevel) {
             throw new IllegalStateException("a batch result cannot hold results");
         }
         Objects.checkIndex(n, Protocol.MAX_BATCH_OPS + 1);
+        if (results.length < n) { // a pool of replies must not hold MAX_BATCH_OPS slots each before any batch came
+            results = Arrays.copyOf(results, Math.min(Protocol.MAX_BATCH_OPS, Math.max(n, 2 * results.length)));
+        }
         for (int i = 0; i < n; i++) {
             if (results[i] == null) {
                 results[i] = new Reply(this);
