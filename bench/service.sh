@@ -3,7 +3,7 @@
 # appendfsync always), driven by the same load generator (dev.hashdir.bench.load.LoadGen) with the same
 # connections, pipelining depth, op mix and keys, then a summary (bench/service-summary.py).
 #
-#   bench/service.sh [--runs N] [--duration SEC] [--warmup SEC] [--phases LIST] [--keys K]
+#                    [--settings LIST] [--settle SEC] [-o RESULTS_DIR] [--no-build]
 #                    [--settings LIST] [-o RESULTS_DIR] [--no-build]
 #
 # Phases (default all, in this order):
@@ -14,7 +14,9 @@
 #   controller  hashdir's max rate (closed loop 4x64, 100% put; the slowest of the runs, so that 90% is
 #               below what the server sustains), then open loop at 10/50/90% of it with the adaptive batch
 #               controller and each fixed setting (--settings; default 4096/0,4096/1000,32/0,4096/200 =
-#               max batch / max wait in us), the settings interleaved round by round
+#               max batch / max wait in us), the settings interleaved round by round; after each restart
+#               --settle SEC (default 8) of closed-loop puts, not measured, so that a fresh JVM's JIT
+#               warm-up is not what the open-loop tails measure
 # Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
 # whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
 # overlaps them and a busy lock is waited for once a round, not once a run. The servers run
@@ -31,6 +33,7 @@ warmup=2
 phases="throughput,rtt,latency,controller"
 keys=100000
 settings="4096/0,4096/1000,32/0,4096/200"
+settle=8
 results=""
 build=1
 while [[ $# -gt 0 ]]; do
@@ -41,13 +44,15 @@ while [[ $# -gt 0 ]]; do
     --phases) phases="$2"; shift 2 ;;
     --keys) keys="$2"; shift 2 ;;
     --settings) settings="$2"; shift 2 ;;
+    --settle) settle="$2"; shift 2 ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "service.sh: --runs must be a positive integer, got '$runs'" >&2; exit 2; }
+[[ "$settle" =~ ^[0-9]+$ ]] || { echo "service.sh: --settle must be a whole number of seconds, got '$settle'" >&2; exit 2; }
 [[ "$keys" =~ ^[1-9][0-9]*$ ]] || { echo "service.sh: --keys must be a positive integer, got '$keys'" >&2; exit 2; }
 [[ "$phases" =~ ^(throughput|rtt|latency|controller)(,(throughput|rtt|latency|controller))*$ ]] \
   || { echo "service.sh: --phases must name throughput, rtt, latency, controller; got '$phases'" >&2; exit 2; }
@@ -240,6 +245,11 @@ if [[ ",$phases," == *,controller,* ]]; then
         start_hashdir
       else
         start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
+      fi
+      if [[ $settle -gt 0 ]]; then # not measured: the fresh JVM compiles its hot paths meanwhile
+        "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen \
+          --target hashdir --endpoint "tcp://127.0.0.1:$zport" --label settle --seed $((seed + 500)) --mode closed \
+          --conns 4 --window 64 --mix 100:0:0 --warmup 0 --duration "$settle" >/dev/null
       fi
       for pct in 10 50 90; do
         rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 import static dev.hashdir.engine.wal.WalRecordLayout.U32;
@@ -74,8 +75,15 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
 public final class WalWriter implements AutoCloseable {
 
     private static final long INITIAL_BUFFER = 8 << 10;
-    /** A segment prepared ahead is zero-filled and forced this much at a time. */
-    private static final long PREPARE_STEP = 4 << 20;
+    /**
+     * A segment prepared ahead is zero-filled and forced this much at a time, then the preparation
+     * pauses as long as the step took (at most {@link #MAX_PREPARE_PAUSE_NANOS}): a 64 MiB segment
+     * takes about twice as long to prepare (well under a second on a VM disk, against the seconds
+     * half a segment lasts at a server's WAL rate), and a commit's fdatasync waits behind at most
+     * one step's writes (docs/benchmarks.md, "Session 5").
+     */
+    private static final long PREPARE_STEP = 1 << 20;
+    private static final long MAX_PREPARE_PAUSE_NANOS = 20_000_000;
 
     private final WalDirectory dir;
     private final WalOptions options;
@@ -786,13 +794,16 @@ public final class WalWriter implements AutoCloseable {
             try {
                 dir.delete(name);
                 created = dir.create(name);
-                // forced a step at a time, so the disk never holds much of it queued ahead of a commit's force
+                // forced a step at a time, so the disk never holds much of it queued ahead of a commit's force,
+                // and paced: after each step the disk is left to the commits for as long as the step took
                 for (long end = Math.min(size, PREPARE_STEP); ; end = Math.min(size, end + PREPARE_STEP)) {
+                    long start = System.nanoTime();
                     created.allocate(end);
                     created.force();
                     if (end == size) {
                         break;
                     }
+                    LockSupport.parkNanos(Math.min(System.nanoTime() - start, MAX_PREPARE_PAUSE_NANOS));
                 }
                 file = created;
             } catch (IOException e) {
