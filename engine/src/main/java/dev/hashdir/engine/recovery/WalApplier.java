@@ -68,7 +68,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private MemorySegment window;
     private long windowUsed;
     /** Window offsets of the entries, in units of 8 bytes (entries are 8-aligned; a window is below 16 GiB). */
-    private int[] entries = new int[1024];
+    private int[] entries;
     private int[] places = new int[0];
     private int entryCount;
     private int[] scratchEntries = new int[0];
@@ -100,6 +100,12 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         this.keyBytes = target.keyBytes();
         this.windowBytes = windowBytes;
         this.key = arena.allocate(keyBytes, 8);
+        // as many entries as the WAL found at open holds PUTs (the commonest record; others are
+        // larger but DELETEs), or a window does: the arrays rarely grow, and are made once instead
+        // of doubling from small (in a fresh JVM each copy is fresh memory the kernel zeroes first)
+        long puts = walBytes / (WalRecordLayout.HEADER_BYTES + keyBytes + 8L);
+        long fit = windowBytes / align8(ENTRY_HEADER + keyBytes);
+        this.entries = new int[Math.clamp(Math.min(puts, fit) + 1, 1024, MAX_WINDOW_RECORDS)];
     }
 
     @Override
@@ -132,7 +138,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             window.set(LONG, at + ENTRY_HEADER + keyBytes + 8L * i, r.value(i));
         }
         if (entryCount == entries.length) {
-            entries = Arrays.copyOf(entries, entryCount * 2);
+            entries = Arrays.copyOf(entries, Math.min(entryCount * 2, MAX_WINDOW_RECORDS));
         }
         entries[entryCount] = (int) (at >>> 3);
         entryCount++;
