@@ -81,6 +81,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
      * the whole mapping for the first time.
      */
     private int frameLimit;
+    /** Frames at or past this one never held a page (CLOCK looks below it only). */
+    private int clockEnd;
     private int[] emptyFrames;
     private int emptyCount;
     private int hand;
@@ -652,7 +654,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
      */
     private int takeFrame() {
         if (emptyCount > 0 && frameCount - emptyCount < frameLimit) {
-            return emptyFrames[--emptyCount];
+            return takeEmpty();
         }
         int victim = clock(store.writeFailure() != null);
         if (victim >= 0) {
@@ -669,7 +671,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
             }
         }
         // nothing evictable within the limit (all pinned, or unwritable): past the limit before spilling
-        return emptyCount > 0 ? emptyFrames[--emptyCount] : spill();
+        return emptyCount > 0 ? takeEmpty() : spill();
+    }
+
+    private int takeEmpty() {
+        int f = emptyFrames[--emptyCount];
+        if (f >= clockEnd) {
+            clockEnd = f + 1;
+        }
+        return f;
     }
 
     /**
@@ -678,9 +688,13 @@ public final class PageCache implements PageSpace, AutoCloseable {
      * some only under {@link #limitFrames}) are passed over.
      */
     private int clock(boolean cleanOnly) {
-        for (int steps = 0; steps < 2 * frameCount; steps++) {
+        int end = clockEnd;
+        if (hand >= end) {
+            hand = 0;
+        }
+        for (int steps = 0; steps < 2 * end; steps++) {
             int f = hand;
-            hand = hand + 1 == frameCount ? 0 : hand + 1;
+            hand = hand + 1 >= end ? 0 : hand + 1;
             long t = touched[f];
             if (t == operation || pageIn[f] == 0 || cleanOnly && (dirty[f] || pending[f])) {
                 continue;
@@ -732,6 +746,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
         spilled++;
         int f = frameCount++;
+        clockEnd = Math.max(clockEnd, frameCount);
         frames[f] = Arena.ofAuto().allocate(pageSize, 8);
         return f;
     }
@@ -764,6 +779,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             }
         }
         emptyCount = kept;
+        clockEnd = Math.min(clockEnd, frameCount);
         if (hand >= frameCount) {
             hand = 0;
         }
