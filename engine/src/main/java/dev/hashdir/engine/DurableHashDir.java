@@ -1,5 +1,6 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.engine.page.PageCache;
 import dev.hashdir.engine.recovery.RecoveryListener;
 import dev.hashdir.engine.recovery.WalApplier;
 import dev.hashdir.engine.store.PageStore;
@@ -55,6 +56,15 @@ public final class DurableHashDir implements AutoCloseable {
 
     /** Where opening is. */
     public enum Phase { LOADING, REPLAYING, READY, CLOSED }
+
+    /**
+     * The page cache recovery fills at most while it replays the WAL (then the whole configured
+     * cache is used): replayed pages are read, changed and written back a window at a time
+     * ({@link WalApplier}), and in a freshly started process filling a large cache for the first
+     * time cost more than writing them back (the kernel zeroes each new frame's memory:
+     * docs/benchmarks.md, "Session 5: replay in a fresh server").
+     */
+    public static final long REPLAY_CACHE_BYTES = 16L << 20;
 
     /** Reason prefixes: what {@link #tryResume()} can resume from. */
     private static final String WAL_FAILED = "WAL write failed: ";
@@ -152,6 +162,16 @@ public final class DurableHashDir implements AutoCloseable {
     static DurableHashDir open(Path dataDir, HashDirConfig config, IntFunction<WalOptions> walOptionsFor,
                                WalDirectory walDir, RecoveryListener listener, long windowBytes, HashDir.Tuning tuning)
             throws IOException {
+        return open(dataDir, config, walOptionsFor, walDir, listener, windowBytes, tuning, REPLAY_CACHE_BYTES);
+    }
+
+    /**
+     * Opens replaying with at most {@code replayCacheBytes} of the page cache filled (tests: a
+     * bound that bites in a small store).
+     */
+    static DurableHashDir open(Path dataDir, HashDirConfig config, IntFunction<WalOptions> walOptionsFor,
+                               WalDirectory walDir, RecoveryListener listener, long windowBytes, HashDir.Tuning tuning,
+                               long replayCacheBytes) throws IOException {
         listener.onProgress(Phase.LOADING, 0, 0, 0);
         HashDir hd = HashDir.open(dataDir, config, tuning);
         WalOptions walOptions;
@@ -173,8 +193,11 @@ public final class DurableHashDir implements AutoCloseable {
             applier = new WalApplier(hd, listener, walBytes, windowBytes);
             listener.onProgress(Phase.REPLAYING, 0, 0, walBytes);
             long fromLsn = hd.durableMeta().checkpointLsn() + 1;
+            PageCache cache = hd.cache();
+            cache.limitFrames((int) Math.min(Integer.MAX_VALUE, replayCacheBytes / cache.pageSize()));
             wal = WalWriter.open(walDir, walOptions, fromLsn, applier);
             applier.finish();
+            cache.limitFrames(cache.frames());
             // replay is over: release its buffers now, on the thread that made them (the applier's
             // counters stay readable); a DurableHashDir whose parts a pipeline takes over is never
             // closed itself, so this is the only place that reliably frees them

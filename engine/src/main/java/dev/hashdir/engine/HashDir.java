@@ -317,6 +317,21 @@ public final class HashDir implements AutoCloseable {
         scan(cursor == null ? null : buffered(cursor), limit, into);
     }
 
+    /**
+     * Where the bucket of the key at {@code key[offset, offset + keyBytes)} lives now: the row of the
+     * store's page dataset holding the bucket's primary page, or (a page never written yet, so
+     * resident) its page id. Keys of one bucket get the same number. Recovery applies a replay
+     * window in this order: each bucket's records together, and the pages read in file order, so
+     * that HDF5 reads each block of its chunk index once rather than again and again (its metadata
+     * cache holds a fraction of the index of a large store). Does not touch any page.
+     */
+    public long bucketPlace(MemorySegment key, long offset) {
+        checkOpen();
+        long page = index.bucketOf(key, offset);
+        long row = cache.rowOf(page);
+        return row != 0 ? row : page;
+    }
+
     /** Counters of the engine now. */
     public Stats stats() {
         long slotPages = dir.buckets() + index.overflowPages();

@@ -1,6 +1,7 @@
 package dev.hashdir.engine;
 
 import dev.hashdir.engine.dir.DirectoryLayout;
+import dev.hashdir.engine.page.PageCache;
 import dev.hashdir.engine.recovery.RecoveryListener;
 import dev.hashdir.engine.recovery.RecoveryProgress;
 import dev.hashdir.engine.recovery.WalApplier;
@@ -363,6 +364,53 @@ class DurableHashDirTest {
         }
         try (DurableHashDir d = DurableHashDir.open(copy, CONFIG, wal)) {
             assertThat(state(d.hashDir(), keys)).as("one window, seed %d", seed).isEqualTo(model);
+        }
+    }
+
+    @Test
+    void replayWithinAFrameLimitWritesPagesBackAndGivesTheSameStateAsWithout() throws Exception {
+        long seed = SEED + 11;
+        SplittableRandom random = new SplittableRandom(seed);
+        HashDirConfig large = HashDirConfig.defaults().withCacheBytes(64L << 20);
+        WalOptions wal = WalOptions.of(KEY_BYTES, Durability.NONE);
+        Map<Integer, TreeSet<Long>> model = new HashMap<>();
+        int keys = 60_000; // hundreds of bucket pages: more than the least frames a limit leaves
+        try (DurableHashDir d = DurableHashDir.create(dir, OPTIONS, large, wal)) {
+            for (int i = 0; i < 150_000; i++) {
+                boolean hot = random.nextInt(5) == 0; // a few keys get value lists
+                int k = hot ? random.nextInt(200) : random.nextInt(keys);
+                long v = random.nextLong(hot ? 10_000 : 64);
+                int r = random.nextInt(100);
+                if (r < 75) {
+                    d.put(key(k), v);
+                    model.computeIfAbsent(k, x -> new TreeSet<>()).add(v);
+                } else if (r < 97) {
+                    d.remove(key(k), v);
+                    removeFrom(model, k, v);
+                } else {
+                    d.delete(key(k));
+                    model.remove(k);
+                }
+            }
+            d.commit();
+            d.crash();
+        }
+        Path copy = dir.resolveSibling(dir.getFileName() + "-copy");
+        copyStore(dir, copy);
+        try (DurableHashDir d = DurableHashDir.open(dir, large, k -> wal, FileWalDirectory.open(dir.resolve("wal")),
+                RecoveryListener.NONE, WalApplier.DEFAULT_WINDOW_BYTES, HashDir.Tuning.DEFAULT, 0)) {
+            var cache = d.hashDir().cache();
+            assertThat(d.recordsReplayed()).isGreaterThan(100_000);
+            assertThat(cache.writes()).as("replayed pages written back within the limit").isPositive();
+            assertThat(cache.residentFrames()).isLessThanOrEqualTo(PageCache.MIN_FRAMES);
+            assertThat(cache.frameLimit()).as("the limit is lifted after the replay").isEqualTo(cache.frames());
+            assertThat(state(d.hashDir(), keys)).as("replayed within the least frames, seed %d", seed).isEqualTo(model);
+        }
+        try (DurableHashDir d = DurableHashDir.open(copy, large, k -> wal, FileWalDirectory.open(copy.resolve("wal")),
+                RecoveryListener.NONE, WalApplier.DEFAULT_WINDOW_BYTES, HashDir.Tuning.DEFAULT, Long.MAX_VALUE)) {
+            assertThat(d.hashDir().cache().writes()).as("no limit: nothing written back").isZero();
+            assertThat(d.hashDir().cache().residentFrames()).isGreaterThan(PageCache.MIN_FRAMES);
+            assertThat(state(d.hashDir(), keys)).as("replayed without a limit, seed %d", seed).isEqualTo(model);
         }
     }
 

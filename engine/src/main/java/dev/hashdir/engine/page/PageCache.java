@@ -75,6 +75,14 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private long[] touched;
     private boolean[] dirty;
     private int frameCount;
+    /**
+     * Frames the cache fills before it evicts (at most {@link #baseFrames}): lowered while a WAL is
+     * replayed ({@link #limitFrames}), so that recovery reuses a few frames rather than touching
+     * the whole mapping for the first time.
+     */
+    private int frameLimit;
+    /** Frames at or past this one never held a page (CLOCK looks below it only). */
+    private int clockEnd;
     private int[] emptyFrames;
     private int emptyCount;
     private int hand;
@@ -147,6 +155,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             emptyFrames[f] = baseFrames - 1 - f;
         }
         this.frameCount = baseFrames;
+        this.frameLimit = baseFrames;
         this.emptyCount = baseFrames;
         for (long id = highWater - 1; id >= 1; id--) {
             if (map.row(id) == 0) {
@@ -477,6 +486,29 @@ public final class PageCache implements PageSpace, AutoCloseable {
         return baseFrames;
     }
 
+    /**
+     * Fills at most {@code frames} frames (clamped to {@link #MIN_FRAMES}..{@link #frames()}) from
+     * now on: a page read or allocated while that many hold pages evicts one (CLOCK, dirty pages
+     * written back) instead of taking an empty frame; {@code limitFrames(frames())} lifts the bound.
+     * Pages resident beyond a lowered bound stay until CLOCK evicts them. Recovery replays with a
+     * small bound: in a fresh process each frame's first use costs a page fault and the kernel's
+     * zeroing of its memory, which over a cache of hundreds of MiB cost more than writing the
+     * replayed pages back (docs/benchmarks.md, "Session 5: replay in a fresh server").
+     */
+    public void limitFrames(int frames) {
+        frameLimit = Math.clamp(frames, Math.min(MIN_FRAMES, baseFrames), baseFrames);
+    }
+
+    /** The bound {@link #limitFrames} set ({@link #frames()} when none). */
+    public int frameLimit() {
+        return frameLimit;
+    }
+
+    /** Frames holding a page now (spill frames included). */
+    public int residentFrames() {
+        return frameCount - emptyCount;
+    }
+
     public long hits() {
         return hits;
     }
@@ -621,8 +653,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
      * operation under way go on; without a clean victim the cache spills.
      */
     private int takeFrame() {
-        if (emptyCount > 0) {
-            return emptyFrames[--emptyCount];
+        if (emptyCount > 0 && frameCount - emptyCount < frameLimit) {
+            return takeEmpty();
         }
         int victim = clock(store.writeFailure() != null);
         if (victim >= 0) {
@@ -638,19 +670,33 @@ public final class PageCache implements PageSpace, AutoCloseable {
                 }
             }
         }
-        return spill();
+        // nothing evictable within the limit (all pinned, or unwritable): past the limit before spilling
+        return emptyCount > 0 ? takeEmpty() : spill();
+    }
+
+    private int takeEmpty() {
+        int f = emptyFrames[--emptyCount];
+        if (f >= clockEnd) {
+            clockEnd = f + 1;
+        }
+        return f;
     }
 
     /**
-     * CLOCK: the first frame not touched in this operation whose second chance is used up (and,
-     * when {@code cleanOnly}, with nothing to write); or -1.
+     * CLOCK: the first frame holding a page, not touched in this operation, whose second chance is
+     * used up (and, when {@code cleanOnly}, with nothing to write); or -1. Empty frames (there are
+     * some only under {@link #limitFrames}) are passed over.
      */
     private int clock(boolean cleanOnly) {
-        for (int steps = 0; steps < 2 * frameCount; steps++) {
+        int end = clockEnd;
+        if (hand >= end) {
+            hand = 0;
+        }
+        for (int steps = 0; steps < 2 * end; steps++) {
             int f = hand;
-            hand = hand + 1 == frameCount ? 0 : hand + 1;
+            hand = hand + 1 >= end ? 0 : hand + 1;
             long t = touched[f];
-            if (t == operation || cleanOnly && (dirty[f] || pending[f])) {
+            if (t == operation || pageIn[f] == 0 || cleanOnly && (dirty[f] || pending[f])) {
                 continue;
             }
             if (t != 0) {
@@ -700,6 +746,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
         spilled++;
         int f = frameCount++;
+        clockEnd = Math.max(clockEnd, frameCount);
         frames[f] = Arena.ofAuto().allocate(pageSize, 8);
         return f;
     }
@@ -732,6 +779,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
             }
         }
         emptyCount = kept;
+        clockEnd = Math.min(clockEnd, frameCount);
         if (hand >= frameCount) {
             hand = 0;
         }

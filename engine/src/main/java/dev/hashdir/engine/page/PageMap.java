@@ -355,31 +355,42 @@ final class PageMap {
         store.writeRow(rows[p], scratch);
     }
 
+    /**
+     * The ids listed by the chain of {@code kind} pages from {@code root}; remembers the chain's rows.
+     * Both arrays grow by doubling (one copy a page made opening a store with a deletion log of
+     * hundreds of pages quadratic).
+     */
     private long[] readChain(long root, PageKind kind) {
         long[] values = new long[0];
         long[] rows = new long[0];
         int n = 0;
+        int pages = 0;
         for (long r = root; r != StoreFormat.NULL_PAGE; ) {
-            store.readRow(r, scratch, rows.length);
+            store.readRow(r, scratch, pages);
             if (PageLayout.kind(scratch) != kind) {
                 throw new CorruptionException(store.file(), r, PageLayout.KIND_OFFSET, "page kind", kind.name(),
                         String.valueOf(PageLayout.kind(scratch)));
             }
-            rows = Arrays.copyOf(rows, rows.length + 1);
-            rows[rows.length - 1] = r;
+            if (pages == rows.length) {
+                rows = Arrays.copyOf(rows, Math.max(4, 2 * pages));
+            }
+            rows[pages++] = r;
             int count = FreeListLayout.count(scratch);
-            values = Arrays.copyOf(values, n + count);
+            if (n + count > values.length) {
+                values = Arrays.copyOf(values, Math.max(n + count, 2 * values.length));
+            }
             for (int k = 0; k < count; k++) {
                 values[n++] = FreeListLayout.id(scratch, k);
             }
             r = FreeListLayout.next(scratch);
         }
+        rows = Arrays.copyOf(rows, pages);
         if (kind == PageKind.PAGE_MAP_INDEX) {
             indexRows = rows;
         } else {
             logRows = rows;
         }
-        return values;
+        return Arrays.copyOf(values, n);
     }
 
     private void load(Meta meta) {

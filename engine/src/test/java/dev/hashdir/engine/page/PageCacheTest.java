@@ -48,6 +48,73 @@ class PageCacheTest {
     }
 
     @Test
+    void aFrameLimitEvictsWithinItAndLiftingItFillsTheRest() throws Exception {
+        try (PageStore store = PageStore.create(dir, StoreOptions.defaults());
+             PageCache cache = PageCache.withFrames(store, 1024)) {
+            int limit = PageCache.MIN_FRAMES;
+            cache.limitFrames(limit);
+            assertThat(cache.frameLimit()).isEqualTo(limit);
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                long id = cache.allocate(PageKind.TEST);
+                cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, id * 31);
+                ids.add(id);
+                cache.endOperation();
+                assertThat(cache.residentFrames()).as("after page %d", i).isLessThanOrEqualTo(limit);
+            }
+            assertThat(cache.writes()).as("pages past the limit were written back").isEqualTo(1000 - limit);
+            for (long id : ids) {
+                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY)).as("page %d", id).isEqualTo(id * 31);
+                cache.endOperation();
+                assertThat(cache.residentFrames()).isLessThanOrEqualTo(limit);
+            }
+            assertThat(cache.spilledFrames()).isZero();
+
+            cache.limitFrames(cache.frames());
+            long writes = cache.writes();
+            for (long id : ids) {
+                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY)).as("page %d", id).isEqualTo(id * 31);
+                cache.endOperation();
+            }
+            assertThat(cache.residentFrames()).as("every page fits once the limit is lifted").isEqualTo(1000);
+            long misses = cache.misses();
+            for (long id : ids) {
+                cache.read(id);
+                cache.endOperation();
+            }
+            assertThat(cache.misses()).as("all resident: no more misses").isEqualTo(misses);
+            assertThat(cache.writes()).as("nothing evicted without the limit").isEqualTo(writes);
+
+            cache.limitFrames(1);
+            assertThat(cache.frameLimit()).as("clamped to the least frames").isEqualTo(PageCache.MIN_FRAMES);
+            cache.limitFrames(1 << 20);
+            assertThat(cache.frameLimit()).as("clamped to the cache").isEqualTo(1024);
+        }
+    }
+
+    @Test
+    void anOperationHoldingMoreFramesThanTheLimitTakesEmptyFramesBeforeSpilling() throws Exception {
+        try (PageStore store = PageStore.create(dir, StoreOptions.defaults());
+             PageCache cache = PageCache.withFrames(store, 1024)) {
+            cache.limitFrames(PageCache.MIN_FRAMES);
+            int n = PageCache.MIN_FRAMES * 2;
+            long[] ids = new long[n];
+            for (int i = 0; i < n; i++) { // one operation: every page stays pinned
+                ids[i] = cache.allocate(PageKind.TEST);
+                cache.modify(ids[i]).set(ValueLayout.JAVA_INT_UNALIGNED, BODY, i);
+            }
+            assertThat(cache.spilledFrames()).isZero();
+            assertThat(cache.residentFrames()).isEqualTo(n);
+            cache.endOperation();
+            for (int i = 0; i < n; i++) {
+                assertThat(cache.read(ids[i]).get(ValueLayout.JAVA_INT_UNALIGNED, BODY)).isEqualTo(i);
+                cache.endOperation();
+            }
+            assertThat(cache.residentFrames()).as("back within the limit as pages are evicted").isLessThanOrEqualTo(n);
+        }
+    }
+
+    @Test
     void pagesTouchedInAnOperationStayResidentBeyondTheBound() throws Exception {
         try (PageStore store = PageStore.create(dir, StoreOptions.defaults());
              PageCache cache = new PageCache(store, 0)) {

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Crash recovery in a freshly started `hashdir serve`, builds compared in interleaved launches.
+#
+#   bench/fresh-replay.sh --crashed DIR [--runs R] [--tree ROOT]... [--no-aot]
+#
+# DIR is a crashed store (e.g. DIR/crashed of `bench/durability.sh ... --phases load,replay
+# --keep`). Each run launches `serve` once per tree (default: this one), one tree after the other,
+# each on a fresh copy of DIR (`sync`ed first), exactly as durability.sh's process phase does (the
+# launcher's JVM flags and AOT cache, --durability none, /ready polled every 5 ms by one Python
+# process, SIGTERM at the first 200), and prints the ms to ready, the process's CPU, the CPU
+# (user, sys) of the thread that recovered (the busiest at that moment) and the server's
+# "recovered ... in N ms" line. Settings such as HASHDIR_CACHE_MB pass through the environment.
+# Trees must be built (mvn -pl server -am package); each gets its own AOT cache. Holds
+# /tmp/hashdir-bench.lock for each launch.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+crashed=""
+runs=3
+aot=1
+trees=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --crashed) crashed="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --tree) trees+=("$(cd "$2" && pwd)"); shift 2 ;;
+    --no-aot) aot=0; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "fresh-replay.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -n "$crashed" && -d "$crashed" ]] || { echo "fresh-replay.sh: --crashed DIR is required" >&2; exit 2; }
+[[ ${#trees[@]} -gt 0 ]] || trees=("$here")
+work="$(dirname "$(cd "$crashed" && pwd)")/fresh-replay-work"
+log="$work.log"
+
+launch() { # tree
+  local tree="$1" hport zport start pid ms cpu busiest
+  # shellcheck source=../scripts/lib.sh
+  source "$tree/scripts/lib.sh"
+  hashdir_select_jdk
+  HASHDIR_AOT_FLAGS=""
+  [[ $aot == 0 ]] || hashdir_aot_flags
+  rm -rf "$work"; cp -r "$crashed" "$work"; rm -f "$work/hashdir.lock"
+  sync
+  hport=$((20000 + RANDOM % 20000)); zport=$((hport + 1))
+  start=$(date +%s%N)
+  # shellcheck disable=SC2086
+  "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS $HASHDIR_AOT_FLAGS -cp "$HASHDIR_CLASSPATH" \
+      dev.hashdir.server.cli.Main serve --data "$work" --bind "tcp://127.0.0.1:$zport" \
+      --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
+  pid=$!
+  ms=$(/usr/bin/python3 - "$hport" "$pid" "$start" <<'PY'
+import http.client, os, sys, time
+port, pid, start = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+conn = None
+while True:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(1)
+    try:
+        conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/ready")
+        r = conn.getresponse()
+        r.read()
+        if r.status == 200:
+            print((time.time_ns() - start) // 1000000)
+            sys.exit(0)
+    except (OSError, http.client.HTTPException):
+        if conn is not None:
+            conn.close()
+        conn = None
+    time.sleep(0.005)
+PY
+  ) || { cat "$log" >&2; echo "fresh-replay.sh: serve exited" >&2; return 1; }
+  local tk; tk=$(getconf CLK_TCK)
+  cpu=$(awk -v tk="$tk" '{print int(($14 + $15) * 1000 / tk)}' "/proc/$pid/stat")
+  busiest=$(for t in /proc/"$pid"/task/*; do
+      awk -v tk="$tk" '{printf "%d %d %d\n", ($14 + $15) * 1000 / tk, $14 * 1000 / tk, $15 * 1000 / tk}' "$t/stat"
+    done | sort -n -r | head -1 | awk '{printf "user %d sys %d ms", $2, $3}')
+  kill -TERM "$pid"; wait "$pid" || true
+  echo "$ms ms to ready (process CPU $cpu ms; recovering thread $busiest); $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//') (load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
+echo "crashed store $crashed; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= runs; r++)); do
+  for tree in "${trees[@]}"; do
+    echo "run $r $tree: $(flock /tmp/hashdir-bench.lock bash -c "$(declare -f launch); work='$work' log='$log' crashed='$crashed' aot=$aot launch '$tree'")"
+  done
+done
+rm -rf "$work" "$log"
+echo "($(date -u +%Y-%m-%dT%H:%MZ); load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
