@@ -78,32 +78,8 @@ serve_to_ready() {
       dev.hashdir.server.cli.Main serve --data "$data" --bind "tcp://127.0.0.1:$zport" \
       --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
   pid=$!
-  # one poller process on one connection, every 5 ms (a curl process per poll took about 8 ms of
-  # CPU each: on 2 cores, CPU the server's recovery then did not get)
-  ms=$(/usr/bin/python3 - "$hport" "$pid" "$start" <<'PY'
-import http.client, os, sys, time
-port, pid, start = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-conn = None
-while True:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    try:
-        conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/ready")
-        r = conn.getresponse()
-        r.read()
-        if r.status == 200:
-            print((time.time_ns() - start) // 1000000)
-            sys.exit(0)
-    except (OSError, http.client.HTTPException):
-        if conn is not None:
-            conn.close()
-        conn = None
-    time.sleep(0.005)
-PY
-  ) || { cat "$log" >&2; echo "durability.sh: serve exited" >&2; return 1; }
+  # one poller process on one connection, every 5 ms (bench/ready-poll.py)
+  ms=$(/usr/bin/python3 "$root/bench/ready-poll.py" "$hport" "$pid" "$start") || { cat "$log" >&2; echo "durability.sh: serve exited" >&2; return 1; }
   cpu=$(awk -v tk="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / tk)}' "/proc/$pid/stat")
   kill -TERM "$pid"; wait "$pid" || true
   echo "$ms ms to ready (process CPU $cpu ms); $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//')"

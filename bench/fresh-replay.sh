@@ -50,30 +50,7 @@ launch() { # tree
       dev.hashdir.server.cli.Main serve --data "$work" --bind "tcp://127.0.0.1:$zport" \
       --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
   pid=$!
-  ms=$(/usr/bin/python3 - "$hport" "$pid" "$start" <<'PY'
-import http.client, os, sys, time
-port, pid, start = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-conn = None
-while True:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    try:
-        conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/ready")
-        r = conn.getresponse()
-        r.read()
-        if r.status == 200:
-            print((time.time_ns() - start) // 1000000)
-            sys.exit(0)
-    except (OSError, http.client.HTTPException):
-        if conn is not None:
-            conn.close()
-        conn = None
-    time.sleep(0.005)
-PY
-  ) || { cat "$log" >&2; echo "fresh-replay.sh: serve exited" >&2; return 1; }
+  ms=$(/usr/bin/python3 "$here/bench/ready-poll.py" "$hport" "$pid" "$start") || { cat "$log" >&2; echo "fresh-replay.sh: serve exited" >&2; return 1; }
   local tk; tk=$(getconf CLK_TCK)
   cpu=$(awk -v tk="$tk" '{print int(($14 + $15) * 1000 / tk)}' "/proc/$pid/stat")
   busiest=$(for t in /proc/"$pid"/task/*; do
