@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -354,11 +355,12 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
             } catch (IOException | RuntimeException e) {
                 LOG.error("data plane failed; it answers no more requests", e);
                 running = false;
+                shutDown(); // its clients see their connections close, as when the selector thread fails
             } finally {
                 looping.unlock();
             }
         }
-        java.util.concurrent.locks.LockSupport.parkNanos(this, Math.min(maxNanos, 1_000_000));
+        LockSupport.parkNanos(this, Math.min(maxNanos, 1_000_000));
     }
 
     /** One iteration of the event loop: reads, dispatches, closes what broke, expires handshakes. */
@@ -374,8 +376,14 @@ final class ZmtpTransport implements Transport, Dispatcher.Completion {
         }
     }
 
-    /** Closed: what the drained pipeline answered last still goes out if it can, then every socket closes. */
+    /**
+     * Closed, or the event loop failed: what the drained pipeline answered last still goes out if
+     * it can, then every socket closes. Once only (the loop's lock held, or its thread ending).
+     */
     private void shutDown() {
+        if (!selector.isOpen()) {
+            return; // shut down already (the event loop failed)
+        }
         for (SelectionKey k : selector.keys()) {
             if (k.attachment() instanceof ZmtpConnection c) {
                 c.flush();
