@@ -7,6 +7,7 @@ import dev.hashdir.engine.wal.WalRecordType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * One preallocated slot of the request ring: the request, its result and its WAL record, reused
@@ -204,7 +205,7 @@ public final class RequestEvent {
 
     private void ensureValues(int n) {
         if (values.length < n) {
-            values = java.util.Arrays.copyOf(values, Math.min(maxValues, Math.max(n, 2 * values.length)));
+            values = Arrays.copyOf(values, Math.min(maxValues, Math.max(n, 2 * values.length)));
         }
     }
 
@@ -306,7 +307,7 @@ public final class RequestEvent {
 
     /** Engine thread: the GET page result, grown to hold this request's page (its limit, capped at maxGetValues). */
     GetResult getResult() {
-        int n = Math.min(limit, maxGetValues);
+        int n = getLimit();
         if (get.capacity() < n) {
             get = new GetResult(Math.min(maxGetValues, Math.max(n, 2 * get.capacity())));
         }

@@ -27,7 +27,6 @@ public final class Reply {
     private final Reply batch;
     /** Top level only: batch results (grown to the largest batch answered, then kept); null in a result. */
     private Reply[] results;
-    private final boolean topLevel;
 
     private Op op;
     private Status status;
@@ -61,8 +60,7 @@ public final class Reply {
 
     private Reply(Reply batch) {
         this.batch = batch;
-        this.topLevel = batch == null;
-        this.results = topLevel ? NO_RESULTS : null;
+        this.results = batch == null ? NO_RESULTS : null;
         reset();
     }
 
@@ -214,7 +212,7 @@ public final class Reply {
 
     /** batch: {@code n} results, each reset; fill them through {@link #result(int)}. */
     public Reply results(int n) {
-        if (!topLevel) {
+        if (batch != null) {
             throw new IllegalStateException("a batch result cannot hold results");
         }
         Objects.checkIndex(n, Protocol.MAX_BATCH_OPS + 1);

@@ -105,14 +105,9 @@ public final class DataPlane implements AutoCloseable {
         return transport.endpoint();
     }
 
-    /** Starts serving data ops through {@code a}'s pipeline; the store's replies come to this plane. */
-    public void attach(Attached a) {
-        attach(a, false);
-    }
-
     /**
-     * Starts serving data ops through {@code a}'s pipeline as {@link #attach(Attached)} does; with
-     * {@code engineLoop}, on the ZMTP transport, the pipeline's engine thread runs the network
+     * Starts serving data ops through {@code a}'s pipeline; the store's replies come to this plane.
+     * With {@code engineLoop}, on the ZMTP transport, the pipeline's engine thread runs the network
      * event loop from now on, while it has no event (see {@link Pipeline#runWhileIdle}), and the
      * transport's selector thread stops.
      */
