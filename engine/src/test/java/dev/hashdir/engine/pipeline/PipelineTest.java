@@ -644,6 +644,12 @@ class PipelineTest {
             Thread.sleep(1); // the ring drains once the force is through
         }
         assertThat(count.number()).isEqualTo(accepted);
+        // the count, answered early by the engine thread, may overtake the puts' answers, which the
+        // reply thread delivers: every accepted put is answered ok, sooner or later
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (acked.size() < accepted && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
         assertThat(acked).hasSize((int) accepted);
     }
 
