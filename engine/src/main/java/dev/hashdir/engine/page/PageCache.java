@@ -38,10 +38,13 @@ import java.util.function.LongConsumer;
  * <h2>Checkpoints</h2>
  * {@link #beginCheckpoint()} freezes epoch E: its dirty frames become <em>pending</em> and new
  * changes belong to E+1. {@link #checkpointStep} writes pending images, then the map's leaves,
- * then its index chain and deletion log, a bounded number of pages per call; a pending frame that
- * E+1 modifies, frees or evicts first has its E image written (copy-on-write at frame level, so
- * E's images stay those of the moment it froze). {@link #finishCheckpoint()} returns the roots;
- * the caller syncs, writes the meta, syncs, then calls {@link #checkpointPublished}.
+ * then its index chain and deletion log, a bounded number of pages per call. A pending frame that
+ * E+1 modifies first has its E image copied aside (a <em>shadow</em>, written by a later step in
+ * its turn), so E's images stay those of the moment it froze and the modification costs a memory
+ * copy, not a page write; once {@link #shadowLimit()} shadows are held, or when E+1 frees or evicts
+ * the frame, the E image is written there and then. A page's shadow is written before any write
+ * or free of that page in E+1. {@link #finishCheckpoint()} returns the roots; the caller syncs,
+ * writes the meta, syncs, then calls {@link #checkpointPublished}.
  *
  * <p>Pinning: a frame returned in the current operation is never evicted. An operation that holds
  * more pages than there are frames does not fail: the cache grows by spill frames for the rest of
@@ -56,6 +59,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
     public static final int MIN_FRAMES = 256;
     /** Transparent huge page size (x86_64, aarch64 with 4 KiB base pages): frames start on such a boundary. */
     private static final long HUGE_PAGE = 2L << 20;
+    /** The fewest shadows a cache may hold (a cache of {@code 8 * MIN_SHADOWS} frames or fewer holds this many). */
+    static final int MIN_SHADOWS = 64;
 
     private final PageStore store;
     private final int pageSize;
@@ -101,6 +106,20 @@ public final class PageCache implements PageSpace, AutoCloseable {
     /** Whether the running checkpoint took a step (then no more {@link #writeCheckpointPage}). */
     private boolean stepped;
     private long checkpointEpoch;
+    /**
+     * Per position of {@link #checkpointIds}: the shadow slot + 1 holding that page's image of the
+     * frozen epoch, or 0 when none.
+     */
+    private int[] checkpointShadow = new int[0];
+    /** Shadow slots at most: an eighth of the frames (at least {@link #MIN_SHADOWS}). */
+    private final int shadowLimit;
+    /** The shadows' memory (mapped like the frames', committed as slots are first used); null until a checkpoint needs one. */
+    private MemorySegment shadowMemory;
+    private int shadowSlots;
+    private int[] freeShadows;
+    private int freeShadowCount;
+    private int shadowsHeld;
+    private long shadowCopies;
     private long highWater;
     private long epoch;
     private long frozenPageCount;
@@ -131,6 +150,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.store = store;
         this.pageSize = store.pageSize();
         this.baseFrames = frameBound;
+        this.shadowLimit = Math.max(MIN_SHADOWS, frameBound / 8);
         this.frames = new MemorySegment[baseFrames];
         this.pageIn = new long[baseFrames];
         this.touched = new long[baseFrames];
@@ -218,7 +238,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
     private int modifyFrame(long id) {
         int f = touch(frameFor(id));
         if (pending[f]) {
-            copyOnWrite(f);
+            copyOnWrite(f, true);
         }
         dirty[f] = true;
         return f;
@@ -237,9 +257,17 @@ public final class PageCache implements PageSpace, AutoCloseable {
         int f = frameOf(id);
         if (f >= 0) {
             if (pending[f]) {
-                copyOnWrite(f);
+                copyOnWrite(f, false);
             }
             drop(f);
+        }
+        if (shadowsHeld > 0) {
+            try {
+                writeShadowOf(id);
+            } catch (PageWriteException e) {
+                dropShadowOf(id);
+                writeFailures++;
+            }
         }
         map.free(id, epoch);
         pushFree(id);
@@ -308,6 +336,7 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
         if (checkpointIds.length < frameCount) {
             checkpointIds = new long[frameCount];
+            checkpointShadow = new int[frameCount];
         }
         int n = 0;
         for (int f = 0; f < frameCount; f++) {
@@ -342,10 +371,16 @@ public final class PageCache implements PageSpace, AutoCloseable {
         stepped = true;
         int written = 0;
         while (written < budget && checkpointCursor < checkpointCount) {
-            int f = frameOf(checkpointIds[checkpointCursor]);
-            if (f >= 0 && pending[f]) {
-                writeCheckpointImage(f); // the cursor moves only past a written image: a failed step can be retried
+            int shadow = checkpointShadow[checkpointCursor];
+            if (shadow != 0) {
+                writeShadow(checkpointCursor, shadow - 1);
                 written++;
+            } else {
+                int f = frameOf(checkpointIds[checkpointCursor]);
+                if (f >= 0 && pending[f]) {
+                    writeCheckpointImage(f); // the cursor moves only past a written image: a failed step can be retried
+                    written++;
+                }
             }
             checkpointCursor++;
         }
@@ -402,6 +437,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     /** The checkpoint's meta is durable: rows it made obsolete start their grace period. */
     public void checkpointPublished() {
+        if (shadowsHeld != 0) {
+            throw new IllegalStateException(shadowsHeld + " shadow images of epoch " + checkpointEpoch + " are not written");
+        }
         checkpointing = false;
         map.published(checkpointEpoch);
     }
@@ -527,6 +565,21 @@ public final class PageCache implements PageSpace, AutoCloseable {
         return writeFailures;
     }
 
+    /** Frozen-epoch images copied aside by copy-on-write rather than written then. */
+    public long shadowCopies() {
+        return shadowCopies;
+    }
+
+    /** Shadows held now (written by the running checkpoint's steps). */
+    public int shadowsHeld() {
+        return shadowsHeld;
+    }
+
+    /** Shadows this cache holds at most. */
+    public int shadowLimit() {
+        return shadowLimit;
+    }
+
     /** Spill frames ever added because one operation held every frame. */
     public long spilledFrames() {
         return spilled;
@@ -549,12 +602,16 @@ public final class PageCache implements PageSpace, AutoCloseable {
     }
 
     /**
-     * Writes the frozen epoch's image of frame {@code f} before the current epoch changes or frees
-     * it. When that write fails (the store then refuses writes until it is reopened, so this
-     * checkpoint can never be published), the image is given up instead of failing the operation
-     * half done: the mutation goes on in memory and the frame stays dirty.
+     * Keeps the frozen epoch's image of frame {@code f} before the current epoch changes or frees
+     * it: copied into a shadow when {@code mayShadow} and one is free, else written. When that
+     * write fails (the store then refuses writes until it is reopened, so this checkpoint can
+     * never be published), the image is given up instead of failing the operation half done: the
+     * mutation goes on in memory and the frame stays dirty.
      */
-    private void copyOnWrite(int f) {
+    private void copyOnWrite(int f, boolean mayShadow) {
+        if (mayShadow && shadow(f)) {
+            return;
+        }
         try {
             writeCheckpointImage(f);
         } catch (PageWriteException e) {
@@ -563,8 +620,79 @@ public final class PageCache implements PageSpace, AutoCloseable {
         }
     }
 
+    /** Copies pending frame {@code f}'s image into a shadow; false when none is free. */
+    private boolean shadow(int f) {
+        int pos = Arrays.binarySearch(checkpointIds, checkpointCursor, checkpointCount, pageIn[f]);
+        if (pos < 0) {
+            throw new IllegalStateException("pending page " + pageIn[f] + " is not among the checkpoint's pages left");
+        }
+        int slot = takeShadow();
+        if (slot < 0) {
+            return false;
+        }
+        MemorySegment.copy(frames[f], 0, shadowImage(slot), 0, pageSize);
+        checkpointShadow[pos] = slot + 1;
+        pending[f] = false;
+        shadowsHeld++;
+        shadowCopies++;
+        return true;
+    }
+
+    private int takeShadow() {
+        if (freeShadowCount > 0) {
+            return freeShadows[--freeShadowCount];
+        }
+        if (shadowSlots >= shadowLimit) {
+            return -1;
+        }
+        if (shadowMemory == null) {
+            shadowMemory = frameMemory((long) shadowLimit * pageSize);
+            freeShadows = new int[shadowLimit];
+        }
+        return shadowSlots++;
+    }
+
+    private MemorySegment shadowImage(int slot) {
+        return shadowMemory.asSlice((long) slot * pageSize, pageSize);
+    }
+
+    /** Writes the shadow at checkpoint position {@code pos} as that page's image of the frozen epoch, then frees it. */
+    private void writeShadow(int pos, int slot) {
+        MemorySegment image = shadowImage(slot);
+        long row = map.rowForWrite(checkpointIds[pos], checkpointEpoch, true);
+        PageLayout.epoch(image, checkpointEpoch);
+        store.writeRow(row, image);
+        writes++;
+        releaseShadow(pos, slot);
+    }
+
+    private void releaseShadow(int pos, int slot) {
+        checkpointShadow[pos] = 0;
+        freeShadows[freeShadowCount++] = slot;
+        shadowsHeld--;
+    }
+
+    /** Writes page {@code id}'s shadow now, if it has one (before the current epoch writes or frees that page). */
+    private void writeShadowOf(long id) {
+        int pos = Arrays.binarySearch(checkpointIds, 0, checkpointCount, id);
+        if (pos >= 0 && checkpointShadow[pos] != 0) {
+            writeShadow(pos, checkpointShadow[pos] - 1);
+        }
+    }
+
+    /** Gives up page {@code id}'s shadow (its write failed: this checkpoint is never published). */
+    private void dropShadowOf(long id) {
+        int pos = Arrays.binarySearch(checkpointIds, 0, checkpointCount, id);
+        if (pos >= 0 && checkpointShadow[pos] != 0) {
+            releaseShadow(pos, checkpointShadow[pos] - 1);
+        }
+    }
+
     private void writeImage(int f, long imageEpoch, boolean checkpointWrite) {
         long id = pageIn[f];
+        if (!checkpointWrite && shadowsHeld > 0) {
+            writeShadowOf(id); // the frozen epoch's image goes first, as if it had been written at copy-on-write
+        }
         long row = map.rowForWrite(id, imageEpoch, checkpointWrite);
         PageLayout.epoch(frames[f], imageEpoch);
         store.writeRow(row, frames[f]);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -192,11 +193,75 @@ class PageCacheTest {
         }
     }
 
+    @Test
+    void pagesChangedWhileACheckpointRunsKeepItsImagesThroughShadowsEvictionsAndFrees() throws Exception {
+        int pages = 600; // more than the 256 frames: pages are evicted while the checkpoint runs
+        long[] ids = new long[pages];
+        SplittableRandom random = new SplittableRandom(11);
+        try (PageStore store = PageStore.create(dir, StoreOptions.defaults());
+             PageCache cache = new PageCache(store, 0)) {
+            assertThat(cache.shadowLimit()).isEqualTo(PageCache.MIN_SHADOWS);
+            for (int i = 0; i < pages; i++) {
+                ids[i] = cache.allocate(PageKind.TEST);
+                cache.modify(ids[i]).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(ids[i], 1));
+                cache.endOperation();
+            }
+            checkpoint(store, cache);
+            for (long id : ids) {
+                cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(id, 2));
+                cache.endOperation();
+            }
+            cache.beginCheckpoint(); // freezes the value-2 images; what follows belongs to the next epoch
+            Set<Long> freed = new HashSet<>();
+            int steps = 0;
+            do {
+                for (int k = 0; k < 40; k++) {
+                    long id = ids[random.nextInt(pages)];
+                    if (freed.contains(id)) {
+                        continue;
+                    }
+                    int what = random.nextInt(20);
+                    if (what == 0) {
+                        cache.free(id);
+                        freed.add(id);
+                    } else if (what == 1 && cache.freePages() > 0) {
+                        long again = cache.allocate(PageKind.TEST); // a freed id, reused in the next epoch
+                        assertThat(freed.remove(again)).isTrue();
+                        cache.modify(again).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(again, 4));
+                    } else {
+                        cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(id, 3));
+                    }
+                    cache.endOperation();
+                }
+                steps++;
+            } while (!cache.checkpointStep(8));
+            assertThat(steps).as("the checkpoint ran across many operations").isGreaterThanOrEqualTo(10);
+            assertThat(cache.shadowCopies()).as("modified pending pages were copied aside").isGreaterThan(0);
+            assertThat(cache.shadowsHeld()).as("every shadow is written by the time the pages are").isZero();
+            publish(store, cache);
+        } // closed without a flush: the store holds the published checkpoint
+        try (PageStore store = PageStore.open(dir); PageCache cache = new PageCache(store, 0)) {
+            for (long id : ids) {
+                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY))
+                        .as("page %d as the checkpoint froze it", id).isEqualTo(value(id, 2));
+                cache.endOperation();
+            }
+        }
+    }
+
+    private static long value(long id, int version) {
+        return id * 1000 + version;
+    }
+
     private static void checkpoint(PageStore store, PageCache cache) throws Exception {
         cache.beginCheckpoint();
         while (!cache.checkpointStep(100)) {
             // steps
         }
+        publish(store, cache);
+    }
+
+    private static void publish(PageStore store, PageCache cache) throws Exception {
         PageCache.Checkpoint c = cache.finishCheckpoint();
         store.sync();
         Meta m = store.meta();
