@@ -20,7 +20,10 @@ import java.util.concurrent.TimeUnit;
  * came and checkpoints starved.) Each later batch end then
  * takes one bounded step ({@link HashDir#checkpointStep}: up to {@code stepPages} pages, or handing
  * a sync to the sync thread, or nothing while one runs: the engine thread never waits for the
- * disk); when the checkpoint is durable the journal thread is asked to delete the WAL segments
+ * disk), paced so that steps take at most {@value #STEP_SHARE} of the engine thread's time (after
+ * a step that took d, none for the next 3d): requests keep three quarters of the thread while a
+ * checkpoint is written, whatever the batch sizes (pages a request modifies meanwhile keep their
+ * frozen images in the page cache's shadows, written by these steps); when the checkpoint is durable the journal thread is asked to delete the WAL segments
  * below it ({@link Pipeline#deleteWalBelow}, because that thread owns the WAL writer). An idle
  * pipeline is driven by ticks (a SYNC through the ring) when {@link #needsTick()}: the pipeline's
  * timer does it for the hook it runs by default ({@link Pipeline#start(HashDir,
@@ -53,6 +56,9 @@ public final class CheckpointHook implements EngineHook {
     public static final long DEFAULT_INTERVAL_MILLIS = 60_000;
     /** Pages a checkpoint step writes at most by default. */
     public static final int DEFAULT_STEP_PAGES = 64;
+    /** The share of the engine thread's time checkpoint steps take at most. */
+    public static final double STEP_SHARE = 0.25;
+    private static final double REST_PER_STEP = (1 - STEP_SHARE) / STEP_SHARE;
 
     private final int stepPages;
     private volatile long checkpointRecords;
@@ -66,6 +72,7 @@ public final class CheckpointHook implements EngineHook {
     private volatile long lastCheckpointNanos = System.nanoTime();
     // engine thread only
     private long beganLsn;
+    private long nextStepNanos;
 
     /** A hook whose checkpoint LSN is set when a pipeline starts with it (the store's durable one). */
     public CheckpointHook(long checkpointRecords, long checkpointIntervalMillis, int stepPages) {
@@ -157,9 +164,10 @@ public final class CheckpointHook implements EngineHook {
         }
         long now = System.nanoTime();
         if (hd.checkpointRunning()) {
-            if (p == null || beganLsn <= p.ackedLsn()) {
+            if ((p == null || beganLsn <= p.ackedLsn()) && now - nextStepNanos >= 0) {
                 step(hd, p, now);
-            } // else its last records are still being committed: no page of it is written before they are
+            } // else its last records are still being committed (no page of it is written before they are),
+              // or the last step's rest has not passed
             return;
         }
         long since = lastAppliedLsn - checkpointLsn;
@@ -192,6 +200,8 @@ public final class CheckpointHook implements EngineHook {
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint write failed at LSN " + beganLsn + ": " + e.getMessage(), e);
         }
+        long end = System.nanoTime();
+        nextStepNanos = end + (long) ((end - now) * REST_PER_STEP);
         if (done) {
             running = false;
             checkpointLsn = beganLsn;
