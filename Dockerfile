@@ -28,6 +28,6 @@ COPY --from=build /src/server/target/lib /opt/hashdir/lib
 ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:$PATH
 USER hashdir
 VOLUME /data
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-Dmsgpack.universal-buffer=true", \
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-Dmsgpack.universal-buffer=true", "-XX:PerMethodTrapLimit=0", \
             "-cp", "/opt/hashdir/hashdir-server.jar:/opt/hashdir/lib/*", "dev.hashdir.server.cli.Main"]
 CMD ["serve", "--data", "/data"]

@@ -120,8 +120,12 @@ hashdir_build_if_stale() {
     touch "$HASHDIR_BUILD_STAMP"
 }
 
-# JVM flags for every launch: FFM native access, msgpack without sun.misc.Unsafe.
-HASHDIR_JVM_FLAGS="--enable-native-access=ALL-UNNAMED -Dmsgpack.universal-buffer=true"
+# JVM flags for every launch: FFM native access, msgpack without sun.misc.Unsafe, and C2 compiling
+# both sides of a branch its profile never saw taken (PerMethodTrapLimit=0: no unstable_if traps).
+# Without it the first checkpoint of a process deoptimized the whole put path (a pending page's
+# copy-on-write branch, inlined everywhere, never taken before) and ran it interpreted for 0.2-0.5 s
+# under load (docs/benchmarks.md, "Session 6"); closed-loop put throughput was not lower with it.
+HASHDIR_JVM_FLAGS="--enable-native-access=ALL-UNNAMED -Dmsgpack.universal-buffer=true -XX:PerMethodTrapLimit=0"
 
 # The classpath of every launch (an AOT cache is valid for this classpath only).
 HASHDIR_CLASSPATH="$HASHDIR_SERVER_JAR:$HASHDIR_ROOT/server/target/lib/*"
