@@ -43,6 +43,7 @@ public final class H5 {
     public static final CType HERR = CType.scalar("herr_t", ValueLayout.JAVA_INT);
     public static final CType HTRI = CType.scalar("htri_t", ValueLayout.JAVA_INT);
     public static final CType HSSIZE = CType.scalar("hssize_t", ValueLayout.JAVA_LONG);
+    static final CType HSIZE = CType.scalar("hsize_t", ValueLayout.JAVA_LONG);
     static final CType CSTR = CType.pointer("const char *");
     static final CType CONST_HSIZE_PTR = CType.pointer("const hsize_t *");
     static final CType HSIZE_PTR = CType.pointer("hsize_t *");
@@ -79,6 +80,8 @@ public final class H5 {
     public static final MethodHandle H5Pset = fn("H5Ppublic.h", "H5Pset", HERR, HID, CSTR, CONST_VOID_PTR);
     public static final MethodHandle H5Pset_libver_bounds = fn("H5Ppublic.h", "H5Pset_libver_bounds", HERR,
             HID, LIBVER, LIBVER);
+    public static final MethodHandle H5Pset_alignment = fn("H5Ppublic.h", "H5Pset_alignment", HERR,
+            HID, HSIZE, HSIZE);
     /** Since 1.10.7. */
     public static final MethodHandle H5Pset_file_locking = fn("H5Ppublic.h", "H5Pset_file_locking", HERR,
             HID, HBOOL, HBOOL);

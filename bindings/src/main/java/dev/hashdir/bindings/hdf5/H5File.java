@@ -10,13 +10,21 @@ import java.nio.file.Path;
 
 /**
  * An open HDF5 file. Files are always created and opened with libver bounds LATEST/LATEST (SWMR
- * needs the 1.10 format).
+ * needs the 1.10 format), and with every allocation of {@value #ALIGNMENT} bytes or more (a page's
+ * chunk) at a file offset that is a multiple of {@value #ALIGNMENT}: a page then fills whole pages
+ * of the OS's page cache, so writing one needs no read of the two partly covered pages around it
+ * and reading one touches one page, not two. The alignment is a property of this library's
+ * allocations, not of the file: a file written without it stays readable, and its chunks move to
+ * aligned offsets as they are rewritten to new space.
  *
  * <p>Threading: not thread-safe. One thread at a time, and in hashdir one thread for all HDF5
  * calls.
  */
 @SuppressWarnings("restricted") // dereferences the fd pointer HDF5 returns
 public final class H5File implements AutoCloseable {
+
+    /** Allocations of at least this many bytes start at a multiple of it ({@code H5Pset_alignment}). */
+    public static final long ALIGNMENT = 4096;
 
     /** How to open an existing file. */
     public enum Mode {
@@ -219,6 +227,8 @@ public final class H5File implements AutoCloseable {
         try {
             Hdf5.check((int) H5.H5Pset_libver_bounds.invokeExact(fapl, H5.H5F_LIBVER_LATEST, H5.H5F_LIBVER_LATEST),
                     "H5Pset_libver_bounds(LATEST, LATEST)");
+            Hdf5.check((int) H5.H5Pset_alignment.invokeExact(fapl, ALIGNMENT, ALIGNMENT),
+                    "H5Pset_alignment(" + ALIGNMENT + ", " + ALIGNMENT + ")");
             if (!fileLocking) {
                 Hdf5.check((int) H5.H5Pset_file_locking.invokeExact(fapl, false, true),
                         "H5Pset_file_locking(use=false, ignore_when_disabled=true)");
