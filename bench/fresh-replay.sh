@@ -63,7 +63,7 @@ launch() { # tree
 echo "crashed store $crashed; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= runs; r++)); do
   for tree in "${trees[@]}"; do
-    echo "run $r $tree: $(flock /tmp/hashdir-bench.lock bash -c "$(declare -f launch); work='$work' log='$log' crashed='$crashed' aot=$aot launch '$tree'")"
+    echo "run $r $tree: $(flock /tmp/hashdir-bench.lock bash -c "$(declare -f launch); here='$here' work='$work' log='$log' crashed='$crashed' aot=$aot launch '$tree'")"
   done
 done
 rm -rf "$work" "$log"
