@@ -118,6 +118,33 @@ class PythonReaderTest {
         }
     }
 
+    /**
+     * Every chunk of {@code /pages} the engine allocated starts at a multiple of 4096 bytes
+     * ({@code H5Pset_alignment}; h5py's {@code get_chunk_info}): a page covers whole OS pages.
+     */
+    @Test
+    void everyPageChunkTheEngineWroteIsAlignedToTheOsPage() throws Exception {
+        try (ChildProcess writer = ChildProcess.java(CheckpointingWriter.class, dir.toString(), "13", "5", "500", "0")) {
+            assertThat(writer.waitFor(TIMEOUT)).as("writer output: %s", writer.lines()).isZero();
+        }
+        String script = """
+                import sys, h5py
+                with h5py.File(sys.argv[1], "r", locking=False) as f:
+                    d = f["pages"].id
+                    offsets = [d.get_chunk_info(i).byte_offset for i in range(d.get_num_chunks())]
+                    print("chunks=%d unaligned=%d" % (len(offsets), sum(1 for o in offsets if o % 4096)))
+                """;
+        try (ChildProcess check = python(List.of("-c", script, dir.resolve(StoreFormat.FILE_NAME).toString()))) {
+            int status = check.waitFor(TIMEOUT);
+            String output = String.join("\n", check.lines());
+            assertThat(status).as("python output:\n%s", output).isZero();
+            Matcher m = Pattern.compile("chunks=(\\d+) unaligned=(\\d+)").matcher(output);
+            assertThat(m.find()).as(output).isTrue();
+            assertThat(Long.parseLong(m.group(1))).as(output).isGreaterThan(30);
+            assertThat(Long.parseLong(m.group(2))).as(output).isZero();
+        }
+    }
+
     private static ChildProcess python(List<String> args) throws Exception {
         List<String> command = new java.util.ArrayList<>();
         command.add(PYTHON);
