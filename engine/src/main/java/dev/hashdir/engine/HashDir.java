@@ -337,7 +337,7 @@ public final class HashDir implements AutoCloseable {
         long slotPages = dir.buckets() + index.overflowPages();
         double load = slotPages == 0 ? 0 : (double) index.usedSlots() / (slotPages * index.layout().slots());
         return new Stats(index.keys(), index.values(), dir.globalDepth(), dir.buckets(), cache.pagesInUse(), load,
-                index.valueLists(), index.eccCorrected(), index.overflowPages());
+                index.valueLists(), index.eccCorrected(), index.overflowPages(), cache.shadowsHeld(), cache.shadowCopies());
     }
 
     // ---- durability ------------------------------------------------------------------------

@@ -15,9 +15,12 @@ import java.util.Map;
  * @param valueLists    keys whose set lives in a value list
  * @param eccCorrected  single-bit errors of bucket state masks corrected since open
  * @param overflowPages overflow pages chained to buckets
+ * @param checkpointShadows frozen page images a running checkpoint holds in memory now, for its
+ *                      steps to write (pages changed while it runs; 0 between checkpoints)
+ * @param shadowCopies  frozen page images copied into such shadows since open
  */
 public record Stats(long keys, long values, int globalDepth, long buckets, long pages, double loadFactor,
-                    long valueLists, long eccCorrected, long overflowPages) {
+                    long valueLists, long eccCorrected, long overflowPages, int checkpointShadows, long shadowCopies) {
 
     /** The stats under their wire names: keys, values, global_depth, buckets, pages, load_factor, ... */
     public Map<String, Number> asMap() {
@@ -31,6 +34,8 @@ public record Stats(long keys, long values, int globalDepth, long buckets, long 
         m.put("value_lists", valueLists);
         m.put("ecc_corrected", eccCorrected);
         m.put("overflow_pages", overflowPages);
+        m.put("checkpoint_shadows", checkpointShadows);
+        m.put("shadow_copies", shadowCopies);
         return m;
     }
 }

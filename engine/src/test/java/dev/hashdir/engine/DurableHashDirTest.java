@@ -303,6 +303,8 @@ class DurableHashDirTest {
                 }
             }
             assertThat(begun).as("checkpoints begun between the overlapped commits").isGreaterThanOrEqualTo(3);
+            assertThat(d.hashDir().stats().shadowCopies()).as("pages changed while a checkpoint ran were copied aside")
+                    .isGreaterThan(0);
             assertThat(d.awaitCommit()).isEqualTo(d.wal().nextLsn() - 1);
             assertThat(d.wal().asyncCommits()).as("the forces ran on the force thread").isGreaterThan(40);
             d.crash();

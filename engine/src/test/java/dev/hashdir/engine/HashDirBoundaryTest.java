@@ -244,7 +244,7 @@ class HashDirBoundaryTest {
         assertThat(s.globalDepth()).isEqualTo(1);
         assertThat(s.overflowPages()).isGreaterThanOrEqualTo(8);
         assertThat(s.asMap()).containsKeys("keys", "values", "global_depth", "buckets", "pages", "load_factor",
-                "value_lists", "ecc_corrected", "overflow_pages");
+                "value_lists", "ecc_corrected", "overflow_pages", "checkpoint_shadows", "shadow_copies");
         for (int i = 0; i < keys.size(); i++) {
             assertThat(hd.contains(keys.get(i), i)).isTrue();
         }

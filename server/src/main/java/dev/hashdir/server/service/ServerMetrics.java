@@ -62,6 +62,8 @@ public final class ServerMetrics implements RequestMetrics {
         gauge("hashdir_global_depth", "Directory global depth",
                 () -> stats.get() == null ? 0 : stats.get().globalDepth());
         gauge("hashdir_load_factor", "Used slots / slots", () -> stats.get() == null ? 0 : stats.get().loadFactor());
+        gauge("hashdir_checkpoint_shadows", "Frozen page images a running checkpoint holds in memory",
+                () -> stats.get() == null ? 0 : stats.get().checkpointShadows());
         CounterWithCallback.builder().name("hashdir_ecc_corrected_total")
                 .help("Single-bit errors of bucket state masks corrected since start")
                 .callback(cb -> cb.call(stats.get() == null ? 0 : stats.get().eccCorrected())).register(registry);

@@ -344,10 +344,11 @@ class ServiceSocketTest {
         String metrics = http("GET", "/metrics", null).body();
         assertThat(metrics).contains("hashdir_requests_total{op=\"put\",status=\"ok\"} 2", "hashdir_request_duration_seconds",
                 "hashdir_batch_size", "hashdir_wal_fsync_seconds", "hashdir_keys", "hashdir_global_depth",
-                "hashdir_ecc_corrected_total", "hashdir_batch_controller_max_batch");
+                "hashdir_ecc_corrected_total", "hashdir_batch_controller_max_batch", "hashdir_checkpoint_shadows 0.0");
         String stats = http("GET", "/stats", null).body();
         for (String f : List.of("keys", "values", "global_depth", "buckets", "pages", "load_factor", "value_lists",
-                "ecc_corrected", "durability", "checkpoint_lsn", "durable_lsn", "controller_max_batch")) {
+                "ecc_corrected", "checkpoint_shadows", "shadow_copies", "durability", "checkpoint_lsn", "durable_lsn",
+                "controller_max_batch")) {
             assertThat(stats).contains("\"" + f + "\"");
         }
         assertThat(stats).as("every acknowledged put is counted at once").contains("\"keys\": 2,", "\"values\": 3,");
