@@ -315,7 +315,7 @@ class DurableHashDirTest {
     }
 
     @Test
-    void replayInKeyOrderWindowsGivesTheStateOfLsnOrder() throws Exception {
+    void replayInKeyOrderWindowsGivesTheStateOfLsnOrder(@TempDir Path copies) throws Exception {
         long seed = SEED + 5;
         SplittableRandom random = new SplittableRandom(seed);
         Map<Integer, TreeSet<Long>> model = new HashMap<>();
@@ -360,7 +360,7 @@ class DurableHashDirTest {
             d.commit();
             d.crash();
         }
-        Path copy = dir.resolveSibling(dir.getFileName() + "-copy");
+        Path copy = copies.resolve("store"); // a temporary directory of its own: deleted after the test
         copyStore(dir, copy);
         try (DurableHashDir d = DurableHashDir.open(dir, CONFIG, wal, FileWalDirectory.open(dir.resolve("wal")),
                 RecoveryListener.NONE, 4096)) {
@@ -373,7 +373,7 @@ class DurableHashDirTest {
     }
 
     @Test
-    void replayWithinAFrameLimitWritesPagesBackAndGivesTheSameStateAsWithout() throws Exception {
+    void replayWithinAFrameLimitWritesPagesBackAndGivesTheSameStateAsWithout(@TempDir Path copies) throws Exception {
         long seed = SEED + 11;
         SplittableRandom random = new SplittableRandom(seed);
         HashDirConfig large = HashDirConfig.defaults().withCacheBytes(64L << 20);
@@ -400,7 +400,7 @@ class DurableHashDirTest {
             d.commit();
             d.crash();
         }
-        Path copy = dir.resolveSibling(dir.getFileName() + "-copy");
+        Path copy = copies.resolve("store"); // a temporary directory of its own: deleted after the test
         copyStore(dir, copy);
         try (DurableHashDir d = DurableHashDir.open(dir, large, k -> wal, FileWalDirectory.open(dir.resolve("wal")),
                 RecoveryListener.NONE, WalApplier.DEFAULT_WINDOW_BYTES, HashDir.Tuning.DEFAULT, 0)) {
