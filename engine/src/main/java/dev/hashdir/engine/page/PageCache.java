@@ -261,11 +261,12 @@ public final class PageCache implements PageSpace, AutoCloseable {
             }
             drop(f);
         }
-        if (shadowsHeld > 0) {
+        int shadow = shadowPosition(id);
+        if (shadow >= 0) { // the frozen image goes first, as copy-on-write would have written it
             try {
-                writeShadowOf(id);
+                writeShadow(shadow);
             } catch (PageWriteException e) {
-                dropShadowOf(id);
+                releaseShadow(shadow); // given up like a failed copy-on-write: this checkpoint is never published
                 writeFailures++;
             }
         }
@@ -371,9 +372,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
         stepped = true;
         int written = 0;
         while (written < budget && checkpointCursor < checkpointCount) {
-            int shadow = checkpointShadow[checkpointCursor];
-            if (shadow != 0) {
-                writeShadow(checkpointCursor, shadow - 1);
+            if (checkpointShadow[checkpointCursor] != 0) {
+                writeShadow(checkpointCursor);
                 written++;
             } else {
                 int f = frameOf(checkpointIds[checkpointCursor]);
@@ -622,15 +622,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
 
     /** Copies pending frame {@code f}'s image into a shadow; false when none is free. */
     private boolean shadow(int f) {
+        int slot = takeShadow(); // first: once the shadows run out, no search
+        if (slot < 0) {
+            return false;
+        }
         int pos = Arrays.binarySearch(checkpointIds, checkpointCursor, checkpointCount, pageIn[f]);
         if (pos < 0) {
             throw new IllegalStateException("pending page " + pageIn[f] + " is not among the checkpoint's pages left");
         }
-        int slot = takeShadow();
-        if (slot < 0) {
-            return false;
-        }
-        MemorySegment.copy(frames[f], 0, shadowImage(slot), 0, pageSize);
+        MemorySegment.copy(frames[f], 0, shadowMemory, (long) slot * pageSize, pageSize); // no slice: a request's path
         checkpointShadow[pos] = slot + 1;
         pending[f] = false;
         shadowsHeld++;
@@ -652,46 +652,36 @@ public final class PageCache implements PageSpace, AutoCloseable {
         return shadowSlots++;
     }
 
-    private MemorySegment shadowImage(int slot) {
-        return shadowMemory.asSlice((long) slot * pageSize, pageSize);
-    }
-
     /** Writes the shadow at checkpoint position {@code pos} as that page's image of the frozen epoch, then frees it. */
-    private void writeShadow(int pos, int slot) {
-        MemorySegment image = shadowImage(slot);
+    private void writeShadow(int pos) {
+        MemorySegment image = shadowMemory.asSlice((long) (checkpointShadow[pos] - 1) * pageSize, pageSize);
         long row = map.rowForWrite(checkpointIds[pos], checkpointEpoch, true);
         PageLayout.epoch(image, checkpointEpoch);
         store.writeRow(row, image);
         writes++;
-        releaseShadow(pos, slot);
+        releaseShadow(pos);
     }
 
-    private void releaseShadow(int pos, int slot) {
+    private void releaseShadow(int pos) {
+        freeShadows[freeShadowCount++] = checkpointShadow[pos] - 1;
         checkpointShadow[pos] = 0;
-        freeShadows[freeShadowCount++] = slot;
         shadowsHeld--;
     }
 
-    /** Writes page {@code id}'s shadow now, if it has one (before the current epoch writes or frees that page). */
-    private void writeShadowOf(long id) {
-        int pos = Arrays.binarySearch(checkpointIds, 0, checkpointCount, id);
-        if (pos >= 0 && checkpointShadow[pos] != 0) {
-            writeShadow(pos, checkpointShadow[pos] - 1);
+    /** The checkpoint position of page {@code id} when it holds a shadow, else -1. */
+    private int shadowPosition(long id) {
+        if (shadowsHeld == 0) {
+            return -1;
         }
-    }
-
-    /** Gives up page {@code id}'s shadow (its write failed: this checkpoint is never published). */
-    private void dropShadowOf(long id) {
         int pos = Arrays.binarySearch(checkpointIds, 0, checkpointCount, id);
-        if (pos >= 0 && checkpointShadow[pos] != 0) {
-            releaseShadow(pos, checkpointShadow[pos] - 1);
-        }
+        return pos >= 0 && checkpointShadow[pos] != 0 ? pos : -1;
     }
 
     private void writeImage(int f, long imageEpoch, boolean checkpointWrite) {
         long id = pageIn[f];
-        if (!checkpointWrite && shadowsHeld > 0) {
-            writeShadowOf(id); // the frozen epoch's image goes first, as if it had been written at copy-on-write
+        int shadow = checkpointWrite ? -1 : shadowPosition(id);
+        if (shadow >= 0) {
+            writeShadow(shadow); // the frozen epoch's image goes first, as if it had been written at copy-on-write
         }
         long row = map.rowForWrite(id, imageEpoch, checkpointWrite);
         PageLayout.epoch(frames[f], imageEpoch);
