@@ -35,13 +35,13 @@ class PageCacheTest {
             List<Long> ids = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
                 long id = cache.allocate(PageKind.TEST);
-                cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, id * 31);
+                setBody(cache, id, id * 31);
                 ids.add(id);
                 cache.endOperation();
             }
             assertThat(cache.writes()).isGreaterThan(0);
             for (long id : ids) {
-                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY)).as("page %d", id).isEqualTo(id * 31);
+                assertThat(body(cache, id)).as("page %d", id).isEqualTo(id * 31);
                 cache.endOperation();
             }
             assertThat(cache.misses()).isGreaterThan(0);
@@ -58,14 +58,14 @@ class PageCacheTest {
             List<Long> ids = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
                 long id = cache.allocate(PageKind.TEST);
-                cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, id * 31);
+                setBody(cache, id, id * 31);
                 ids.add(id);
                 cache.endOperation();
                 assertThat(cache.residentFrames()).as("after page %d", i).isLessThanOrEqualTo(limit);
             }
             assertThat(cache.writes()).as("pages past the limit were written back").isEqualTo(1000 - limit);
             for (long id : ids) {
-                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY)).as("page %d", id).isEqualTo(id * 31);
+                assertThat(body(cache, id)).as("page %d", id).isEqualTo(id * 31);
                 cache.endOperation();
                 assertThat(cache.residentFrames()).isLessThanOrEqualTo(limit);
             }
@@ -74,7 +74,7 @@ class PageCacheTest {
             cache.limitFrames(cache.frames());
             long writes = cache.writes();
             for (long id : ids) {
-                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY)).as("page %d", id).isEqualTo(id * 31);
+                assertThat(body(cache, id)).as("page %d", id).isEqualTo(id * 31);
                 cache.endOperation();
             }
             assertThat(cache.residentFrames()).as("every page fits once the limit is lifted").isEqualTo(1000);
@@ -203,12 +203,12 @@ class PageCacheTest {
             assertThat(cache.shadowLimit()).isEqualTo(PageCache.MIN_SHADOWS);
             for (int i = 0; i < pages; i++) {
                 ids[i] = cache.allocate(PageKind.TEST);
-                cache.modify(ids[i]).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(ids[i], 1));
+                setBody(cache, ids[i], value(ids[i], 1));
                 cache.endOperation();
             }
             checkpoint(store, cache);
             for (long id : ids) {
-                cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(id, 2));
+                setBody(cache, id, value(id, 2));
                 cache.endOperation();
             }
             cache.beginCheckpoint(); // freezes the value-2 images; what follows belongs to the next epoch
@@ -227,9 +227,9 @@ class PageCacheTest {
                     } else if (what == 1 && cache.freePages() > 0) {
                         long again = cache.allocate(PageKind.TEST); // a freed id, reused in the next epoch
                         assertThat(freed.remove(again)).isTrue();
-                        cache.modify(again).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(again, 4));
+                        setBody(cache, again, value(again, 4));
                     } else {
-                        cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, value(id, 3));
+                        setBody(cache, id, value(id, 3));
                     }
                     cache.endOperation();
                 }
@@ -242,11 +242,21 @@ class PageCacheTest {
         } // closed without a flush: the store holds the published checkpoint
         try (PageStore store = PageStore.open(dir); PageCache cache = new PageCache(store, 0)) {
             for (long id : ids) {
-                assertThat(cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY))
+                assertThat(body(cache, id))
                         .as("page %d as the checkpoint froze it", id).isEqualTo(value(id, 2));
                 cache.endOperation();
             }
         }
+    }
+
+    /** Writes {@code v} into page {@code id}'s body (the page becomes dirty). */
+    private static void setBody(PageCache cache, long id, long v) {
+        cache.modify(id).set(ValueLayout.JAVA_LONG_UNALIGNED, BODY, v);
+    }
+
+    /** The first long of page {@code id}'s body. */
+    private static long body(PageCache cache, long id) {
+        return cache.read(id).get(ValueLayout.JAVA_LONG_UNALIGNED, BODY);
     }
 
     private static long value(long id, int version) {
