@@ -68,21 +68,16 @@ flock /tmp/hashdir-bench.lock "$JAVA_HOME/bin/java" --enable-native-access=ALL-U
     -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.DurabilityBenchmark \
     --dir "$dir" "${args[@]}"
 
+# shellcheck source=serve-lib.sh
+source "$root/bench/serve-lib.sh"
+
 # launches `hashdir serve` on $1 and prints the ms until /ready answers 200, then stops it (SIGTERM)
 serve_to_ready() {
-  local data="$1" log="$dir/serve.log" hport zport start pid ms cpu
-  hport=$((20000 + RANDOM % 20000)); zport=$((hport + 1))
-  start=$(date +%s%N)
-  # shellcheck disable=SC2086
-  "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS $HASHDIR_AOT_FLAGS -cp "$HASHDIR_CLASSPATH" \
-      dev.hashdir.server.cli.Main serve --data "$data" --bind "tcp://127.0.0.1:$zport" \
-      --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
-  pid=$!
-  # one poller process on one connection, every 5 ms (bench/ready-poll.py)
-  ms=$(/usr/bin/python3 "$root/bench/ready-poll.py" "$hport" "$pid" "$start") || { cat "$log" >&2; echo "durability.sh: serve exited" >&2; return 1; }
-  cpu=$(awk -v tk="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / tk)}' "/proc/$pid/stat")
-  kill -TERM "$pid"; wait "$pid" || true
-  echo "$ms ms to ready (process CPU $cpu ms); $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//')"
+  local cpu
+  serve_until_ready "$1" "$dir/serve.log" || { echo "durability.sh: serve exited" >&2; return 1; }
+  cpu=$(serve_cpu_ms)
+  serve_stop
+  echo "$SERVE_MS ms to ready (process CPU $cpu ms); $(grep -o 'recovered .*' "$dir/serve.log" | sed 's/ from LSN.*//')"
 }
 
 if [[ $process == 1 ]]; then

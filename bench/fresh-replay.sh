@@ -35,29 +35,24 @@ work="$(dirname "$(cd "$crashed" && pwd)")/fresh-replay-work"
 log="$work.log"
 
 launch() { # tree
-  local tree="$1" hport zport start pid ms cpu busiest
+  local tree="$1" cpu busiest
   # shellcheck source=../scripts/lib.sh
   source "$tree/scripts/lib.sh"
   hashdir_select_jdk
   HASHDIR_AOT_FLAGS=""
   [[ $aot == 0 ]] || hashdir_aot_flags
+  # shellcheck source=serve-lib.sh
+  source "$here/bench/serve-lib.sh"
   rm -rf "$work"; cp -r "$crashed" "$work"; rm -f "$work/hashdir.lock"
   sync
-  hport=$((20000 + RANDOM % 20000)); zport=$((hport + 1))
-  start=$(date +%s%N)
-  # shellcheck disable=SC2086
-  "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS $HASHDIR_AOT_FLAGS -cp "$HASHDIR_CLASSPATH" \
-      dev.hashdir.server.cli.Main serve --data "$work" --bind "tcp://127.0.0.1:$zport" \
-      --http "127.0.0.1:$hport" --durability none > "$log" 2>&1 &
-  pid=$!
-  ms=$(/usr/bin/python3 "$here/bench/ready-poll.py" "$hport" "$pid" "$start") || { cat "$log" >&2; echo "fresh-replay.sh: serve exited" >&2; return 1; }
+  serve_until_ready "$work" "$log" || { echo "fresh-replay.sh: serve exited" >&2; return 1; }
+  cpu=$(serve_cpu_ms)
   local tk; tk=$(getconf CLK_TCK)
-  cpu=$(awk -v tk="$tk" '{print int(($14 + $15) * 1000 / tk)}' "/proc/$pid/stat")
-  busiest=$(for t in /proc/"$pid"/task/*; do
+  busiest=$(for t in /proc/"$SERVE_PID"/task/*; do
       awk -v tk="$tk" '{printf "%d %d %d\n", ($14 + $15) * 1000 / tk, $14 * 1000 / tk, $15 * 1000 / tk}' "$t/stat"
     done | sort -n -r | head -1 | awk '{printf "user %d sys %d ms", $2, $3}')
-  kill -TERM "$pid"; wait "$pid" || true
-  echo "$ms ms to ready (process CPU $cpu ms; recovering thread $busiest); $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//') (load $(cut -d' ' -f1 /proc/loadavg))"
+  serve_stop
+  echo "$SERVE_MS ms to ready (process CPU $cpu ms; recovering thread $busiest); $(grep -o 'recovered .*' "$log" | sed 's/ from LSN.*//') (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
 echo "crashed store $crashed; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

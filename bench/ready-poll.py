@@ -5,7 +5,7 @@ milliseconds since its launch; exits 1 if the process dies first.
 
 One process on one kept-alive connection, polling every 5 ms (a curl process per poll took about
 8 ms of CPU each: on 2 cores, CPU the server's recovery then did not get). Used by
-bench/durability.sh and bench/fresh-replay.sh.
+bench/serve-lib.sh (for bench/durability.sh and bench/fresh-replay.sh).
 """
 import http.client
 import os
