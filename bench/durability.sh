@@ -64,7 +64,7 @@ if [[ -z "$dir" ]]; then
   [[ $keep == 1 ]] || trap 'rm -rf "$dir"' EXIT
 fi
 echo "data in $dir; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-flock /tmp/hashdir-bench.lock "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx4g \
+flock /tmp/hashdir-bench.lock "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS -Xmx4g \
     -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.DurabilityBenchmark \
     --dir "$dir" "${args[@]}"
 
