@@ -64,13 +64,19 @@ class PipelineAllocationTest {
             run(p, next, N); // warm up
             long engine = threadId("hashdir-engine");
             long reply = threadId("hashdir-reply");
-            long engineBefore = mx.getThreadAllocatedBytes(engine);
-            long replyBefore = mx.getThreadAllocatedBytes(reply);
-            run(p, next, N);
-            long engineBytes = mx.getThreadAllocatedBytes(engine) - engineBefore;
-            long replyBytes = mx.getThreadAllocatedBytes(reply) - replyBefore;
-            assertThat(engineBytes).as("engine thread bytes for %d requests", N).isLessThan(N / 10);
-            assertThat(replyBytes).as("reply thread bytes for %d requests", N).isLessThan(N / 10);
+            // the least of three rounds: garbage made per request shows in every round, a one-off
+            // (a few KB once, seen with -XX:PerMethodTrapLimit=0) in one at most
+            long engineBytes = Long.MAX_VALUE;
+            long replyBytes = Long.MAX_VALUE;
+            for (int round = 0; round < 3; round++) {
+                long engineBefore = mx.getThreadAllocatedBytes(engine);
+                long replyBefore = mx.getThreadAllocatedBytes(reply);
+                run(p, next, N);
+                engineBytes = Math.min(engineBytes, mx.getThreadAllocatedBytes(engine) - engineBefore);
+                replyBytes = Math.min(replyBytes, mx.getThreadAllocatedBytes(reply) - replyBefore);
+            }
+            assertThat(engineBytes).as("engine thread bytes for %d requests (least of 3 rounds)", N).isLessThan(N / 10);
+            assertThat(replyBytes).as("reply thread bytes for %d requests (least of 3 rounds)", N).isLessThan(N / 10);
         }
     }
 
