@@ -9,28 +9,40 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.Exemplars;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
  * The server's Prometheus metrics (names in docs/operations.md). Request counters are looked up
- * once per (op, status), so counting a request allocates nothing.
+ * once per (op, status), and the latency histogram is our own fixed buckets ({@link Latency}), so
+ * counting a request allocates nothing.
  *
  * <p>Threading: {@link #answered} from the socket thread; scrapes from the HTTP threads.
  */
 public final class ServerMetrics implements RequestMetrics {
 
+    /** Upper bounds of the latency buckets in seconds (+Inf is added). */
     private static final double[] LATENCY_BOUNDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
             0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final CounterDataPoint[][] requests;
-    private final Histogram latency;
+    private final Latency latency = new Latency("hashdir_request_duration_seconds",
+            "Time from receiving a request to sending its reply", LATENCY_BOUNDS);
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     public ServerMetrics() {
@@ -44,15 +56,13 @@ public final class ServerMetrics implements RequestMetrics {
                 requests[o][s.ordinal()] = c.labelValues(o == ops.length ? "unknown" : ops[o].wireName(), s.wireName());
             }
         }
-        latency = Histogram.builder().name("hashdir_request_duration_seconds")
-                .help("Time from receiving a request to sending its reply").classicOnly()
-                .classicUpperBounds(LATENCY_BOUNDS).register(registry);
+        registry.register(latency);
     }
 
     @Override
     public void answered(Op op, Status status, long nanos) {
         requests[op == null ? requests.length - 1 : op.ordinal()][status.ordinal()].inc();
-        latency.observe(nanos / 1e9);
+        latency.observe(nanos);
     }
 
     /** Registers the gauges read from the engine and pipeline (absent values read as 0). */
@@ -97,5 +107,68 @@ public final class ServerMetrics implements RequestMetrics {
 
     public void write(OutputStream out) throws IOException {
         writer.write(out, registry.scrape());
+    }
+
+    /**
+     * A classic Prometheus histogram of durations whose {@link #observe} allocates nothing: a
+     * {@link LongAdder} a bucket and for the sum (in nanoseconds), read into a snapshot at scrape.
+     * (prometheus-metrics-core 1.4.3's {@code Histogram.observe} allocates an {@code AtomicBoolean}
+     * per observation, also for a classic-only histogram: 16 bytes a request on the reply thread.)
+     * A scrape while observations go on may count one in a bucket and not yet in the sum, as the
+     * library's own histogram may.
+     */
+    static final class Latency implements Collector {
+
+        private final MetricMetadata metadata;
+        /** Upper bounds in nanoseconds, ascending; the last bucket (+Inf) has none. */
+        private final long[] boundsNanos;
+        private final double[] upperBounds;
+        private final LongAdder[] buckets;
+        private final LongAdder sumNanos = new LongAdder();
+
+        Latency(String name, String help, double[] boundsSeconds) {
+            this.metadata = new MetricMetadata(name, help);
+            this.boundsNanos = new long[boundsSeconds.length];
+            this.upperBounds = Arrays.copyOf(boundsSeconds, boundsSeconds.length + 1);
+            upperBounds[boundsSeconds.length] = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < boundsSeconds.length; i++) {
+                boundsNanos[i] = Math.round(boundsSeconds[i] * 1e9);
+                if (i > 0 && boundsNanos[i] <= boundsNanos[i - 1]) {
+                    throw new IllegalArgumentException("bucket bounds must ascend: " + Arrays.toString(boundsSeconds));
+                }
+            }
+            this.buckets = new LongAdder[boundsSeconds.length + 1];
+            for (int i = 0; i < buckets.length; i++) {
+                buckets[i] = new LongAdder();
+            }
+        }
+
+        /** Counts one duration of {@code nanos} (negative counts as 0). */
+        void observe(long nanos) {
+            long n = Math.max(0, nanos);
+            int b = 0;
+            while (b < boundsNanos.length && n > boundsNanos[b]) {
+                b++;
+            }
+            buckets[b].increment();
+            sumNanos.add(n);
+        }
+
+        @Override
+        public MetricSnapshot collect() {
+            long[] counts = new long[buckets.length];
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] = buckets[i].sum();
+            }
+            HistogramSnapshot.HistogramDataPointSnapshot point = new HistogramSnapshot.HistogramDataPointSnapshot(
+                    ClassicHistogramBuckets.of(upperBounds, counts), sumNanos.sum() / 1e9, Labels.EMPTY,
+                    Exemplars.EMPTY, 0);
+            return new HistogramSnapshot(metadata, List.of(point));
+        }
+
+        @Override
+        public String getPrometheusName() {
+            return metadata.getPrometheusName();
+        }
     }
 }
