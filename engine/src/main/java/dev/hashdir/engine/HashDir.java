@@ -334,10 +334,28 @@ public final class HashDir implements AutoCloseable {
 
     /** Counters of the engine now. */
     public Stats stats() {
-        long slotPages = dir.buckets() + index.overflowPages();
-        double load = slotPages == 0 ? 0 : (double) index.usedSlots() / (slotPages * index.layout().slots());
-        return new Stats(index.keys(), index.values(), dir.globalDepth(), dir.buckets(), cache.pagesInUse(), load,
+        return new Stats(index.keys(), index.values(), dir.globalDepth(), dir.buckets(), cache.pagesInUse(), loadFactor(),
                 index.valueLists(), index.eccCorrected(), index.overflowPages(), cache.shadowsHeld(), cache.shadowCopies());
+    }
+
+    /** The counters of {@link #stats()} into {@code cell}'s words (no record made: {@link StatsCell#capture}). */
+    void captureStats(StatsCell cell) {
+        cell.set(StatsCell.KEYS, index.keys());
+        cell.set(StatsCell.VALUES, index.values());
+        cell.set(StatsCell.GLOBAL_DEPTH, dir.globalDepth());
+        cell.set(StatsCell.BUCKETS, dir.buckets());
+        cell.set(StatsCell.PAGES, cache.pagesInUse());
+        cell.set(StatsCell.LOAD_FACTOR, loadFactor());
+        cell.set(StatsCell.VALUE_LISTS, index.valueLists());
+        cell.set(StatsCell.ECC_CORRECTED, index.eccCorrected());
+        cell.set(StatsCell.OVERFLOW_PAGES, index.overflowPages());
+        cell.set(StatsCell.CHECKPOINT_SHADOWS, cache.shadowsHeld());
+        cell.set(StatsCell.SHADOW_COPIES, cache.shadowCopies());
+    }
+
+    private double loadFactor() {
+        long slotPages = dir.buckets() + index.overflowPages();
+        return slotPages == 0 ? 0 : (double) index.usedSlots() / (slotPages * index.layout().slots());
     }
 
     // ---- durability ------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.hashdir.server.service;
 
 import dev.hashdir.engine.HashDir;
 import dev.hashdir.engine.Stats;
+import dev.hashdir.engine.StatsCell;
 import dev.hashdir.engine.pipeline.CheckpointHook;
 import dev.hashdir.engine.pipeline.EngineHook;
 import dev.hashdir.engine.pipeline.Pipeline;
@@ -24,7 +25,7 @@ public final class EngineMaintenance implements EngineHook {
 
     private final CheckpointHook checkpoints;
     private volatile Pipeline pipeline;
-    private volatile Stats stats;
+    private final StatsCell stats = new StatsCell();
     private volatile long lastApplied;
     // engine thread only
     private volatile long statsAt;
@@ -60,7 +61,7 @@ public final class EngineMaintenance implements EngineHook {
     /** Whether a tick (a SYNC through the ring) would let this hook make progress now. */
     public boolean needsTick() {
         Pipeline p = pipeline;
-        return checkpoints.needsTick() || stats == null || System.nanoTime() - statsAt > 10 * STATS_NANOS
+        return checkpoints.needsTick() || !stats.captured() || System.nanoTime() - statsAt > 10 * STATS_NANOS
                 || lastApplied > checkpoints.checkpointLsn() || p != null && p.pageStoreFailed();
     }
 
@@ -79,17 +80,17 @@ public final class EngineMaintenance implements EngineHook {
 
     /** The engine's counters as of the last batch that changed something (null before the first batch). */
     public Stats stats() {
-        return stats;
+        return stats.read();
     }
 
     @Override
     public void onEndOfBatch(HashDir hd, long lastAppliedLsn, boolean appliedMutations) {
         long now = System.nanoTime();
         lastApplied = lastAppliedLsn;
-        // every batch that changed something refreshes them (one small record a batch, not a request), so
-        // /stats and /metrics never lag behind an acknowledged write, also when writes then stop
-        if (stats == null || appliedMutations || now - statsAt > 10 * STATS_NANOS) {
-            stats = hd.stats();
+        // every batch that changed something refreshes them (in place: no record a batch), so /stats and
+        // /metrics never lag behind an acknowledged write, also when writes then stop
+        if (appliedMutations || !stats.captured() || now - statsAt > 10 * STATS_NANOS) {
+            stats.capture(hd);
             statsAt = now;
         }
         checkpoints.onEndOfBatch(hd, lastAppliedLsn, appliedMutations);
@@ -98,7 +99,7 @@ public final class EngineMaintenance implements EngineHook {
     @Override
     public void onResumed(HashDir hd, long checkpointLsn) {
         checkpoints.onResumed(hd, checkpointLsn);
-        stats = hd.stats();
+        stats.capture(hd);
         statsAt = System.nanoTime();
     }
 }
