@@ -20,6 +20,9 @@ final class FileWalFile implements WalFile {
     private final Path path;
     private final FileChannel channel;
     private long end;
+    /** The last two segments written from with {@link #write(long, MemorySegment, long, long)}, and their views. */
+    private final MemorySegment[] viewed = new MemorySegment[2];
+    private final ByteBuffer[] views = new ByteBuffer[2];
 
     FileWalFile(Path path, FileChannel channel) throws IOException {
         this.path = path;
@@ -42,11 +45,14 @@ final class FileWalFile implements WalFile {
 
     @Override
     public void write(long position, MemorySegment src) throws IOException {
+        write(position, src.asByteBuffer(), src.byteSize());
+    }
+
+    private void write(long position, ByteBuffer buffer, long length) throws IOException {
         if (position < 0 || position > end) {
             throw new IllegalArgumentException("write outside " + path + ": position=" + position + ", length="
-                    + src.byteSize() + ", size=" + end);
+                    + length + ", size=" + end);
         }
-        ByteBuffer buffer = src.asByteBuffer();
         long at = position;
         try {
             while (buffer.hasRemaining()) {
@@ -55,6 +61,33 @@ final class FileWalFile implements WalFile {
         } finally {
             end = Math.max(end, at);
         }
+    }
+
+    /** No object made per call once both of the writer's sources (its buffer, its slot scratch) were seen. */
+    @Override
+    public void write(long position, MemorySegment src, long offset, long length) throws IOException {
+        ByteBuffer buffer = view(src);
+        buffer.limit(Math.toIntExact(offset + length)).position((int) offset);
+        write(position, buffer, length);
+    }
+
+    /** A view of {@code src} (at most 2 GiB), from the two kept: a writer alternates between two sources. */
+    private ByteBuffer view(MemorySegment src) {
+        if (src == viewed[0]) {
+            return views[0];
+        }
+        if (src != viewed[1]) {
+            viewed[1] = src;
+            views[1] = src.asByteBuffer();
+        }
+        // the one just used goes first
+        MemorySegment s = viewed[1];
+        ByteBuffer v = views[1];
+        viewed[1] = viewed[0];
+        views[1] = views[0];
+        viewed[0] = s;
+        views[0] = v;
+        return v;
     }
 
     @Override

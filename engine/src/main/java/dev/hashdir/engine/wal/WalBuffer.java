@@ -47,10 +47,6 @@ final class WalBuffer {
         return offset;
     }
 
-    MemorySegment slice(long offset, long bytes) {
-        return memory.asSlice(offset, bytes);
-    }
-
     int crc32c(long offset, long bytes) {
         crc.reset();
         view.limit((int) (offset + bytes)).position((int) offset);

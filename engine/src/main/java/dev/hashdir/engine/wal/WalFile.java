@@ -22,6 +22,15 @@ public interface WalFile extends AutoCloseable {
     void write(long position, MemorySegment src) throws IOException;
 
     /**
+     * {@link #write(long, MemorySegment)} of {@code length} bytes of {@code src} from {@code offset}:
+     * the writer's path for each commit, which an implementation may serve without making an
+     * object per call (the default slices).
+     */
+    default void write(long position, MemorySegment src, long offset, long length) throws IOException {
+        write(position, src.asSlice(offset, length));
+    }
+
+    /**
      * Extends the file to {@code size} bytes with zeros written to real blocks (not a hole, not an
      * unwritten extent), so that later writes below {@code size} overwrite allocated blocks and their
      * force commits no file size or extent change; nothing happens when the file is that large

@@ -139,13 +139,25 @@ public final class WalSegmentLayout {
 
     /** Writes one sync slot into a {@value #SLOT_BYTES}-byte segment. */
     public static void encodeSlot(MemorySegment slot, long sequence, long syncedEnd, long syncedLsn, int flags) {
-        slot.asSlice(0, SLOT_BYTES).fill((byte) 0);
+        encodeSlot(slot, sequence, syncedEnd, syncedLsn, flags, new Checksums.Crc32c());
+    }
+
+    /**
+     * Writes one sync slot into the first {@value #SLOT_BYTES} bytes of {@code slot}, summed with
+     * {@code crc} (the writer's, once a commit: nothing allocated).
+     */
+    static void encodeSlot(MemorySegment slot, long sequence, long syncedEnd, long syncedLsn, int flags,
+                           Checksums.Crc32c crc) {
+        MemorySegment.copy(ZERO_SLOT, 0, slot, 0, SLOT_BYTES);
         slot.set(U64, SLOT_SEQUENCE_OFFSET, sequence);
         slot.set(U64, SLOT_SYNCED_END_OFFSET, syncedEnd);
         slot.set(U64, SLOT_SYNCED_LSN_OFFSET, syncedLsn);
         slot.set(U32, SLOT_FLAGS_OFFSET, flags);
-        slot.set(U32, SLOT_CRC_OFFSET, Checksums.crc32c(slot, 0, SLOT_CRC_OFFSET));
+        slot.set(U32, SLOT_CRC_OFFSET, crc.of(slot, 0, SLOT_CRC_OFFSET));
     }
+
+    /** {@value #SLOT_BYTES} zero bytes (read-only). */
+    private static final MemorySegment ZERO_SLOT = MemorySegment.ofArray(new byte[SLOT_BYTES]).asReadOnly();
 
     /** True when the slot at {@code offset} of {@code header} passes its CRC. */
     public static boolean slotValid(MemorySegment header, long offset) {

@@ -92,6 +92,8 @@ public final class WalWriter implements AutoCloseable {
     private final WalReplayResult recovery;
     private final WalBuffer buffer = new WalBuffer(INITIAL_BUFFER);
     private final MemorySegment scratch = Arena.ofAuto().allocate(WalSegmentLayout.HEADER_BYTES, 8);
+    /** Sums the sync slots (one a commit) without an object a call. */
+    private final Checksums.Crc32c slotCrc = new Checksums.Crc32c();
 
     private WalFile segment;
     private String segmentName;
@@ -933,7 +935,7 @@ public final class WalWriter implements AutoCloseable {
                     writeSlot(0);
                 }
                 step("write", segmentName, bufferFilePos + written);
-                segment.write(bufferFilePos + written, buffer.slice(written, chunkEnd - written));
+                segment.write(bufferFilePos + written, buffer.memory(), written, chunkEnd - written);
                 written = chunkEnd;
                 writtenLsn = buffer.rolls() > 0 ? buffer.firstRollLsn() - 1 : nextLsn - 1;
             }
@@ -1105,10 +1107,9 @@ public final class WalWriter implements AutoCloseable {
      */
     private void writeSlot(int flags) throws IOException {
         long sequence = slotSequence + 1;
-        MemorySegment slot = scratch.asSlice(0, WalSegmentLayout.SLOT_BYTES);
-        WalSegmentLayout.encodeSlot(slot, sequence, durablePos, durableLsn, flags);
+        WalSegmentLayout.encodeSlot(scratch, sequence, durablePos, durableLsn, flags, slotCrc);
         step("write sync slot", segmentName, WalSegmentLayout.slotOffset(sequence));
-        segment.write(WalSegmentLayout.slotOffset(sequence), slot);
+        segment.write(WalSegmentLayout.slotOffset(sequence), scratch, 0, WalSegmentLayout.SLOT_BYTES);
         slotSequence = sequence;
         attestedEnd = durablePos;
     }
