@@ -46,8 +46,9 @@ public final class ServerMetrics implements RequestMetrics {
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     public ServerMetrics() {
+        // no exemplars (there is no trace to point to): their sampler makes a lambda whenever it takes one
         Counter c = Counter.builder().name("hashdir_requests_total").help("Requests answered, by op and status")
-                .labelNames("op", "status").register(registry);
+                .labelNames("op", "status").withoutExemplars().register(registry);
         Op[] ops = Op.values();
         Status[] statuses = Status.values();
         requests = new CounterDataPoint[ops.length + 1][statuses.length];
