@@ -10,8 +10,6 @@ import dev.hashdir.engine.store.StoreFormat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The page map: logical page id to row of {@code /pages}, and the rows' life cycle. This is what
@@ -69,7 +67,8 @@ final class PageMap {
     private long[] rootIndex = new long[0];
     private long[] rootLog = new long[0];
     private int rootLogCount;
-    private final Map<Long, Long> undo = new HashMap<>();
+    /** Ids changed since the freeze, and their rows in the frozen epoch (the first change records it). */
+    private final IntLongMap undo = new IntLongMap(1024);
     private boolean trackPublished;
     private long[] publishedRows = new long[0];
 
@@ -151,7 +150,7 @@ final class PageMap {
     private void change(int i, long newRow, long epoch, boolean checkpointWrite) {
         long old = row[i];
         if (frozen && !checkpointWrite && i < frozenPages) {
-            undo.putIfAbsent((long) i, old);
+            undo.putIfAbsent(i, old);
         }
         if (old != 0) {
             retire(old, epoch);
@@ -320,8 +319,7 @@ final class PageMap {
     // ---- inside ----------------------------------------------------------------------------
 
     private long frozenRow(int i) {
-        Long undone = undo.get((long) i);
-        return undone != null ? undone : row[i];
+        return undo.get(i, row[i]);
     }
 
     private void fillLeaf(int leaf) {
