@@ -52,12 +52,22 @@ public final class PageLayout {
         page.set(INT, CRC_OFFSET, Checksums.crc32c(page, 4, page.byteSize() - 4));
     }
 
+    /** {@link #seal(MemorySegment)} summed with {@code crc} (the page store's: nothing allocated). */
+    public static void seal(MemorySegment page, Checksums.Crc32c crc) {
+        page.set(INT, CRC_OFFSET, crc.of(page, 4, page.byteSize() - 4));
+    }
+
     public static int storedCrc(MemorySegment page) {
         return page.get(INT, CRC_OFFSET);
     }
 
     public static int computedCrc(MemorySegment page) {
         return Checksums.crc32c(page, 4, page.byteSize() - 4);
+    }
+
+    /** {@link #computedCrc(MemorySegment)} summed with {@code crc} (nothing allocated). */
+    public static int computedCrc(MemorySegment page, Checksums.Crc32c crc) {
+        return crc.of(page, 4, page.byteSize() - 4);
     }
 
     public static int kindCode(MemorySegment page) {

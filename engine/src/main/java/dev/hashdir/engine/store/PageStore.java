@@ -115,6 +115,8 @@ public final class PageStore implements AutoCloseable {
     private final PageIo.Wrapper wrapper;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment metaBuffer = arena.allocate(MetaLayout.SLOT_BYTES);
+    /** Sums the pages this store writes and reads (the engine thread's): nothing allocated a page. */
+    private final Checksums.Crc32c crc = new Checksums.Crc32c();
     private final boolean clearedStatusFlags;
     private final int pageSize;
     private PageIo io;
@@ -299,7 +301,7 @@ public final class PageStore implements AutoCloseable {
         if (headerId != id) {
             throw new IllegalArgumentException("page header says id " + headerId + " but it is written to page " + id);
         }
-        PageLayout.seal(page);
+        PageLayout.seal(page, crc);
         write(id, page);
     }
 
@@ -320,7 +322,7 @@ public final class PageStore implements AutoCloseable {
             c.initCause(e);
             throw c;
         }
-        verify(file, id, dst);
+        verifyRead(id, id, dst);
     }
 
     /**
@@ -330,7 +332,7 @@ public final class PageStore implements AutoCloseable {
     public void writeRow(long row, MemorySegment page) {
         checkId(row);
         checkSize(page);
-        PageLayout.seal(page);
+        PageLayout.seal(page, crc);
         write(row, page);
     }
 
@@ -353,13 +355,21 @@ public final class PageStore implements AutoCloseable {
             c.initCause(e);
             throw c;
         }
-        verify(file, row, expectedId, dst);
+        verifyRead(row, expectedId, dst);
+    }
+
+    /** {@link #verify(Path, long, long, MemorySegment)} summed with this store's {@link Checksums.Crc32c}. */
+    private void verifyRead(long row, long expectedId, MemorySegment page) {
+        verify(file, row, expectedId, page, PageLayout.computedCrc(page, crc));
     }
 
     /** Checks a page image read from {@code row}: checksum first, then that it claims {@code expectedId}. */
     public static void verify(Path file, long row, long expectedId, MemorySegment page) {
+        verify(file, row, expectedId, page, PageLayout.computedCrc(page));
+    }
+
+    private static void verify(Path file, long row, long expectedId, MemorySegment page, int computed) {
         int stored = PageLayout.storedCrc(page);
-        int computed = PageLayout.computedCrc(page);
         if (stored != computed) {
             throw new CorruptionException(file, row, PageLayout.CRC_OFFSET, "page checksum",
                     "0x" + Integer.toHexString(stored), "0x" + Integer.toHexString(computed));
