@@ -18,9 +18,8 @@ class ChecksumsTest {
     Path dir;
 
     /**
-     * The reusable summer agrees with {@link Checksums#crc32c} on each of its paths: the segment it
-     * keeps a view of, other segments (copied), ranges too large to copy, seeded random contents
-     * and ranges.
+     * The reusable summer agrees with {@link Checksums#crc32c} on both of its paths (ranges copied,
+     * ranges too large to copy), over seeded random contents and ranges of several segments.
      */
     @Test
     void reusableSummerAgreesWithTheOneShotOnEveryPath() {
