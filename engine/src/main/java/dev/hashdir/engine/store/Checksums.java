@@ -30,7 +30,7 @@ public final class Checksums {
         private static final int COPY_BYTES = 1 << 16;
 
         private final CRC32C crc = new CRC32C();
-        private byte[] copy = new byte[4096];
+        private byte[] copy = new byte[0];
 
         /** CRC32C of {@code length} bytes of {@code segment} from {@code offset}. */
         public int of(MemorySegment segment, long offset, long length) {

@@ -23,6 +23,8 @@ final class FileWalFile implements WalFile {
     /** The last two segments written from with {@link #write(long, MemorySegment, long, long)}, and their views. */
     private final MemorySegment[] viewed = new MemorySegment[2];
     private final ByteBuffer[] views = new ByteBuffer[2];
+    /** The entry a new source replaces. */
+    private int nextView;
 
     FileWalFile(Path path, FileChannel channel) throws IOException {
         this.path = path;
@@ -71,23 +73,18 @@ final class FileWalFile implements WalFile {
         write(position, buffer, length);
     }
 
-    /** A view of {@code src} (at most 2 GiB), from the two kept: a writer alternates between two sources. */
+    /** A view of {@code src} (at most 2 GiB), one of the two kept (a writer writes from two sources), else a new one. */
     private ByteBuffer view(MemorySegment src) {
-        if (src == viewed[0]) {
-            return views[0];
+        for (int i = 0; i < viewed.length; i++) {
+            if (viewed[i] == src) {
+                return views[i];
+            }
         }
-        if (src != viewed[1]) {
-            viewed[1] = src;
-            views[1] = src.asByteBuffer();
-        }
-        // the one just used goes first
-        MemorySegment s = viewed[1];
-        ByteBuffer v = views[1];
-        viewed[1] = viewed[0];
-        views[1] = views[0];
-        viewed[0] = s;
-        views[0] = v;
-        return v;
+        int i = nextView;
+        nextView = (i + 1) % viewed.length;
+        viewed[i] = src;
+        views[i] = src.asByteBuffer();
+        return views[i];
     }
 
     @Override
