@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The server's Prometheus metrics (names in docs/operations.md). Request counters are looked up
@@ -68,33 +69,39 @@ public final class ServerMetrics implements RequestMetrics {
 
     /** Registers the gauges read from the engine and pipeline (absent values read as 0). */
     public void engine(Supplier<Stats> stats, Supplier<PipelineStats> pipeline, Supplier<Long> checkpointLsn) {
-        gauge("hashdir_keys", "Keys present", () -> stats.get() == null ? 0 : stats.get().keys());
-        gauge("hashdir_values", "(key, value) pairs present", () -> stats.get() == null ? 0 : stats.get().values());
-        gauge("hashdir_global_depth", "Directory global depth",
-                () -> stats.get() == null ? 0 : stats.get().globalDepth());
-        gauge("hashdir_load_factor", "Used slots / slots", () -> stats.get() == null ? 0 : stats.get().loadFactor());
+        gauge("hashdir_keys", "Keys present", read(stats, Stats::keys));
+        gauge("hashdir_values", "(key, value) pairs present", read(stats, Stats::values));
+        gauge("hashdir_global_depth", "Directory global depth", read(stats, Stats::globalDepth));
+        gauge("hashdir_load_factor", "Used slots / slots", read(stats, Stats::loadFactor));
         gauge("hashdir_checkpoint_shadows", "Frozen page images a running checkpoint holds in memory",
-                () -> stats.get() == null ? 0 : stats.get().checkpointShadows());
+                read(stats, Stats::checkpointShadows));
+        Supplier<Number> ecc = read(stats, Stats::eccCorrected);
         CounterWithCallback.builder().name("hashdir_ecc_corrected_total")
                 .help("Single-bit errors of bucket state masks corrected since start")
-                .callback(cb -> cb.call(stats.get() == null ? 0 : stats.get().eccCorrected())).register(registry);
-        gauge("hashdir_batch_size", "Events in the last group commit",
-                () -> pipeline.get() == null ? 0 : pipeline.get().lastBatch());
-        gauge("hashdir_batch_size_mean", "Mean events per group commit",
-                () -> pipeline.get() == null ? 0 : pipeline.get().meanBatch());
+                .callback(cb -> cb.call(ecc.get().doubleValue())).register(registry);
+        gauge("hashdir_batch_size", "Events in the last group commit", read(pipeline, PipelineStats::lastBatch));
+        gauge("hashdir_batch_size_mean", "Mean events per group commit", read(pipeline, PipelineStats::meanBatch));
         gauge("hashdir_wal_fsync_seconds", "Group commit (WAL write + fdatasync) latency, smoothed",
-                () -> pipeline.get() == null ? 0 : pipeline.get().controller().commitNanos() / 1e9);
+                read(pipeline, p -> p.controller().commitNanos() / 1e9));
         gauge("hashdir_batch_controller_max_batch", "Batch controller: most events per group commit",
-                () -> pipeline.get() == null ? 0 : pipeline.get().controller().maxBatch());
+                read(pipeline, p -> p.controller().maxBatch()));
         gauge("hashdir_batch_controller_wait_seconds", "Batch controller: longest wait before a commit",
-                () -> pipeline.get() == null ? 0 : pipeline.get().controller().waitNanos() / 1e9);
+                read(pipeline, p -> p.controller().waitNanos() / 1e9));
         gauge("hashdir_batch_controller_arrivals_per_second", "Batch controller: measured arrival rate",
-                () -> pipeline.get() == null ? 0 : pipeline.get().controller().arrivalsPerSec());
-        gauge("hashdir_ring_free", "Free pipeline ring slots", () -> pipeline.get() == null ? 0 : pipeline.get().ringFree());
+                read(pipeline, p -> p.controller().arrivalsPerSec()));
+        gauge("hashdir_ring_free", "Free pipeline ring slots", read(pipeline, PipelineStats::ringFree));
         gauge("hashdir_read_only", "1 while the store refuses writes",
-                () -> pipeline.get() == null || pipeline.get().readOnlyReason() == null ? 0 : 1);
-        gauge("hashdir_acked_lsn", "Newest acknowledged WAL LSN", () -> pipeline.get() == null ? 0 : pipeline.get().ackedLsn());
+                read(pipeline, p -> p.readOnlyReason() == null ? 0 : 1));
+        gauge("hashdir_acked_lsn", "Newest acknowledged WAL LSN", read(pipeline, PipelineStats::ackedLsn));
         gauge("hashdir_checkpoint_lsn", "WAL LSN the last checkpoint covers", checkpointLsn::get);
+    }
+
+    /** {@code field} of what {@code source} gives now, read once, or 0 while it gives null. */
+    private static <T> Supplier<Number> read(Supplier<T> source, ToDoubleFunction<T> field) {
+        return () -> {
+            T t = source.get();
+            return t == null ? 0 : field.applyAsDouble(t);
+        };
     }
 
     private void gauge(String name, String help, Supplier<Number> value) {
