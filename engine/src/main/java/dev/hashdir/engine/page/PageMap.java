@@ -399,11 +399,11 @@ final class PageMap {
             for (int leaf = 0; leaf < leafRow.length; leaf++) {
                 store.readRow(leafRow[leaf], scratch, leaf);
                 long first = (long) leaf * perLeaf;
-                for (int k = 0; k < perLeaf && first + k < pages; k++) {
-                    row[(int) (first + k)] = PageMapLayout.row(scratch, k);
-                    rowEpoch[(int) (first + k)] = epoch;
+                if (first < pages) { // a leaf's entries in one copy (a loop per entry ran interpreted at a fresh start)
+                    PageMapLayout.copyRows(scratch, row, (int) first, (int) Math.min(perLeaf, pages - first));
                 }
             }
+            Arrays.fill(rowEpoch, 0, (int) Math.min(pages, (long) leafRow.length * perLeaf), epoch);
         }
         if (meta.deletionLogRoot() != StoreFormat.NULL_PAGE) {
             long[] log = readChain(meta.deletionLogRoot(), PageKind.DELETION_LOG);

@@ -38,6 +38,11 @@ public final class PageMapLayout {
         return leaf.get(LONG, ENTRIES_OFFSET + 8L * i);
     }
 
+    /** Copies entries {@code [0, count)} of {@code leaf} into {@code rows[at, at + count)}. */
+    public static void copyRows(MemorySegment leaf, long[] rows, int at, int count) {
+        MemorySegment.copy(leaf, LONG, ENTRIES_OFFSET, rows, at, count);
+    }
+
     public static void row(MemorySegment leaf, int i, long row) {
         leaf.set(LONG, ENTRIES_OFFSET + 8L * i, row);
     }
