@@ -1,5 +1,8 @@
 package dev.hashdir.bindings;
 
+import dev.hashdir.bindings.hdf5.H5;
+import dev.hashdir.bindings.libc.LibC;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -7,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Loading native libraries and binding their functions. Refuses to work without
@@ -17,6 +21,7 @@ import java.util.List;
 public final class NativeAccess {
 
     private static final Linker LINKER = Linker.nativeLinker();
+    private static final AtomicBoolean REST_BOUND = new AtomicBoolean();
 
     private NativeAccess() {
     }
@@ -29,6 +34,22 @@ public final class NativeAccess {
             throw new IllegalStateException("native access is not enabled for " + who
                     + ": launch the JVM with --enable-native-access=" + who
                     + " (./hashdir and the Maven build pass it)");
+        }
+    }
+
+    /**
+     * Binds, once per process and on a daemon thread, the HDF5 and libc functions no call has bound
+     * yet ({@link H5.Late}, {@link LibC#bindAll()}), and returns at once: a store's open calls it
+     * when it is done, so that neither the open nor the first checkpoint (the first page writes,
+     * flushes and syncs) waits for FFM to make their stubs. Calls no native function; call it once
+     * HDF5 is started (a file was opened), so that initialising {@link H5} cannot happen there.
+     */
+    public static void bindRestInBackground() {
+        if (REST_BOUND.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon().name("hashdir-bind").start(() -> {
+                H5.bindAll();
+                LibC.bindAll();
+            });
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.bindings.NativeAccess;
 import dev.hashdir.engine.page.PageCache;
 import dev.hashdir.engine.recovery.RecoveryListener;
 import dev.hashdir.engine.recovery.WalApplier;
@@ -205,6 +206,7 @@ public final class DurableHashDir implements AutoCloseable {
             DurableHashDir d = new DurableHashDir(hd, wal, walDir, applier, walBytes);
             d.checkpointLsn = fromLsn - 1;
             listener.onProgress(Phase.READY, applier.records(), applier.bytes(), walBytes);
+            NativeAccess.bindRestInBackground(); // the write path's functions, off this thread
             return d;
         } catch (RuntimeException | Error e) {
             if (wal != null) {

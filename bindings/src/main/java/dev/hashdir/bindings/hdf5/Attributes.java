@@ -17,9 +17,9 @@ final class Attributes {
     static void setLong(long objectId, String owner, String name, long value) {
         String call = "H5Acreate2(" + owner + ", name=" + name + ", type=u64)";
         try (Arena arena = Arena.ofConfined()) {
-            long space = Hdf5.checkId((long) H5.H5Screate.invokeExact(H5.H5S_SCALAR), "H5Screate(SCALAR)");
+            long space = Hdf5.checkId((long) H5.Late.H5Screate.invokeExact(H5.H5S_SCALAR), "H5Screate(SCALAR)");
             try {
-                long attr = Hdf5.checkId((long) H5.H5Acreate2.invokeExact(objectId, arena.allocateFrom(name),
+                long attr = Hdf5.checkId((long) H5.Late.H5Acreate2.invokeExact(objectId, arena.allocateFrom(name),
                         H5.H5T_STD_U64LE, space, H5.H5P_DEFAULT, H5.H5P_DEFAULT), call);
                 try {
                     MemorySegment buf = arena.allocateFrom(ValueLayout.JAVA_LONG, value);
@@ -44,10 +44,10 @@ final class Attributes {
             long type = Hdf5.checkId((long) H5.H5Tcopy.invokeExact(H5.H5T_C_S1), "H5Tcopy(H5T_C_S1)");
             long space = -1;
             try {
-                Hdf5.check((int) H5.H5Tset_size.invokeExact(type, (long) Math.max(1, bytes.length)), "H5Tset_size");
-                Hdf5.check((int) H5.H5Tset_strpad.invokeExact(type, H5.H5T_STR_NULLPAD), "H5Tset_strpad");
-                space = Hdf5.checkId((long) H5.H5Screate.invokeExact(H5.H5S_SCALAR), "H5Screate(SCALAR)");
-                long attr = Hdf5.checkId((long) H5.H5Acreate2.invokeExact(objectId, arena.allocateFrom(name),
+                Hdf5.check((int) H5.Late.H5Tset_size.invokeExact(type, (long) Math.max(1, bytes.length)), "H5Tset_size");
+                Hdf5.check((int) H5.Late.H5Tset_strpad.invokeExact(type, H5.H5T_STR_NULLPAD), "H5Tset_strpad");
+                space = Hdf5.checkId((long) H5.Late.H5Screate.invokeExact(H5.H5S_SCALAR), "H5Screate(SCALAR)");
+                long attr = Hdf5.checkId((long) H5.Late.H5Acreate2.invokeExact(objectId, arena.allocateFrom(name),
                         type, space, H5.H5P_DEFAULT, H5.H5P_DEFAULT), call);
                 try {
                     MemorySegment buf = arena.allocate(Math.max(1, bytes.length));

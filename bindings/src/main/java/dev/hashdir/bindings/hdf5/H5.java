@@ -23,6 +23,9 @@ import java.util.List;
  * globals (they are only set after {@code H5open}), and turns automatic error printing off: errors
  * are raised as {@link Hdf5Exception} carrying the error stack's text.
  *
+ * <p>The functions a server's start does not call are in {@link Late}, bound at their first use
+ * or by {@link #bindAll()}.
+ *
  * <p>Every declaration is listed by {@link #declarations()} and {@link #globals()}; the
  * {@code native/} module compiles them against the installed headers.
  */
@@ -63,13 +66,9 @@ public final class H5 {
 
     // library
     public static final MethodHandle H5open = fn("H5public.h", "H5open", HERR);
-    public static final MethodHandle H5get_libversion = fn("H5public.h", "H5get_libversion", HERR,
-            UNSIGNED_PTR, UNSIGNED_PTR, UNSIGNED_PTR);
     // files
-    public static final MethodHandle H5Fcreate = fn("H5Fpublic.h", "H5Fcreate", HID, CSTR, CType.UNSIGNED, HID, HID);
     public static final MethodHandle H5Fopen = fn("H5Fpublic.h", "H5Fopen", HID, CSTR, CType.UNSIGNED, HID);
     public static final MethodHandle H5Fclose = fn("H5Fpublic.h", "H5Fclose", HERR, HID);
-    public static final MethodHandle H5Fflush = fn("H5Fpublic.h", "H5Fflush", HERR, HID, SCOPE);
     public static final MethodHandle H5Fstart_swmr_write = fn("H5Fpublic.h", "H5Fstart_swmr_write", HERR, HID);
     public static final MethodHandle H5Fget_vfd_handle = fn("H5Fpublic.h", "H5Fget_vfd_handle", HERR,
             HID, HID, VOID_PTR_PTR);
@@ -82,17 +81,11 @@ public final class H5 {
             HID, LIBVER, LIBVER);
     public static final MethodHandle H5Pset_alignment = fn("H5Ppublic.h", "H5Pset_alignment", HERR,
             HID, HSIZE, HSIZE);
-    /** Since 1.10.7. */
-    public static final MethodHandle H5Pset_file_locking = fn("H5Ppublic.h", "H5Pset_file_locking", HERR,
-            HID, HBOOL, HBOOL);
     public static final MethodHandle H5Pget_chunk = fn("H5Ppublic.h", "H5Pget_chunk", CType.INT,
             HID, CType.INT, HSIZE_PTR);
     public static final MethodHandle H5Pset_chunk = fn("H5Ppublic.h", "H5Pset_chunk", HERR,
             HID, CType.INT, CONST_HSIZE_PTR);
     // dataspaces
-    public static final MethodHandle H5Screate = fn("H5Spublic.h", "H5Screate", HID, SCLASS);
-    public static final MethodHandle H5Screate_simple = fn("H5Spublic.h", "H5Screate_simple", HID,
-            CType.INT, CONST_HSIZE_PTR, CONST_HSIZE_PTR);
     public static final MethodHandle H5Sget_simple_extent_ndims = fn("H5Spublic.h", "H5Sget_simple_extent_ndims",
             CType.INT, HID);
     public static final MethodHandle H5Sget_simple_extent_dims = fn("H5Spublic.h", "H5Sget_simple_extent_dims",
@@ -100,21 +93,15 @@ public final class H5 {
     public static final MethodHandle H5Sclose = fn("H5Spublic.h", "H5Sclose", HERR, HID);
     // datatypes
     public static final MethodHandle H5Tcopy = fn("H5Tpublic.h", "H5Tcopy", HID, HID);
-    public static final MethodHandle H5Tset_size = fn("H5Tpublic.h", "H5Tset_size", HERR, HID, CType.SIZE_T);
-    public static final MethodHandle H5Tset_strpad = fn("H5Tpublic.h", "H5Tset_strpad", HERR, HID, STRPAD);
     public static final MethodHandle H5Tget_size = fn("H5Tpublic.h", "H5Tget_size", CType.SIZE_T, HID);
     public static final MethodHandle H5Tclose = fn("H5Tpublic.h", "H5Tclose", HERR, HID);
     // datasets
-    public static final MethodHandle H5Dcreate2 = fn("H5Dpublic.h", "H5Dcreate2", HID,
-            HID, CSTR, HID, HID, HID, HID, HID);
     public static final MethodHandle H5Dopen2 = fn("H5Dpublic.h", "H5Dopen2", HID, HID, CSTR, HID);
     public static final MethodHandle H5Dclose = fn("H5Dpublic.h", "H5Dclose", HERR, HID);
     public static final MethodHandle H5Dget_space = fn("H5Dpublic.h", "H5Dget_space", HID, HID);
     public static final MethodHandle H5Dget_type = fn("H5Dpublic.h", "H5Dget_type", HID, HID);
     public static final MethodHandle H5Dget_create_plist = fn("H5Dpublic.h", "H5Dget_create_plist", HID, HID);
     public static final MethodHandle H5Dset_extent = fn("H5Dpublic.h", "H5Dset_extent", HERR, HID, CONST_HSIZE_PTR);
-    public static final MethodHandle H5Dwrite_chunk = fn("H5Dpublic.h", "H5Dwrite_chunk", HERR,
-            HID, HID, CType.UINT32, CONST_HSIZE_PTR, CType.SIZE_T, CONST_VOID_PTR);
     public static final MethodHandle H5Dread_chunk = fn("H5Dpublic.h", "H5Dread_chunk", HERR,
             HID, HID, CONST_HSIZE_PTR, UINT32_PTR, VOID_PTR);
     public static final MethodHandle H5Dget_chunk_storage_size = fn("H5Dpublic.h", "H5Dget_chunk_storage_size",
@@ -122,7 +109,6 @@ public final class H5 {
     public static final MethodHandle H5Dflush = fn("H5Dpublic.h", "H5Dflush", HERR, HID);
     public static final MethodHandle H5Drefresh = fn("H5Dpublic.h", "H5Drefresh", HERR, HID);
     // attributes
-    public static final MethodHandle H5Acreate2 = fn("H5Apublic.h", "H5Acreate2", HID, HID, CSTR, HID, HID, HID, HID);
     public static final MethodHandle H5Aopen = fn("H5Apublic.h", "H5Aopen", HID, HID, CSTR, HID);
     public static final MethodHandle H5Awrite = fn("H5Apublic.h", "H5Awrite", HERR, HID, HID, CONST_VOID_PTR);
     public static final MethodHandle H5Aread = fn("H5Apublic.h", "H5Aread", HERR, HID, HID, VOID_PTR);
@@ -135,6 +121,43 @@ public final class H5 {
     public static final MethodHandle H5Eset_auto2 = fn("H5Epublic.h", "H5Eset_auto2", HERR, HID, AUTO_FUNC, VOID_PTR);
     public static final MethodHandle H5Eprint2 = fn("H5Epublic.h", "H5Eprint2", HERR, HID, FILE_PTR);
     public static final MethodHandle H5Eclear2 = fn("H5Epublic.h", "H5Eclear2", HERR, HID);
+
+    /**
+     * The functions a server's start does not call: creating files, datasets and attributes,
+     * writing and flushing, the version. Binding a function whose C signature no other has makes
+     * FFM generate a stub class, some 4 ms each in a freshly started JVM; these eleven are bound
+     * when this class is first used, which a server does on a daemon thread once it is ready
+     * ({@link #bindAll()}), so that neither the start nor the first checkpoint waits for them.
+     * Using them (or {@link #bindAll()}) initialises {@link H5} first, on the same thread.
+     */
+    public static final class Late {
+
+        public static final MethodHandle H5get_libversion = fn("H5public.h", "H5get_libversion", HERR,
+                UNSIGNED_PTR, UNSIGNED_PTR, UNSIGNED_PTR);
+        public static final MethodHandle H5Fcreate = fn("H5Fpublic.h", "H5Fcreate", HID, CSTR, CType.UNSIGNED, HID, HID);
+        public static final MethodHandle H5Fflush = fn("H5Fpublic.h", "H5Fflush", HERR, HID, SCOPE);
+        /** Since 1.10.7. */
+        public static final MethodHandle H5Pset_file_locking = fn("H5Ppublic.h", "H5Pset_file_locking", HERR,
+                HID, HBOOL, HBOOL);
+        public static final MethodHandle H5Screate = fn("H5Spublic.h", "H5Screate", HID, SCLASS);
+        public static final MethodHandle H5Screate_simple = fn("H5Spublic.h", "H5Screate_simple", HID,
+                CType.INT, CONST_HSIZE_PTR, CONST_HSIZE_PTR);
+        public static final MethodHandle H5Tset_size = fn("H5Tpublic.h", "H5Tset_size", HERR, HID, CType.SIZE_T);
+        public static final MethodHandle H5Tset_strpad = fn("H5Tpublic.h", "H5Tset_strpad", HERR, HID, STRPAD);
+        public static final MethodHandle H5Dcreate2 = fn("H5Dpublic.h", "H5Dcreate2", HID,
+                HID, CSTR, HID, HID, HID, HID, HID);
+        public static final MethodHandle H5Dwrite_chunk = fn("H5Dpublic.h", "H5Dwrite_chunk", HERR,
+                HID, HID, CType.UINT32, CONST_HSIZE_PTR, CType.SIZE_T, CONST_VOID_PTR);
+        public static final MethodHandle H5Acreate2 = fn("H5Apublic.h", "H5Acreate2", HID, HID, CSTR, HID, HID, HID, HID);
+
+        private Late() {
+        }
+
+        /** Initialises this class: binds its functions. */
+        static void bind() {
+            // the static initialiser did it
+        }
+    }
 
     // macro constants; native/ checks each against the headers at run time (they expand to calls)
     public static final long H5P_DEFAULT = 0L;
@@ -193,8 +216,17 @@ public final class H5 {
     private H5() {
     }
 
-    /** Every HDF5 function this binding declares, in declaration order. */
+    /**
+     * Binds every function not bound yet ({@link Late}'s): calls no HDF5 function. Call it once
+     * {@link H5} is initialised (a file was opened), from any thread.
+     */
+    public static void bindAll() {
+        Late.bind();
+    }
+
+    /** Every HDF5 function this binding declares, in declaration order ({@link Late}'s last). */
     public static List<CFunction> declarations() {
+        bindAll();
         return Collections.unmodifiableList(FUNCTIONS);
     }
 

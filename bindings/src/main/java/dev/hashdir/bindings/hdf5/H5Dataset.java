@@ -42,14 +42,14 @@ public final class H5Dataset implements AutoCloseable {
         String call = "H5Dcreate2(" + file.path() + ", name=" + name + ", dims=" + java.util.Arrays.toString(dims)
                 + ", chunk=" + java.util.Arrays.toString(chunk) + ")";
         try (Arena tmp = Arena.ofConfined()) {
-            long space = Hdf5.checkId((long) H5.H5Screate_simple.invokeExact(dims.length,
+            long space = Hdf5.checkId((long) H5.Late.H5Screate_simple.invokeExact(dims.length,
                     tmp.allocateFrom(ValueLayout.JAVA_LONG, dims), tmp.allocateFrom(ValueLayout.JAVA_LONG, maxDims)),
                     "H5Screate_simple(" + java.util.Arrays.toString(dims) + ")");
             long dcpl = Hdf5.checkId((long) H5.H5Pcreate.invokeExact(H5.H5P_CLS_DATASET_CREATE), "H5Pcreate(DATASET_CREATE)");
             try {
                 Hdf5.check((int) H5.H5Pset_chunk.invokeExact(dcpl, chunk.length, tmp.allocateFrom(ValueLayout.JAVA_LONG, chunk)),
                         "H5Pset_chunk(" + java.util.Arrays.toString(chunk) + ")");
-                long id = Hdf5.checkId((long) H5.H5Dcreate2.invokeExact(file.id(), tmp.allocateFrom(name), type.fileType(),
+                long id = Hdf5.checkId((long) H5.Late.H5Dcreate2.invokeExact(file.id(), tmp.allocateFrom(name), type.fileType(),
                         space, H5.H5P_DEFAULT, dcpl, H5.H5P_DEFAULT), call);
                 return new H5Dataset(name, id, dims.length, chunk, product(chunk) * type.bytes());
             } finally {
@@ -152,7 +152,7 @@ public final class H5Dataset implements AutoCloseable {
         ensureOpen();
         offsets.set(ValueLayout.JAVA_LONG, 0, first);
         try {
-            int rc = (int) H5.H5Dwrite_chunk.invokeExact(id, H5.H5P_DEFAULT, 0, offsets, data.byteSize(), data);
+            int rc = (int) H5.Late.H5Dwrite_chunk.invokeExact(id, H5.H5P_DEFAULT, 0, offsets, data.byteSize(), data);
             if (rc < 0) {
                 throw Hdf5.failure("H5Dwrite_chunk(" + name + ", offset=" + first + ", size=" + data.byteSize() + ")");
             }

@@ -61,7 +61,7 @@ public final class H5File implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             long fapl = latestFormatAccess(false, true);
             try {
-                long id = (long) H5.H5Fcreate.invokeExact(arena.allocateFrom(path.toString()), H5.H5F_ACC_EXCL,
+                long id = (long) H5.Late.H5Fcreate.invokeExact(arena.allocateFrom(path.toString()), H5.H5F_ACC_EXCL,
                         H5.H5P_DEFAULT, fapl);
                 return new H5File(path, Hdf5.checkId(id, "H5Fcreate(name=" + path + ", flags=EXCL)"));
             } finally {
@@ -181,7 +181,7 @@ public final class H5File implements AutoCloseable {
     public void flush() {
         ensureOpen();
         try {
-            Hdf5.check((int) H5.H5Fflush.invokeExact(id, H5.H5F_SCOPE_LOCAL), "H5Fflush(" + path + ", LOCAL)");
+            Hdf5.check((int) H5.Late.H5Fflush.invokeExact(id, H5.H5F_SCOPE_LOCAL), "H5Fflush(" + path + ", LOCAL)");
         } catch (Throwable t) {
             throw Hdf5.rethrow(t);
         }
@@ -230,7 +230,7 @@ public final class H5File implements AutoCloseable {
             Hdf5.check((int) H5.H5Pset_alignment.invokeExact(fapl, ALIGNMENT, ALIGNMENT),
                     "H5Pset_alignment(" + ALIGNMENT + ", " + ALIGNMENT + ")");
             if (!fileLocking) {
-                Hdf5.check((int) H5.H5Pset_file_locking.invokeExact(fapl, false, true),
+                Hdf5.check((int) H5.Late.H5Pset_file_locking.invokeExact(fapl, false, true),
                         "H5Pset_file_locking(use=false, ignore_when_disabled=true)");
             }
             if (clearStatusFlags) {

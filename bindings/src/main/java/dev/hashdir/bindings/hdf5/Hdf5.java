@@ -19,7 +19,7 @@ public final class Hdf5 {
     public static String libraryVersion() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ValueLayout.JAVA_INT, 3);
-            int rc = (int) H5.H5get_libversion.invokeExact(v, v.asSlice(4), v.asSlice(8));
+            int rc = (int) H5.Late.H5get_libversion.invokeExact(v, v.asSlice(4), v.asSlice(8));
             check(rc, "H5get_libversion()");
             return v.getAtIndex(ValueLayout.JAVA_INT, 0) + "." + v.getAtIndex(ValueLayout.JAVA_INT, 1) + "."
                     + v.getAtIndex(ValueLayout.JAVA_INT, 2);

@@ -34,32 +34,49 @@ public final class LibC {
 
     private static final CType FILE_PTR = CType.pointer("FILE *");
 
-    static final MethodHandle FDATASYNC = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("unistd.h", "fdatasync", CType.INT, List.of(CType.INT)),
-            Linker.Option.captureCallState("errno"));
-    static final MethodHandle SYNC_FILE_RANGE = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("fcntl.h", "sync_file_range", CType.INT, List.of(CType.INT,
-                    CType.scalar("off64_t", ValueLayout.JAVA_LONG), CType.scalar("off64_t", ValueLayout.JAVA_LONG),
-                    CType.UNSIGNED)),
-            Linker.Option.captureCallState("errno"));
-    static final MethodHandle OPEN_MEMSTREAM = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("stdio.h", "open_memstream", FILE_PTR,
-                    List.of(CType.pointer("char **"), CType.pointer("size_t *"))));
-    static final MethodHandle FCLOSE = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("stdio.h", "fclose", CType.INT, List.of(FILE_PTR)));
-    static final MethodHandle FREE = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("stdlib.h", "free", CType.VOID, List.of(CType.pointer("void *"))));
-    static final MethodHandle STRERROR = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("string.h", "strerror", CType.pointer("char *"), List.of(CType.INT)));
 
     static final MethodHandle MMAP = NativeAccess.bind(LIBC, FUNCTIONS,
             new CFunction("sys/mman.h", "mmap", CType.pointer("void *"), List.of(CType.pointer("void *"), CType.SIZE_T,
                     CType.INT, CType.INT, CType.INT, CType.scalar("off_t", ValueLayout.JAVA_LONG))),
             Linker.Option.captureCallState("errno"));
-    static final MethodHandle MUNMAP = NativeAccess.bind(LIBC, FUNCTIONS,
-            new CFunction("sys/mman.h", "munmap", CType.INT, List.of(CType.pointer("void *"), CType.SIZE_T)));
     static final MethodHandle MADVISE = NativeAccess.bind(LIBC, FUNCTIONS,
             new CFunction("sys/mman.h", "madvise", CType.INT, List.of(CType.pointer("void *"), CType.SIZE_T, CType.INT)));
+
+    /**
+     * The functions a server's start does not call (syncs, error texts, unmapping): bound at
+     * their first use or by {@link #bindAll()}. Each has a C signature no other has, so each costs
+     * FFM a stub class, some 4 ms in a freshly started JVM.
+     */
+    private static final class Late {
+
+        static final MethodHandle FDATASYNC = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("unistd.h", "fdatasync", CType.INT, List.of(CType.INT)),
+                Linker.Option.captureCallState("errno"));
+        static final MethodHandle SYNC_FILE_RANGE = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("fcntl.h", "sync_file_range", CType.INT, List.of(CType.INT,
+                        CType.scalar("off64_t", ValueLayout.JAVA_LONG), CType.scalar("off64_t", ValueLayout.JAVA_LONG),
+                        CType.UNSIGNED)),
+                Linker.Option.captureCallState("errno"));
+        static final MethodHandle OPEN_MEMSTREAM = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("stdio.h", "open_memstream", FILE_PTR,
+                        List.of(CType.pointer("char **"), CType.pointer("size_t *"))));
+        static final MethodHandle FCLOSE = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("stdio.h", "fclose", CType.INT, List.of(FILE_PTR)));
+        static final MethodHandle FREE = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("stdlib.h", "free", CType.VOID, List.of(CType.pointer("void *"))));
+        static final MethodHandle STRERROR = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("string.h", "strerror", CType.pointer("char *"), List.of(CType.INT)));
+        static final MethodHandle MUNMAP = NativeAccess.bind(LIBC, FUNCTIONS,
+                new CFunction("sys/mman.h", "munmap", CType.INT, List.of(CType.pointer("void *"), CType.SIZE_T)));
+
+        private Late() {
+        }
+
+        /** Initialises this class: binds its functions. */
+        static void bind() {
+            // the static initialiser did it
+        }
+    }
 
     /** {@code <sys/mman.h>} constants (Linux, x86_64 and aarch64), checked against the headers by {@code native/}. */
     public static final int PROT_READ = 0x1;
@@ -74,8 +91,14 @@ public final class LibC {
     private LibC() {
     }
 
+    /** Binds every function not bound yet (syncs, error texts, unmapping); calls none. Any thread. */
+    public static void bindAll() {
+        Late.bind();
+    }
+
     /** Every libc function this binding declares, for the prototype check in {@code native/}. */
     public static List<CFunction> declarations() {
+        bindAll();
         return Collections.unmodifiableList(FUNCTIONS);
     }
 
@@ -85,7 +108,7 @@ public final class LibC {
      * @throws IOException naming the errno, e.g. {@code EIO} or {@code ENOSPC}
      */
     public static void fdatasync(int fd) throws IOException {
-        call("fdatasync(fd=" + fd + ")", state -> (int) FDATASYNC.invokeExact(state, fd));
+        call("fdatasync(fd=" + fd + ")", state -> (int) Late.FDATASYNC.invokeExact(state, fd));
     }
 
     /** A downcall that records errno in {@code state} and returns its result code. */
@@ -119,7 +142,7 @@ public final class LibC {
      */
     public static void startWriteback(int fd) throws IOException {
         call("sync_file_range(fd=" + fd + ")",
-                state -> (int) SYNC_FILE_RANGE.invokeExact(state, fd, 0L, 0L, SYNC_FILE_RANGE_WRITE));
+                state -> (int) Late.SYNC_FILE_RANGE.invokeExact(state, fd, 0L, 0L, SYNC_FILE_RANGE_WRITE));
     }
 
     /** The {@code <sys/mman.h>} and {@code <fcntl.h>} constants this binding uses, by name, for the prototype check in {@code native/}. */
@@ -171,7 +194,7 @@ public final class LibC {
 
     private static void unmap(long address, long bytes) {
         try {
-            int rc = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), bytes);
+            int rc = (int) Late.MUNMAP.invokeExact(MemorySegment.ofAddress(address), bytes);
             assert rc == 0 : "munmap failed";
         } catch (Throwable t) {
             throw new AssertionError("munmap downcall", t);
@@ -181,7 +204,7 @@ public final class LibC {
     /** The C library's text for an errno value. */
     public static String strerror(int errno) {
         try {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment text = (MemorySegment) Late.STRERROR.invokeExact(errno);
             return text.reinterpret(4096).getString(0);
         } catch (Throwable t) {
             throw new AssertionError("strerror downcall", t);
@@ -196,20 +219,20 @@ public final class LibC {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment bufPtr = arena.allocate(ValueLayout.ADDRESS);
             MemorySegment sizePtr = arena.allocate(ValueLayout.JAVA_LONG);
-            MemorySegment file = (MemorySegment) OPEN_MEMSTREAM.invokeExact(bufPtr, sizePtr);
+            MemorySegment file = (MemorySegment) Late.OPEN_MEMSTREAM.invokeExact(bufPtr, sizePtr);
             if (file.address() == 0) {
                 return "(open_memstream failed)";
             }
             try {
                 writer.write(file);
             } finally {
-                int rc = (int) FCLOSE.invokeExact(file);
+                int rc = (int) Late.FCLOSE.invokeExact(file);
                 assert rc == 0;
             }
             MemorySegment buf = bufPtr.get(ValueLayout.ADDRESS, 0);
             long size = sizePtr.get(ValueLayout.JAVA_LONG, 0);
             String text = size == 0 ? "" : buf.reinterpret(size + 1).getString(0);
-            FREE.invokeExact(buf);
+            Late.FREE.invokeExact(buf);
             return text;
         } catch (RuntimeException | Error e) {
             throw e;
