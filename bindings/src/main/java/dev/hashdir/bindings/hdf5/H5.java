@@ -148,6 +148,8 @@ public final class H5 {
                 HID, CSTR, HID, HID, HID, HID, HID);
         public static final MethodHandle H5Dwrite_chunk = fn("H5Dpublic.h", "H5Dwrite_chunk", HERR,
                 HID, HID, CType.UINT32, CONST_HSIZE_PTR, CType.SIZE_T, CONST_VOID_PTR);
+        public static final MethodHandle H5Eget_auto2 = fn("H5Epublic.h", "H5Eget_auto2", HERR, HID,
+                CType.pointer("H5E_auto2_t *"), VOID_PTR_PTR);
         public static final MethodHandle H5Acreate2 = fn("H5Apublic.h", "H5Acreate2", HID, HID, CSTR, HID, HID, HID, HID);
 
         private Late() {

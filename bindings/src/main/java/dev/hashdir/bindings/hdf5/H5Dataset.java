@@ -132,6 +132,7 @@ public final class H5Dataset implements AutoCloseable {
     /** Extends (or shrinks) the dataset; allowed under SWMR. */
     public void setExtent(long... dims) {
         ensureOpen();
+        Hdf5.quiet();
         if (dims.length != rank) {
             throw new IllegalArgumentException("dataset " + name + " has rank " + rank + ", got " + dims.length + " dims");
         }
@@ -150,6 +151,7 @@ public final class H5Dataset implements AutoCloseable {
      */
     public void writeChunk(long first, MemorySegment data) {
         ensureOpen();
+        Hdf5.quiet();
         offsets.set(ValueLayout.JAVA_LONG, 0, first);
         try {
             int rc = (int) H5.Late.H5Dwrite_chunk.invokeExact(id, H5.H5P_DEFAULT, 0, offsets, data.byteSize(), data);
@@ -167,6 +169,7 @@ public final class H5Dataset implements AutoCloseable {
      */
     public void readChunk(long first, MemorySegment dst) {
         ensureOpen();
+        Hdf5.quiet();
         if (dst.byteSize() < chunkBytes) {
             throw new IllegalArgumentException("buffer of " + dst.byteSize() + " bytes is smaller than a chunk of "
                     + chunkBytes + " bytes in " + name);
@@ -185,6 +188,7 @@ public final class H5Dataset implements AutoCloseable {
     /** Bytes the chunk at {@code first} occupies in the file; 0 when it was never written. */
     public long chunkStorageSize(long first) {
         ensureOpen();
+        Hdf5.quiet();
         offsets.set(ValueLayout.JAVA_LONG, 0, first);
         MemorySegment out = dimsBuf;
         try {
@@ -201,12 +205,14 @@ public final class H5Dataset implements AutoCloseable {
     /** Flushes this dataset's buffers so SWMR readers can see them. */
     public void flush() {
         ensureOpen();
+        Hdf5.quiet();
         Hdf5.call(H5.H5Dflush, id, "H5Dflush(" + name + ")");
     }
 
     /** SWMR reader: drops cached metadata so new extents and chunks become visible. */
     public void refresh() {
         ensureOpen();
+        Hdf5.quiet();
         Hdf5.call(H5.H5Drefresh, id, "H5Drefresh(" + name + ")");
     }
 

@@ -180,6 +180,7 @@ public final class H5File implements AutoCloseable {
     /** Hands HDF5's buffers to the operating system ({@code H5Fflush}); not durable by itself. */
     public void flush() {
         ensureOpen();
+        Hdf5.quiet();
         try {
             Hdf5.check((int) H5.Late.H5Fflush.invokeExact(id, H5.H5F_SCOPE_LOCAL), "H5Fflush(" + path + ", LOCAL)");
         } catch (Throwable t) {
@@ -223,6 +224,7 @@ public final class H5File implements AutoCloseable {
     }
 
     private static long latestFormatAccess(boolean clearStatusFlags, boolean fileLocking) throws Throwable {
+        Hdf5.quiet(); // opens and creates start here, on whichever thread
         long fapl = Hdf5.checkId((long) H5.H5Pcreate.invokeExact(H5.H5P_CLS_FILE_ACCESS), "H5Pcreate(FILE_ACCESS)");
         try {
             Hdf5.check((int) H5.H5Pset_libver_bounds.invokeExact(fapl, H5.H5F_LIBVER_LATEST, H5.H5F_LIBVER_LATEST),

@@ -12,6 +12,9 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Hdf5 {
 
+    /** The thread that called {@link #quiet()} last. */
+    private static volatile Thread quietThread;
+
     private Hdf5() {
     }
 
@@ -23,6 +26,42 @@ public final class Hdf5 {
             check(rc, "H5get_libversion()");
             return v.getAtIndex(ValueLayout.JAVA_INT, 0) + "." + v.getAtIndex(ValueLayout.JAVA_INT, 1) + "."
                     + v.getAtIndex(ValueLayout.JAVA_INT, 2);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Turns HDF5's printing of errors to stderr off for the calling thread, once per thread in a
+     * row (a volatile read when this thread called last). Debian's HDF5 is a thread-safe build, in
+     * which that setting is per thread: {@link H5}'s initialisation turned it off only for the
+     * thread that happened to load it, so a failed read or write on another thread (the engine
+     * thread, on a store another thread opened) also dumped the HDF5 error stack to stderr. The
+     * failure is an {@link Hdf5Exception} carrying that text either way. The safe layer calls this
+     * first in the calls that can fail on such a thread: opening and creating files, chunk reads
+     * and writes, extending, flushing.
+     */
+    static void quiet() {
+        Thread t = Thread.currentThread();
+        if (t != quietThread) {
+            int rc;
+            try {
+                rc = (int) H5.H5Eset_auto2.invokeExact(H5.H5E_DEFAULT, MemorySegment.NULL, MemorySegment.NULL);
+            } catch (Throwable e) {
+                throw rethrow(e);
+            }
+            check(rc, "H5Eset_auto2(H5E_DEFAULT, NULL, NULL)");
+            quietThread = t;
+        }
+    }
+
+    /** Whether HDF5 prints errors to stderr on the calling thread ({@code H5Eget_auto2}: a function is set). */
+    public static boolean printsErrors() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment func = arena.allocate(ValueLayout.ADDRESS);
+            MemorySegment data = arena.allocate(ValueLayout.ADDRESS);
+            check((int) H5.Late.H5Eget_auto2.invokeExact(H5.H5E_DEFAULT, func, data), "H5Eget_auto2(H5E_DEFAULT)");
+            return !func.get(ValueLayout.ADDRESS, 0).equals(MemorySegment.NULL);
         } catch (Throwable t) {
             throw rethrow(t);
         }
