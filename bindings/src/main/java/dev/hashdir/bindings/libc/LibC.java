@@ -192,6 +192,24 @@ public final class LibC {
         }
     }
 
+    /**
+     * {@code bytes} of zeroed memory that costs nothing until used: {@link #mapAnonymous} (small
+     * pages) on Linux, else, or when the mapping fails, {@code arena.allocate} (which zeroes it all
+     * now). For large buffers made at start of which a run may touch little (a fresh process pays a
+     * page fault and the zeroing of each page it touches either way, but here only for those).
+     * Freed when {@code arena} closes.
+     */
+    public static MemorySegment zeroedOnDemand(long bytes, Arena arena) {
+        if (System.getProperty("os.name", "").startsWith("Linux")) {
+            try {
+                return mapAnonymous(bytes, false, arena);
+            } catch (IOException e) {
+                // fall back to the arena: the same memory, zeroed up front
+            }
+        }
+        return arena.allocate(bytes, 8);
+    }
+
     private static void unmap(long address, long bytes) {
         try {
             int rc = (int) Late.MUNMAP.invokeExact(MemorySegment.ofAddress(address), bytes);
