@@ -124,11 +124,13 @@ public final class H5 {
 
     /**
      * The functions a server's start does not call: creating files, datasets and attributes,
-     * writing and flushing, the version. Binding a function whose C signature no other has makes
-     * FFM generate a stub class, some 4 ms each in a freshly started JVM; these eleven are bound
-     * when this class is first used, which a server does on a daemon thread once it is ready
-     * ({@link #bindAll()}), so that neither the start nor the first checkpoint waits for them.
-     * Using them (or {@link #bindAll()}) initialises {@link H5} first, on the same thread.
+     * writing and flushing, the version, reading the error-printing setting. Binding a function
+     * whose C signature no other has makes FFM generate a stub class, some 4 ms each in a freshly
+     * started JVM; these are bound when this class is first used, which a store's open makes happen
+     * on a daemon thread when it is done ({@link #bindAll()} from
+     * {@link dev.hashdir.bindings.NativeAccess#bindRestInBackground}), so that neither the start nor
+     * the first checkpoint waits for them. Using them (or {@link #bindAll()}) initialises
+     * {@link H5} first, on the same thread.
      */
     public static final class Late {
 
