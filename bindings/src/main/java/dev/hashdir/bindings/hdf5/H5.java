@@ -63,6 +63,7 @@ public final class H5 {
     static final CType SCLASS = CType.cEnum("H5S_class_t");
     static final CType STRPAD = CType.cEnum("H5T_str_t");
     static final CType AUTO_FUNC = CType.pointer("H5E_auto2_t");
+    static final CType MDC_CONFIG_PTR = CType.pointer("H5AC_cache_config_t *");
 
     // library
     public static final MethodHandle H5open = fn("H5public.h", "H5open", HERR);
@@ -81,6 +82,11 @@ public final class H5 {
             HID, LIBVER, LIBVER);
     public static final MethodHandle H5Pset_alignment = fn("H5Ppublic.h", "H5Pset_alignment", HERR,
             HID, HSIZE, HSIZE);
+    /** Both declared with {@code H5AC_cache_config_t *}: {@link MetadataCache} lays the struct out. */
+    public static final MethodHandle H5Pget_mdc_config = fn("H5Ppublic.h", "H5Pget_mdc_config", HERR, HID,
+            MDC_CONFIG_PTR);
+    public static final MethodHandle H5Pset_mdc_config = fn("H5Ppublic.h", "H5Pset_mdc_config", HERR, HID,
+            MDC_CONFIG_PTR);
     public static final MethodHandle H5Pget_chunk = fn("H5Ppublic.h", "H5Pget_chunk", CType.INT,
             HID, CType.INT, HSIZE_PTR);
     public static final MethodHandle H5Pset_chunk = fn("H5Ppublic.h", "H5Pset_chunk", HERR,
@@ -249,6 +255,12 @@ public final class H5 {
         m.put("H5E_DEFAULT", H5E_DEFAULT);
         m.put("H5S_ALL", H5S_ALL);
         m.put("(long long) H5S_UNLIMITED", H5S_UNLIMITED);
+        m.put("H5AC__CURR_CACHE_CONFIG_VERSION", (long) MetadataCache.VERSION);
+        m.put("sizeof(H5AC_cache_config_t)", MetadataCache.SIZE);
+        m.put("offsetof(H5AC_cache_config_t, set_initial_size)", MetadataCache.SET_INITIAL_SIZE);
+        m.put("offsetof(H5AC_cache_config_t, initial_size)", MetadataCache.INITIAL_SIZE);
+        m.put("offsetof(H5AC_cache_config_t, max_size)", MetadataCache.MAX_SIZE);
+        m.put("offsetof(H5AC_cache_config_t, min_size)", MetadataCache.MIN_SIZE);
         m.put("H5F_ACC_RDONLY", (long) H5F_ACC_RDONLY);
         m.put("H5F_ACC_RDWR", (long) H5F_ACC_RDWR);
         m.put("H5F_ACC_TRUNC", (long) H5F_ACC_TRUNC);

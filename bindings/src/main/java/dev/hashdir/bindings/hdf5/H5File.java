@@ -25,6 +25,11 @@ public final class H5File implements AutoCloseable {
 
     /** Allocations of at least this many bytes start at a multiple of it ({@code H5Pset_alignment}). */
     public static final long ALIGNMENT = 4096;
+    /**
+     * HDF5's metadata cache of every file opened here, at least (its default starts at 2 MiB): the
+     * chunk index of a 10M-key store (about 3 MB) fits with room for the rest.
+     */
+    public static final long METADATA_CACHE_BYTES = 16L << 20;
 
     /** How to open an existing file. */
     public enum Mode {
@@ -231,6 +236,7 @@ public final class H5File implements AutoCloseable {
                     "H5Pset_libver_bounds(LATEST, LATEST)");
             Hdf5.check((int) H5.H5Pset_alignment.invokeExact(fapl, ALIGNMENT, ALIGNMENT),
                     "H5Pset_alignment(" + ALIGNMENT + ", " + ALIGNMENT + ")");
+            MetadataCache.reserve(fapl, METADATA_CACHE_BYTES);
             if (!fileLocking) {
                 Hdf5.check((int) H5.Late.H5Pset_file_locking.invokeExact(fapl, false, true),
                         "H5Pset_file_locking(use=false, ignore_when_disabled=true)");
