@@ -215,7 +215,10 @@ final class PageMap {
             retire(r, frozenEpoch);
         }
         rootIndex = Arrays.copyOf(leafRow, leaves);
-        long[] log = new long[2 * retiredCount];
+        if (rootLog.length < 2 * retiredCount) { // kept from checkpoint to checkpoint: MBs in a large store
+            rootLog = new long[Math.max(2 * retiredCount, rootLog.length * 3 / 2)];
+        }
+        long[] log = rootLog;
         int n = 0;
         for (int k = 0; k < retiredCount; k++) {
             if (retired[2 * k + 1] <= frozenEpoch) {
