@@ -363,14 +363,15 @@ public final class PageCache implements PageSpace, AutoCloseable {
     /**
      * What a page of the page map (a leaf, or a page of its index chain or deletion log) counts
      * against a step's budget, in page images: each is built entry by entry (a leaf's 511 rows,
-     * each looked up in the checkpoint's undo record) before it is written, and measured 36 to 90
+     * each looked up in the checkpoint's undo record) before it is written, and measured 40 to 200
      * us against about 8 us for an image (10M keys, 64 leaves a step took 2.3 to 5.7 ms of the
      * engine thread: the longest checkpoint calls; docs/benchmarks.md, "Session 8").
      */
     static final int MAP_PAGE_COST = 8;
     /**
      * What starting the map's chains counts against a step's budget: it walks the whole deletion
-     * log (1 to 4.6 ms at 10M keys), so a step of the default 64 pages does nothing else.
+     * log (1 to 4.6 ms at 10M keys), so a step of the default 64 pages does nothing else (it
+     * starts them only when that much of its budget is left, or as its first work).
      */
     static final int BEGIN_ROOTS_COST = 64;
 
@@ -403,6 +404,9 @@ public final class PageCache implements PageSpace, AutoCloseable {
             if (!map.leavesDone()) {
                 written += MAP_PAGE_COST * map.writeLeaves(mapPages(budget - written));
             } else if (!rootsBegun) {
+                if (written > 0 && written + BEGIN_ROOTS_COST > budget) {
+                    break; // in the next step, which it may then take whole
+                }
                 map.beginRoots();
                 rootsBegun = true;
                 written += BEGIN_ROOTS_COST;

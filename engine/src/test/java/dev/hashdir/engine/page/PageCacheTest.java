@@ -1,6 +1,7 @@
 package dev.hashdir.engine.page;
 
 import dev.hashdir.engine.store.Meta;
+import dev.hashdir.engine.store.PageIo;
 import dev.hashdir.engine.store.PageKind;
 import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.PageStore;
@@ -46,6 +47,100 @@ class PageCacheTest {
             }
             assertThat(cache.misses()).isGreaterThan(0);
         }
+    }
+
+    /**
+     * Page-map pages cost a step more than page images: a step of 64 writes at most 8 of them, and
+     * starting the map's chains (a walk over the deletion log) takes a step of its own.
+     */
+    @Test
+    void aStepWritesFewMapPagesAndStartsTheChainsAlone() throws Exception {
+        PageStore.create(dir, StoreOptions.defaults()).close(); // then opened with a layer that notes each write
+        List<List<PageKind>> steps = new ArrayList<>();
+        List<PageKind> current = new ArrayList<>();
+        PageIo.Wrapper counting = io -> new PageIo() {
+            @Override
+            public void writePage(long row, MemorySegment page) {
+                current.add(PageLayout.kind(page));
+                io.writePage(row, page);
+            }
+
+            @Override
+            public void readPage(long row, MemorySegment dst) {
+                io.readPage(row, dst);
+            }
+
+            @Override
+            public void writeMeta(int slot, MemorySegment slotImage) {
+                io.writeMeta(slot, slotImage);
+            }
+
+            @Override
+            public void readMeta(int slot, MemorySegment dst) {
+                io.readMeta(slot, dst);
+            }
+
+            @Override
+            public long rows() {
+                return io.rows();
+            }
+
+            @Override
+            public void extend(long rows) {
+                io.extend(rows);
+            }
+
+            @Override
+            public void flush() {
+                io.flush();
+            }
+
+            @Override
+            public void fdatasync() throws java.io.IOException {
+                io.fdatasync();
+            }
+
+            @Override
+            public void close() {
+                io.close();
+            }
+        };
+        try (PageStore store = PageStore.open(dir, counting);
+             PageCache cache = PageCache.withFrames(store, 8192)) {
+            int pages = 6000; // twelve leaves of the page map, all changed
+            for (int i = 0; i < pages; i++) {
+                long id = cache.allocate(PageKind.TEST);
+                setBody(cache, id, id);
+                cache.endOperation();
+            }
+            current.clear();
+            cache.beginCheckpoint();
+            boolean done;
+            do {
+                done = cache.checkpointStep(64);
+                steps.add(new ArrayList<>(current));
+                current.clear();
+            } while (!done);
+        }
+        int lastLeafStep = -1;
+        int firstChainStep = -1;
+        for (int i = 0; i < steps.size(); i++) {
+            List<PageKind> step = steps.get(i);
+            long map = step.stream().filter(k -> k != PageKind.TEST).count();
+            assertThat(step.size()).as("pages written by step %d", i).isLessThanOrEqualTo(64);
+            assertThat(map).as("map pages written by step %d", i).isLessThanOrEqualTo(8);
+            if (step.contains(PageKind.PAGE_MAP)) {
+                lastLeafStep = i;
+            }
+            if (firstChainStep < 0 && (step.contains(PageKind.PAGE_MAP_INDEX) || step.contains(PageKind.DELETION_LOG))) {
+                firstChainStep = i;
+            }
+        }
+        assertThat(steps.stream().mapToLong(st -> st.stream().filter(k -> k == PageKind.PAGE_MAP).count()).sum())
+                .as("leaves written").isGreaterThan(8);
+        assertThat(firstChainStep).as("the chains start in a step of their own, after the last leaves")
+                .isGreaterThan(lastLeafStep + 1);
+        assertThat(steps.get(lastLeafStep + 1)).as("the chains' start").isEmpty();
     }
 
     @Test
