@@ -1,5 +1,6 @@
 package dev.hashdir.engine;
 
+import dev.hashdir.engine.store.ForwardingPageIo;
 import dev.hashdir.engine.store.PageIo;
 import dev.hashdir.engine.store.StoreOptions;
 import org.junit.jupiter.api.Test;
@@ -71,51 +72,11 @@ class HashDirOpenFailureTest {
     }
 
     /** The store's I/O with every page read failing (the meta slots still read). */
-    private record FailingReads(PageIo io) implements PageIo {
-
-        @Override
-        public void writePage(long row, MemorySegment page) {
-            io.writePage(row, page);
-        }
+    private record FailingReads(PageIo io) implements ForwardingPageIo {
 
         @Override
         public void readPage(long row, MemorySegment dst) {
             throw new IllegalStateException("injected read failure: row " + row);
-        }
-
-        @Override
-        public void writeMeta(int slot, MemorySegment slotImage) {
-            io.writeMeta(slot, slotImage);
-        }
-
-        @Override
-        public void readMeta(int slot, MemorySegment dst) {
-            io.readMeta(slot, dst);
-        }
-
-        @Override
-        public long rows() {
-            return io.rows();
-        }
-
-        @Override
-        public void extend(long rows) {
-            io.extend(rows);
-        }
-
-        @Override
-        public void flush() {
-            io.flush();
-        }
-
-        @Override
-        public void fdatasync() throws IOException {
-            io.fdatasync();
-        }
-
-        @Override
-        public void close() {
-            io.close();
         }
     }
 }

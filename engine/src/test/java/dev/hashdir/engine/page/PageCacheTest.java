@@ -1,5 +1,6 @@
 package dev.hashdir.engine.page;
 
+import dev.hashdir.engine.store.ForwardingPageIo;
 import dev.hashdir.engine.store.Meta;
 import dev.hashdir.engine.store.PageIo;
 import dev.hashdir.engine.store.PageKind;
@@ -58,53 +59,7 @@ class PageCacheTest {
         PageStore.create(dir, StoreOptions.defaults()).close(); // then opened with a layer that notes each write
         List<List<PageKind>> steps = new ArrayList<>();
         List<PageKind> current = new ArrayList<>();
-        PageIo.Wrapper counting = io -> new PageIo() {
-            @Override
-            public void writePage(long row, MemorySegment page) {
-                current.add(PageLayout.kind(page));
-                io.writePage(row, page);
-            }
-
-            @Override
-            public void readPage(long row, MemorySegment dst) {
-                io.readPage(row, dst);
-            }
-
-            @Override
-            public void writeMeta(int slot, MemorySegment slotImage) {
-                io.writeMeta(slot, slotImage);
-            }
-
-            @Override
-            public void readMeta(int slot, MemorySegment dst) {
-                io.readMeta(slot, dst);
-            }
-
-            @Override
-            public long rows() {
-                return io.rows();
-            }
-
-            @Override
-            public void extend(long rows) {
-                io.extend(rows);
-            }
-
-            @Override
-            public void flush() {
-                io.flush();
-            }
-
-            @Override
-            public void fdatasync() throws java.io.IOException {
-                io.fdatasync();
-            }
-
-            @Override
-            public void close() {
-                io.close();
-            }
-        };
+        PageIo.Wrapper counting = io -> new NotingKinds(io, current);
         try (PageStore store = PageStore.open(dir, counting);
              PageCache cache = PageCache.withFrames(store, 8192)) {
             int pages = 6000; // twelve leaves of the page map, all changed
@@ -374,5 +329,15 @@ class PageCacheTest {
                 c.pageCount(), 0, c.pageMapRoot(), c.deletionLogRoot(), 0, 0, 0, c.rowCount()));
         store.sync();
         cache.checkpointPublished();
+    }
+
+    /** Notes the kind of each page written, in order. */
+    private record NotingKinds(PageIo io, List<PageKind> written) implements ForwardingPageIo {
+
+        @Override
+        public void writePage(long row, MemorySegment page) {
+            written.add(PageLayout.kind(page));
+            io.writePage(row, page);
+        }
     }
 }
