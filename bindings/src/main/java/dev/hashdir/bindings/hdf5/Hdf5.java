@@ -56,7 +56,7 @@ public final class Hdf5 {
     }
 
     /** Whether HDF5 prints errors to stderr on the calling thread ({@code H5Eget_auto2}: a function is set). */
-    public static boolean printsErrors() {
+    static boolean printsErrors() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment func = arena.allocate(ValueLayout.ADDRESS);
             MemorySegment data = arena.allocate(ValueLayout.ADDRESS);

@@ -16,7 +16,7 @@ import java.lang.foreign.ValueLayout;
  * {@code native/} module ({@link H5#macroConstants()}); the rest keeps the library's defaults,
  * read first.
  */
-public final class MetadataCache {
+final class MetadataCache {
 
     /** {@code H5AC__CURR_CACHE_CONFIG_VERSION}. */
     static final int VERSION = 1;
@@ -28,7 +28,7 @@ public final class MetadataCache {
     static final long MAX_SIZE = 1056;
     static final long MIN_SIZE = 1064;
     /** {@code H5C__MAX_MAX_CACHE_SIZE}: the most HDF5 accepts. */
-    public static final long MOST_BYTES = 128L << 20;
+    static final long MOST_BYTES = 128L << 20;
 
     private MetadataCache() {
     }
