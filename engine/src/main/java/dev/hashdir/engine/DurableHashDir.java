@@ -569,6 +569,7 @@ public final class DurableHashDir implements AutoCloseable {
             throw new StoreException("resume replayed the WAL from LSN " + from + " to " + last + " but it holds up to "
                     + expected);
         }
+        hd.caughtUp();
         checkpointLsn = expected;
     }
 

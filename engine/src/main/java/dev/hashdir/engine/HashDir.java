@@ -62,6 +62,11 @@ public final class HashDir implements AutoCloseable {
     private boolean closed;
     /** Why the last {@link #reload()} failed (then nothing can be answered), or null. */
     private String broken;
+    /**
+     * After a {@link #reload()}, until {@link #caughtUp()}: why reads are refused (the changes after
+     * the durable checkpoint are not applied again yet, so an answer could be stale); null otherwise.
+     */
+    private String behind;
     /** The running checkpoint's meta: without the map's roots while PAGES, complete after. */
     private Meta pendingMeta;
     private CheckpointStage stage = CheckpointStage.PAGES;
@@ -253,6 +258,7 @@ public final class HashDir implements AutoCloseable {
     public void get(MemorySegment key, boolean hasAfter, long after, int limit, GetResult into) {
         checkKey(key);
         checkLimit(limit, into.capacity());
+        checkCaughtUp();
         try {
             index.get(key, 0, hasAfter, after, limit, into);
         } finally {
@@ -266,6 +272,7 @@ public final class HashDir implements AutoCloseable {
 
     public boolean contains(MemorySegment key, long value) {
         checkKey(key);
+        checkCaughtUp();
         try {
             return index.contains(key, 0, value);
         } finally {
@@ -280,6 +287,7 @@ public final class HashDir implements AutoCloseable {
     /** Values in the set of {@code key} (0 if absent). */
     public long count(MemorySegment key) {
         checkKey(key);
+        checkCaughtUp();
         try {
             return index.count(key, 0);
         } finally {
@@ -306,6 +314,8 @@ public final class HashDir implements AutoCloseable {
             throw new IllegalArgumentException("scan result is for " + into.keyBytes() + "-byte keys, the store has "
                     + keyBytes + "-byte keys");
         }
+        checkOpen();
+        checkCaughtUp();
         try {
             index.scan(cursor, 0, cursor != null, limit, into);
         } finally {
@@ -391,6 +401,9 @@ public final class HashDir implements AutoCloseable {
         checkOpen();
         if (cache.checkpointRunning()) {
             throw new IllegalStateException("a checkpoint is already running");
+        }
+        if (behind != null && lsn != store.meta().checkpointLsn()) {
+            throw new IllegalStateException("no checkpoint at LSN " + lsn + ": " + behind);
         }
         try {
             DirectoryPages.Save save = dirPages.beginSave(dir, index.counters(), cache::reserve);
@@ -520,7 +533,10 @@ public final class HashDir implements AutoCloseable {
      * replays what came after the checkpoint (the WAL). A checkpoint under way is abandoned.
      *
      * <p>When it fails (the file cannot be opened or the directory read), this HashDir is unusable
-     * until a later {@code reload()} succeeds: every call fails with the reason.
+     * until a later {@code reload()} succeeds: every call fails with the reason. When it succeeds,
+     * reads fail ({@link StoreException}) until the caller says the replay is complete
+     * ({@link #caughtUp()}): until then an answer could lack acknowledged changes. Writes (the
+     * replay's) and checkpoints go on.
      */
     public void reload() {
         if (closed) {
@@ -537,6 +553,9 @@ public final class HashDir implements AutoCloseable {
             build();
             load();
             broken = null;
+            behind = store.file() + " was reloaded from its last durable checkpoint (LSN "
+                    + store.meta().checkpointLsn() + ") and the changes after it are not all applied again yet (the "
+                    + "WAL replay of a resume did not complete); reads wait for it";
         } catch (RuntimeException e) {
             broken = "reloading " + store.file() + " failed: " + e.getMessage();
             throw e;
@@ -545,6 +564,15 @@ public final class HashDir implements AutoCloseable {
                 old.close();
             }
         }
+    }
+
+    /**
+     * The caller has applied again everything after the durable checkpoint that {@link #reload()}
+     * went back to (the whole WAL): reads are answered again.
+     */
+    public void caughtUp() {
+        checkOpen();
+        behind = null;
     }
 
     /** {@link #flush()}, then releases the file, its writer lock and all memory. */
@@ -616,6 +644,13 @@ public final class HashDir implements AutoCloseable {
         }
         MemorySegment.copy(key, 0, keyBuffer, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, keyBytes);
         return keyBuffer;
+    }
+
+    /** Refuses a read while the changes after the durable checkpoint are not applied again ({@link #reload()}). */
+    private void checkCaughtUp() {
+        if (behind != null) {
+            throw new StoreException(behind);
+        }
     }
 
     private void checkKey(MemorySegment key) {

@@ -6,6 +6,7 @@ import dev.hashdir.engine.store.PageKind;
 import dev.hashdir.engine.store.PageLayout;
 import dev.hashdir.engine.store.StoreOptions;
 import dev.hashdir.engine.wal.FaultyWalDirectory;
+import dev.hashdir.engine.wal.GatedWalDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -157,6 +158,42 @@ class PageStoreFailureTest {
         assertThatThrownBy(() -> d.put(keys.of(1), 7)).isInstanceOf(ReadOnlyException.class);
         assertThat(d.tryResume()).isTrue();
         fillCloseAndAssertReopenedHolds(d, 8000, 8100);
+    }
+
+    /**
+     * The rebuild after a failed checkpoint reopens the file at its last checkpoint, then replays
+     * the WAL: when that replay fails, memory lacks committed changes, so reads fail clearly until
+     * a resume has replayed it, never answering from the checkpoint alone.
+     */
+    @Test
+    void aRebuildWhoseWalReplayFailsRefusesReadsUntilAResumeReplaysTheWal() throws Exception {
+        PageStore.init(dir, new StoreOptions(KEY_BYTES, 4096));
+        GatedWalDirectory gated = new GatedWalDirectory(wal);
+        DurableHashDir d = DurableHashDir.open(dir, CONFIG, WAL, gated,
+                new HashDir.Tuning(HashDir.Tuning.DEFAULT.chunkBits(), 8, pages.wrapper()));
+        fill(d, 0, 3000);
+        d.checkpoint();
+        fill(d, 3000, 6000);
+        long acked = d.commit();
+        pages.failNextSyncs(1);
+        gated.failReads(true);
+        assertThatThrownBy(d::checkpoint).isInstanceOf(ReadOnlyException.class)
+                .hasMessageContaining("syncing failed");
+        assertThat(d.hashDir().store().reopens()).as("the rebuild reopened the file").isEqualTo(1);
+        for (int k : new int[] {0, 2999, 3000, 5999}) {
+            assertThatThrownBy(() -> d.count(keys.of(k))).as("key %d", k).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("was reloaded from its last durable checkpoint")
+                    .hasMessageContaining("reads wait for it");
+        }
+        assertThatThrownBy(() -> d.hashDir().checkpoint(acked)).as("a checkpoint would claim what memory lacks")
+                .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("no checkpoint at LSN " + acked + ": ");
+        assertThat(d.tryResume()).as("the WAL still cannot be read").isFalse();
+        assertThat(d.readOnlyReason()).contains("(simulated): Input/output error");
+        assertThatThrownBy(() -> d.contains(keys.of(4000), 4000)).isInstanceOf(StoreException.class);
+        gated.failReads(false);
+        assertThat(d.tryResume()).isTrue();
+        assertHolds(d, 0, 6000);
+        fillCloseAndAssertReopenedHolds(d, 6000, 6100);
     }
 
     @Test

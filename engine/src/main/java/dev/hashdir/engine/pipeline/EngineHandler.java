@@ -216,6 +216,7 @@ final class EngineHandler implements EventHandler<RequestEvent> {
                 throw new StoreException("resume replayed the WAL from LSN " + from + " to " + last
                         + " but the engine applied up to " + lsn);
             }
+            hd.caughtUp(); // reads were refused since the reload: memory lacked acknowledged changes
             hd.checkpoint(lsn);
         } catch (CorruptionException corrupt) {
             state.fatal("corruption detected: " + corrupt.getMessage() + " (read-only until repaired; check the store "

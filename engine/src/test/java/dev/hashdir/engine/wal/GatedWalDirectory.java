@@ -36,6 +36,7 @@ public final class GatedWalDirectory extends ForwardingWalDirectory {
     /** The open files written through this directory, by their current name (renames follow them). */
     private final Map<String, Gated> named = new ConcurrentHashMap<>();
     private volatile boolean failForces;
+    private volatile boolean failReads;
 
     public GatedWalDirectory(WalDirectory inner) {
         super(inner);
@@ -75,6 +76,19 @@ public final class GatedWalDirectory extends ForwardingWalDirectory {
     /** From now on forces fail (true) as on a full disk, or work again (false). */
     public void failForces(boolean fail) {
         failForces = fail;
+    }
+
+    /** From now on opening a file to read it (a replay) fails (true) as on a failing disk, or works again (false). */
+    public void failReads(boolean fail) {
+        failReads = fail;
+    }
+
+    @Override
+    public WalFile openForRead(String name) throws IOException {
+        if (failReads) {
+            throw new IOException("open(" + describe(name) + ") (simulated): Input/output error");
+        }
+        return inner.openForRead(name);
     }
 
     @Override
