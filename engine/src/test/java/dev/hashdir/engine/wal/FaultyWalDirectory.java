@@ -33,6 +33,10 @@ import java.util.TreeMap;
  * throws ENOSPC), fails forces with EIO, crashes at the n-th I/O call ({@link #armCrash}: a write
  * then lands a random prefix), and flips bits of durable data (a media error). Every random
  * choice comes from a seeded {@link Random}.
+ *
+ * <p>Threading: every call, on the directory or an open file, holds the directory's lock, as a
+ * file system serves its callers: the journal thread may write while the engine thread replays
+ * (a resume after a page store failure) and a test thread crashes it.
  */
 public final class FaultyWalDirectory implements WalDirectory {
 
@@ -108,7 +112,7 @@ public final class FaultyWalDirectory implements WalDirectory {
      * ENOSPC after writing what fits; overwrites of written or allocated bytes still work (as on
      * ext4 or XFS).
      */
-    public void setSpaceLimit(long bytes) {
+    public synchronized void setSpaceLimit(long bytes) {
         spaceLimit = bytes;
         overwritesNeedSpace = false;
     }
@@ -117,18 +121,18 @@ public final class FaultyWalDirectory implements WalDirectory {
      * Like {@link #setSpaceLimit}, but every written byte needs free space, overwrites of
      * preallocated blocks included: a full copy-on-write file system (btrfs, ZFS).
      */
-    public void setCopyOnWriteSpaceLimit(long bytes) {
+    public synchronized void setCopyOnWriteSpaceLimit(long bytes) {
         spaceLimit = bytes;
         overwritesNeedSpace = true;
     }
 
-    public void clearSpaceLimit() {
+    public synchronized void clearSpaceLimit() {
         spaceLimit = Long.MAX_VALUE;
         overwritesNeedSpace = false;
     }
 
     /** Bytes in all files, unsynced included. */
-    public long usedBytes() {
+    public synchronized long usedBytes() {
         long used = 0;
         for (Node n : files.values()) {
             used += n.length();
@@ -137,21 +141,21 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     /** The next {@code count} forces fail with EIO (and make nothing durable). */
-    public void failNextForces(int count) {
+    public synchronized void failNextForces(int count) {
         failForces = count;
     }
 
     /** The {@code n}-th I/O call from now (1 = the next) throws {@link SimulatedCrash}; 0 disarms. */
-    public void armCrash(long n) {
+    public synchronized void armCrash(long n) {
         crashCountdown = n;
     }
 
-    public boolean armed() {
+    public synchronized boolean armed() {
         return crashCountdown > 0;
     }
 
     /** Flips a bit of durable data, as a failing disk would. */
-    public void flipDurableBit(String name, long offset, int bit) {
+    public synchronized void flipDurableBit(String name, long offset, int bit) {
         Node n = node(name);
         if (offset >= n.durable.length || offset >= n.data.length) {
             n.durable = Arrays.copyOf(n.durable, (int) Math.max(offset + 1, n.durable.length));
@@ -162,7 +166,7 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     /** Replaces a file's content, durably (for tests that build damaged files). */
-    public void setDurable(String name, byte[] content) {
+    public synchronized void setDurable(String name, byte[] content) {
         Node n = node(name);
         n.durable = content.clone();
         n.data = content.clone();
@@ -172,16 +176,16 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     /** The file's content, the zeros of its allocated size included. */
-    public byte[] content(String name) {
+    public synchronized byte[] content(String name) {
         Node n = node(name);
         return Arrays.copyOf(n.data, (int) n.length());
     }
 
-    public long size(String name) {
+    public synchronized long size(String name) {
         return node(name).length();
     }
 
-    public boolean exists(String name) {
+    public synchronized boolean exists(String name) {
         return files.containsKey(name);
     }
 
@@ -189,7 +193,7 @@ public final class FaultyWalDirectory implements WalDirectory {
      * Simulates a crash with {@code fault}: every open file handle dies, and each file keeps what
      * the fault lets survive. Returns a description for failure messages.
      */
-    public String crash(Random rnd, Fault fault) {
+    public synchronized String crash(Random rnd, Fault fault) {
         generation++;
         crashCountdown = 0;
         failForces = 0;
@@ -353,12 +357,12 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
-    public List<String> list() {
+    public synchronized List<String> list() {
         return new ArrayList<>(files.keySet());
     }
 
     @Override
-    public WalFile create(String name) throws IOException {
+    public synchronized WalFile create(String name) throws IOException {
         maybeCrash("create " + name);
         if (files.containsKey(name)) {
             throw new FileAlreadyExistsException(name);
@@ -370,12 +374,12 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
-    public WalFile openForWrite(String name) throws IOException {
+    public synchronized WalFile openForWrite(String name) throws IOException {
         return open(name);
     }
 
     @Override
-    public WalFile openForRead(String name) throws IOException {
+    public synchronized WalFile openForRead(String name) throws IOException {
         return open(name);
     }
 
@@ -388,7 +392,7 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
-    public void rename(String from, String to) throws IOException {
+    public synchronized void rename(String from, String to) throws IOException {
         maybeCrash("rename " + from + " to " + to);
         Node n = files.remove(from);
         if (n == null) {
@@ -405,7 +409,7 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
-    public void delete(String name) {
+    public synchronized void delete(String name) {
         maybeCrash("delete " + name);
         Node n = files.remove(name);
         if (n != null && n.entryDurable) {
@@ -416,7 +420,7 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
-    public void syncDirectory() {
+    public synchronized void syncDirectory() {
         maybeCrash("sync directory");
         for (Node n : files.values()) {
             n.entryDurable = true;
@@ -427,7 +431,7 @@ public final class FaultyWalDirectory implements WalDirectory {
     }
 
     @Override
-    public String describe(String name) {
+    public synchronized String describe(String name) {
         return "mem:/wal/" + name;
     }
 
@@ -455,38 +459,44 @@ public final class FaultyWalDirectory implements WalDirectory {
 
         @Override
         public void append(MemorySegment src) throws IOException {
-            check();
-            appends++;
-            writeAt(node.data.length, src.toArray(ValueLayout.JAVA_BYTE), "append");
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                appends++;
+                writeAt(node.data.length, src.toArray(ValueLayout.JAVA_BYTE), "append");
+            }
         }
 
         @Override
         public void write(long position, MemorySegment src) throws IOException {
-            check();
-            if (position < 0 || position > node.length()) {
-                throw new IllegalArgumentException("write outside " + name + ": position=" + position);
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                if (position < 0 || position > node.length()) {
+                    throw new IllegalArgumentException("write outside " + name + ": position=" + position);
+                }
+                if (src.byteSize() > WalSegmentLayout.SLOT_BYTES) {
+                    appends++;
+                }
+                writeAt(position, src.toArray(ValueLayout.JAVA_BYTE), "write");
             }
-            if (src.byteSize() > WalSegmentLayout.SLOT_BYTES) {
-                appends++;
-            }
-            writeAt(position, src.toArray(ValueLayout.JAVA_BYTE), "write");
         }
 
         @Override
         public void allocate(long size) throws IOException {
-            check();
-            maybeCrash("allocate " + name);
-            long grow = size - node.length();
-            if (grow <= 0) {
-                return;
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                maybeCrash("allocate " + name);
+                long grow = size - node.length();
+                if (grow <= 0) {
+                    return;
+                }
+                long room = spaceLimit - usedBytes();
+                if (grow > room) {
+                    node.allocated = node.length() + Math.max(0, room);
+                    throw new ErrnoException("allocate(" + name + ", size=" + size + ")", ErrnoException.ENOSPC,
+                            "No space left on device");
+                }
+                node.allocated = size;
             }
-            long room = spaceLimit - usedBytes();
-            if (grow > room) {
-                node.allocated = node.length() + Math.max(0, room);
-                throw new ErrnoException("allocate(" + name + ", size=" + size + ")", ErrnoException.ENOSPC,
-                        "No space left on device");
-            }
-            node.allocated = size;
         }
 
         private void writeAt(long position, byte[] bytes, String what) throws IOException {
@@ -516,51 +526,61 @@ public final class FaultyWalDirectory implements WalDirectory {
 
         @Override
         public long read(long position, MemorySegment dst) throws IOException {
-            check();
-            long n = Math.max(0, Math.min(dst.byteSize(), node.length() - position));
-            long fromData = Math.max(0, Math.min(n, node.data.length - position));
-            if (fromData > 0) {
-                MemorySegment.copy(node.data, (int) position, dst, ValueLayout.JAVA_BYTE, 0, (int) fromData);
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                long n = Math.max(0, Math.min(dst.byteSize(), node.length() - position));
+                long fromData = Math.max(0, Math.min(n, node.data.length - position));
+                if (fromData > 0) {
+                    MemorySegment.copy(node.data, (int) position, dst, ValueLayout.JAVA_BYTE, 0, (int) fromData);
+                }
+                dst.asSlice(fromData, n - fromData).fill((byte) 0);
+                return n;
             }
-            dst.asSlice(fromData, n - fromData).fill((byte) 0);
-            return n;
         }
 
         @Override
         public void force() throws IOException {
-            check();
-            maybeCrash("force " + name);
-            if (failForces > 0) {
-                failForces--;
-                throw new ErrnoException("fdatasync(" + name + ")", ErrnoException.EIO, "Input/output error");
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                maybeCrash("force " + name);
+                if (failForces > 0) {
+                    failForces--;
+                    throw new ErrnoException("fdatasync(" + name + ")", ErrnoException.EIO, "Input/output error");
+                }
+                node.durable = node.data.clone();
+                node.durableAllocated = node.allocated;
+                node.unsynced.clear();
+                forces++;
             }
-            node.durable = node.data.clone();
-            node.durableAllocated = node.allocated;
-            node.unsynced.clear();
-            forces++;
         }
 
         @Override
         public long size() throws IOException {
-            check();
-            return node.length();
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                return node.length();
+            }
         }
 
         @Override
         public void truncate(long size) throws IOException {
-            check();
-            maybeCrash("truncate " + name);
-            node.allocated = Math.min(node.allocated, size);
-            if (size < node.data.length) {
-                Op op = new Op(-1, null, size);
-                node.data = apply(node.data, op, 0);
-                node.unsynced.add(op);
+            synchronized (FaultyWalDirectory.this) {
+                check();
+                maybeCrash("truncate " + name);
+                node.allocated = Math.min(node.allocated, size);
+                if (size < node.data.length) {
+                    Op op = new Op(-1, null, size);
+                    node.data = apply(node.data, op, 0);
+                    node.unsynced.add(op);
+                }
             }
         }
 
         @Override
         public void close() {
-            closed = true;
+            synchronized (FaultyWalDirectory.this) {
+                closed = true;
+            }
         }
     }
 }
