@@ -99,6 +99,12 @@ public final class PageCache implements PageSpace, AutoCloseable {
     /** Per frame: holds the image of the frozen epoch, not yet written. */
     private boolean[] pending;
     private long[] checkpointIds = new long[0];
+    /**
+     * One bit per page id, zero between checkpoints: {@link #beginCheckpoint} marks the dirty ids
+     * here and reads them back in order, instead of sorting them (a sort of 100k ids took a few ms
+     * of the engine thread at 10M keys).
+     */
+    private long[] beginBits = new long[0];
     private int checkpointCount;
     private int checkpointCursor;
     private boolean checkpointing;
@@ -339,16 +345,34 @@ public final class PageCache implements PageSpace, AutoCloseable {
             checkpointIds = new long[frameCount];
             checkpointShadow = new int[frameCount];
         }
+        int words = (int) ((highWater + 63) >>> 6);
+        if (beginBits.length < words) {
+            beginBits = new long[Math.max(words, 2 * beginBits.length)];
+        }
+        long[] bits = beginBits;
         int n = 0;
         for (int f = 0; f < frameCount; f++) {
             if (dirty[f]) {
                 dirty[f] = false;
                 pending[f] = true;
-                checkpointIds[n++] = pageIn[f];
+                long id = pageIn[f];
+                bits[(int) (id >>> 6)] |= 1L << id;
+                n++;
             }
         }
-        Arrays.sort(checkpointIds, 0, n);
-        checkpointCount = n;
+        int k = 0;
+        for (int w = 0; w < words && k < n; w++) { // ascending ids, the bits cleared for the next begin
+            long word = bits[w];
+            if (word != 0) {
+                bits[w] = 0;
+                long base = (long) w << 6;
+                do {
+                    checkpointIds[k++] = base | Long.numberOfTrailingZeros(word);
+                    word &= word - 1;
+                } while (word != 0);
+            }
+        }
+        checkpointCount = k;
         checkpointCursor = 0;
         checkpointEpoch = epoch;
         checkpointing = true;
