@@ -54,6 +54,10 @@ import java.util.Set;
  *     mapped row in {@code 1..rowCount-1}, no row used twice (by two ids, by the map's own pages,
  *     by the deletion log); the DELETION_LOG chain: rows in range, retired epochs &lt;= the
  *     checkpoint's, a retired row neither mapped nor listed twice.</li>
+ * <li>The fallback (the valid older meta slot): every row its page map uses (index chain, leaves,
+ *     mapped rows) and its deletion log's pages are used or retired by the current checkpoint,
+ *     none free (else the next checkpoint may overwrite the fallback: an error); a fallback page
+ *     that does not verify is a warning.</li>
  * <li>Every reachable page (directory chain, buckets and their overflow chains, value lists):
  *     checksum, id in the header equal to the id that led to it, page version, epoch in
  *     {@code 1..checkpoint epoch}, kind; a reachable page that the map gives no row (a free page)
@@ -104,6 +108,11 @@ public final class StoreChecker {
     private H5Dataset pages;
     private MemorySegment buffer;
     private Meta meta;
+    /** The valid older meta slot (the checkpoint a damaged current one falls back to), or null. */
+    private Meta fallback;
+    /** Rows of the fallback the current checkpoint leaves free, and the first few named. */
+    private long unkept;
+    private final StringBuilder unkeptSample = new StringBuilder();
     private long rowCount;
     private long pageCount;
     private byte[] claimKind;
@@ -180,6 +189,7 @@ public final class StoreChecker {
             }
             buffer = arena.allocate(meta.pageSize(), 8);
             loadPageMap();
+            checkFallbackKept();
             space = new CheckedPages(pages, meta.pageSize(), rowOf, meta.epoch(), arena);
             checkIndex();
             accountRows();
@@ -241,6 +251,9 @@ public final class StoreChecker {
         } else {
             Meta o = m[other];
             report.note("meta slot " + other + " is the fallback: epoch " + o.epoch());
+            if (o.epoch() < c.epoch() && o.pageSize() == c.pageSize()) {
+                fallback = o;
+            }
             if (o.epoch() == c.epoch()) {
                 report.error("meta slot " + other, MetaLayout.EPOCH_OFFSET, "both meta slots have the same epoch",
                         "different epochs", Long.toString(o.epoch()));
@@ -352,6 +365,114 @@ public final class StoreChecker {
         report.retiredRows = retired;
         report.note("page map: " + leafRows.length + " leaves, " + mapped + " ids mapped to rows; deletion log: "
                 + retired + " retired rows");
+    }
+
+    /**
+     * The rows the fallback checkpoint (the older meta slot) uses: its page map (index chain, leaves,
+     * the rows they map) and its deletion log's pages must all be used or retired by the current
+     * checkpoint, never free: the writer reuses a row only once neither meta slot references it.
+     * A free one could be overwritten by the next checkpoint, and the fallback would then be
+     * damaged. (A fallback page that does not read back is a warning: the fallback is lost, as
+     * with a damaged older slot.)
+     */
+    private void checkFallbackKept() {
+        if (fallback == null) {
+            return;
+        }
+        Meta o = fallback;
+        String name = "fallback (epoch " + o.epoch() + ")";
+        int perLeaf = PageMapLayout.entriesPerLeaf(o.pageSize());
+        long pagesOf = o.pageCount();
+        long[] leafRows = fallbackChain(o.pageMapRoot(), PageKind.PAGE_MAP_INDEX, name + " page map index");
+        long mapped = 0;
+        for (int leaf = 0; leaf < leafRows.length; leaf++) {
+            long row = leafRows[leaf];
+            kept(row, "page map leaf " + leaf);
+            if (!fallbackRead(row, leaf, PageKind.PAGE_MAP, name + " page map leaf " + leaf + " (row " + row + ")",
+                    o.epoch())) {
+                continue;
+            }
+            long first = (long) leaf * perLeaf;
+            for (int k = 0; k < perLeaf && first + k < pagesOf; k++) {
+                long r = PageMapLayout.row(buffer, k);
+                if (r != 0 && first + k != 0) {
+                    kept(r, "page " + (first + k));
+                    mapped++;
+                }
+            }
+        }
+        fallbackChain(o.deletionLogRoot(), PageKind.DELETION_LOG, name + " deletion log");
+        if (unkept > 0) {
+            report.error(name, -1, unkept + " row(s) the fallback checkpoint uses are free in the current one (the "
+                    + "next checkpoint may overwrite them): " + unkeptSample + (unkept > 10 ? ", ..." : ""), null, null);
+        }
+        report.note("fallback checkpoint (epoch " + o.epoch() + "): " + leafRows.length + " leaves, " + mapped
+                + " ids mapped, every row kept: " + (unkept == 0));
+    }
+
+    /** Counts {@code row} of the fallback when the current checkpoint neither uses nor retires it. */
+    private void kept(long row, String what) {
+        if (row >= 1 && row < rowCount && claimKind[(int) row] != 0) {
+            return;
+        }
+        if (unkept++ < 10) {
+            unkeptSample.append(unkept == 1 ? "" : ", ").append("row ").append(row).append(" (").append(what).append(')');
+        }
+    }
+
+    /** The values of a fallback chain from {@code root} (its pages' rows passed to {@code kept}). */
+    private long[] fallbackChain(long root, PageKind kind, String name) {
+        long[] values = new long[16];
+        int n = 0;
+        int per = FreeListLayout.idsPerPage(meta.pageSize());
+        int position = 0;
+        for (long row = root; row != StoreFormat.NULL_PAGE && position <= rowCount; position++) {
+            String where = name + " page " + position + " (row " + row + ")";
+            kept(row, name + " page " + position);
+            if (!fallbackRead(row, position, kind, where, fallback.epoch())) {
+                break;
+            }
+            int count = FreeListLayout.count(buffer);
+            if (count < 0 || count > per) {
+                report.warning(where, FreeListLayout.COUNT_OFFSET, "entries in a " + kind + " page of the fallback",
+                        "0.." + per, Integer.toString(count));
+                break;
+            }
+            if (n + count > values.length) {
+                values = Arrays.copyOf(values, Math.max(n + count, values.length * 2));
+            }
+            for (int k = 0; k < count; k++) {
+                values[n++] = FreeListLayout.id(buffer, k);
+            }
+            row = FreeListLayout.next(buffer);
+        }
+        return Arrays.copyOf(values, n);
+    }
+
+    /** Reads a page of the fallback's map into {@link #buffer}; false, with a warning, when it does not verify. */
+    private boolean fallbackRead(long row, long expectedId, PageKind kind, String where, long epoch) {
+        if (row < 1 || row >= pages.dims()[0]) {
+            report.warning(where, -1, "row of the fallback", "1.." + (pages.dims()[0] - 1), Long.toString(row));
+            return false;
+        }
+        try {
+            pages.readChunk(row, buffer);
+        } catch (Hdf5Exception e) {
+            report.warning(where, -1, "unreadable chunk of the fallback", "a written page", "never written or unreadable");
+            return false;
+        }
+        report.pagesChecked++;
+        String why = PageLayout.storedCrc(buffer) != PageLayout.computedCrc(buffer) ? "page checksum"
+                : PageLayout.kind(buffer) != kind ? "page kind " + kindName(buffer)
+                : PageLayout.pageId(buffer) != expectedId ? "page id " + PageLayout.pageId(buffer)
+                : PageLayout.epoch(buffer) < 1 || PageLayout.epoch(buffer) > epoch ? "page epoch " + PageLayout.epoch(buffer)
+                : null;
+        if (why != null) {
+            report.warning(where, -1, "fallback page does not verify (" + why + "): the fallback is damaged",
+                    kind + " page " + expectedId, why);
+            return false;
+        }
+        return true;
     }
 
     /** Reads a PAGE_MAP_INDEX or DELETION_LOG chain; returns its values (what was readable). */

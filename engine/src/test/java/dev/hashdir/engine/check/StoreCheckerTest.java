@@ -7,6 +7,7 @@ import dev.hashdir.engine.bucket.BucketPage;
 import dev.hashdir.engine.bucket.SlotState;
 import dev.hashdir.engine.dir.Directory;
 import dev.hashdir.engine.dir.DirectoryLayout;
+import dev.hashdir.engine.page.FreeListLayout;
 import dev.hashdir.engine.store.MetaLayout;
 import dev.hashdir.engine.store.PageKind;
 import dev.hashdir.engine.store.PageLayout;
@@ -147,6 +148,40 @@ class StoreCheckerTest {
         assertThat(r.errors()).isZero();
         assertThat(r.warnings()).isEqualTo(1);
         assertThat(r.findings().getFirst().toString()).contains("WARNING meta slot " + older).contains("older meta slot damaged");
+    }
+
+    /**
+     * The current checkpoint's deletion log must keep every row the fallback (the older meta slot)
+     * still uses: one dropped from it is free, so the next checkpoint could overwrite the fallback.
+     */
+    @Test
+    void aRowTheFallbackUsesThatTheCurrentCheckpointLeavesFreeIsAnError() throws Exception {
+        long epoch;
+        long dropped;
+        try (RawStore raw = new RawStore(dir)) {
+            epoch = raw.meta().epoch();
+            long row = raw.meta().deletionLogRoot();
+            assertThat(row).as("the second checkpoint retired rows of the first").isNotZero();
+            MemorySegment log = raw.readRow(row);
+            int n = FreeListLayout.count(log);
+            assertThat(FreeListLayout.next(log)).as("a one-page log").isZero();
+            assertThat(n % 2).as("(row, epoch) pairs").isZero();
+            int k = 0;
+            while (FreeListLayout.id(log, k + 1) != epoch) { // a row retired in the current epoch: the fallback's
+                k += 2;
+            }
+            dropped = FreeListLayout.id(log, k);
+            FreeListLayout.id(log, k, FreeListLayout.id(log, n - 2));
+            FreeListLayout.id(log, k + 1, FreeListLayout.id(log, n - 1));
+            FreeListLayout.count(log, n - 2);
+            PageLayout.seal(log);
+            raw.writeRow(row, log);
+        }
+        CheckReport r = StoreChecker.check(dir);
+        assertThat(r.errors()).as(errors(r)).isEqualTo(1);
+        assertThat(errors(r)).contains("fallback (epoch " + (epoch - 1) + ")")
+                .contains("1 row(s) the fallback checkpoint uses are free in the current one")
+                .contains("row " + dropped + " (");
     }
 
     @Test
