@@ -57,6 +57,13 @@ final class PageMap {
     private int freeRowCount;
     private long[] retired = new long[128];
     private int retiredCount;
+    /**
+     * {@link #retiredCount} when the frozen epoch was frozen: the entries below it all carry a tag
+     * at most the frozen epoch (retire appends, with the current epoch or the frozen one), so the
+     * frozen epoch's deletion log holds them as they are and {@link #beginRoots} filters only those
+     * retired since.
+     */
+    private int retiredAtFreeze;
 
     private boolean frozen;
     private long frozenEpoch;
@@ -65,8 +72,14 @@ final class PageMap {
     /** Roots of the frozen epoch: -1 until begun, then the next chain page to write. */
     private int rootCursor = -1;
     private long[] rootIndex = new long[0];
-    private long[] rootLog = new long[0];
-    private int rootLogCount;
+    /**
+     * The deletion log {@link #beginRoots} fixed, after the entries {@code retired[0, 2 *
+     * retiredAtFreeze)} (which stay put until the checkpoint is published: retire only appends):
+     * those retired since the freeze with a tag at most the frozen epoch, {@code [0, rootLogTail)}.
+     * A copy of the whole log was MBs at 10M keys, and allocating it took up to 10 ms.
+     */
+    private long[] rootLogTail = new long[0];
+    private int rootLogTailCount;
     /** Ids changed since the freeze, and their rows in the frozen epoch (the first change records it). */
     private final IntLongMap undo = new IntLongMap(1024);
     private boolean trackPublished;
@@ -167,6 +180,7 @@ final class PageMap {
         dirtyLeaves = t;
         frozen = true;
         frozenEpoch = epoch;
+        retiredAtFreeze = retiredCount;
         frozenPages = pages;
         leafCursor = 0;
         rootCursor = -1;
@@ -215,21 +229,21 @@ final class PageMap {
             retire(r, frozenEpoch);
         }
         rootIndex = Arrays.copyOf(leafRow, leaves);
-        if (rootLog.length < 2 * retiredCount) { // kept from checkpoint to checkpoint: MBs in a large store
-            rootLog = new long[Math.max(2 * retiredCount, rootLog.length * 3 / 2)];
+        int tail = 2 * (retiredCount - retiredAtFreeze);
+        if (rootLogTail.length < tail) { // kept from checkpoint to checkpoint
+            rootLogTail = new long[Math.max(tail, rootLogTail.length * 3 / 2)];
         }
-        long[] log = rootLog;
+        long[] log = rootLogTail;
         int n = 0;
-        for (int k = 0; k < retiredCount; k++) {
+        for (int k = retiredAtFreeze; k < retiredCount; k++) {
             if (retired[2 * k + 1] <= frozenEpoch) {
                 log[n++] = retired[2 * k];
                 log[n++] = retired[2 * k + 1];
             }
         }
-        rootLog = log;
-        rootLogCount = n;
+        rootLogTailCount = n;
         indexRows = newRows((leaves + perChain - 1) / perChain);
-        logRows = newRows((n + perChain - 1) / perChain);
+        logRows = newRows((2 * retiredAtFreeze + n + perChain - 1) / perChain);
         rootCursor = 0;
     }
 
@@ -239,9 +253,10 @@ final class PageMap {
         while (written < budget && rootCursor < indexRows.length + logRows.length) {
             int p = rootCursor++;
             if (p < indexRows.length) {
-                writeChainPage(PageKind.PAGE_MAP_INDEX, indexRows, p, rootIndex, rootIndex.length);
+                writeChainPage(PageKind.PAGE_MAP_INDEX, indexRows, p, rootIndex, rootIndex.length, null, 0);
             } else {
-                writeChainPage(PageKind.DELETION_LOG, logRows, p - indexRows.length, rootLog, rootLogCount);
+                writeChainPage(PageKind.DELETION_LOG, logRows, p - indexRows.length, retired, 2 * retiredAtFreeze,
+                        rootLogTail, rootLogTailCount);
             }
             written++;
         }
@@ -342,16 +357,21 @@ final class PageMap {
         return rows;
     }
 
-    /** Writes page {@code p} of a chain over {@code rows} holding {@code values[0, n)}. */
-    private void writeChainPage(PageKind kind, long[] rows, int p, long[] values, int n) {
+    /**
+     * Writes page {@code p} of a chain over {@code rows} holding {@code head[0, headCount)} followed
+     * by {@code tail[0, tailCount)}.
+     */
+    private void writeChainPage(PageKind kind, long[] rows, int p, long[] head, int headCount, long[] tail,
+                                int tailCount) {
         scratch.fill((byte) 0);
         PageLayout.writeHeader(scratch, kind, p, frozenEpoch);
         int from = p * perChain;
-        int count = Math.min(perChain, n - from);
+        int count = Math.min(perChain, headCount + tailCount - from);
         FreeListLayout.next(scratch, p + 1 < rows.length ? rows[p + 1] : StoreFormat.NULL_PAGE);
         FreeListLayout.count(scratch, count);
         for (int k = 0; k < count; k++) {
-            FreeListLayout.id(scratch, k, values[from + k]);
+            int i = from + k;
+            FreeListLayout.id(scratch, k, i < headCount ? head[i] : tail[i - headCount]);
         }
         store.writeRow(rows[p], scratch);
     }
