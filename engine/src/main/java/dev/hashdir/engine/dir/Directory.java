@@ -176,6 +176,25 @@ public final class Directory {
         return bucketsAtDepth[localDepth];
     }
 
+    /**
+     * Copies each bucket's entry once, in index order, into {@code into} (room for at least
+     * {@link #buckets()}); returns how many. No resize may be running ({@link #finishResize}).
+     * Allocation-free.
+     */
+    public int copyBuckets(long[] into) {
+        if (resizing()) {
+            throw new IllegalStateException("a directory resize is running");
+        }
+        int n = 0;
+        long size = size();
+        for (long i = 0; i < size; ) {
+            long e = entry(i);
+            into[n++] = e;
+            i += span(depth(e));
+        }
+        return n;
+    }
+
     /** Calls {@code action} with each bucket's entry once, in directory (= key) order. */
     public void forEachBucket(LongConsumer action) {
         for (long i = 0; i < size(); ) {

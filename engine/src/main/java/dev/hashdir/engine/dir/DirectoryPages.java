@@ -28,6 +28,11 @@ public final class DirectoryPages {
 
     private final PageSpace space;
     private long[] saved = new long[0];
+    /**
+     * The entries of {@link #beginSave}'s save, reused from save to save (a checkpoint at a time):
+     * allocated at each checkpoint's begin before, MBs at 10M keys.
+     */
+    private long[] saveEntries = new long[0];
 
     public DirectoryPages(PageSpace space) {
         this.space = space;
@@ -72,15 +77,19 @@ public final class DirectoryPages {
      * Starts a save that the caller writes page by page later ({@link Save#fillNext}): takes a
      * copy of the entries, the depth and the counters now, takes the pages' ids from
      * {@code reserve} (ids no one else writes), and frees the previous save's pages. A checkpoint
-     * uses this to write its directory in bounded steps instead of all at its begin.
+     * uses this to write its directory in bounded steps instead of all at its begin. The copy's
+     * array is reused by the next {@code beginSave}: one save at a time.
      */
     public Save beginSave(Directory dir, Counters counters, LongSupplier reserve) {
         dir.finishResize();
-        long[] entries = new long[(int) dir.buckets()];
-        int[] n = {0};
-        dir.forEachBucket(e -> entries[n[0]++] = e);
+        long buckets = dir.buckets();
+        if (saveEntries.length < buckets) {
+            saveEntries = new long[(int) Math.min(Integer.MAX_VALUE - 8, buckets + buckets / 8)];
+        }
+        long[] entries = saveEntries;
+        int n = dir.copyBuckets(entries);
         int perPage = DirectoryLayout.entriesPerPage(space.pageSize());
-        long[] ids = new long[Math.max(1, (entries.length + perPage - 1) / perPage)];
+        long[] ids = new long[Math.max(1, (n + perPage - 1) / perPage)];
         for (int p = 0; p < ids.length; p++) {
             ids[p] = reserve.getAsLong();
         }
@@ -88,20 +97,22 @@ public final class DirectoryPages {
             space.free(old);
         }
         saved = ids;
-        return new Save(entries, ids, dir.globalDepth(), counters, perPage);
+        return new Save(entries, n, ids, dir.globalDepth(), counters, perPage);
     }
 
     /** A directory save begun by {@link #beginSave}: the entries as of its start and the ids they go to. */
     public static final class Save {
         private final long[] entries;
+        private final int count;
         private final long[] ids;
         private final int depth;
         private final Counters counters;
         private final int perPage;
         private int next;
 
-        private Save(long[] entries, long[] ids, int depth, Counters counters, int perPage) {
+        private Save(long[] entries, int count, long[] ids, int depth, Counters counters, int perPage) {
             this.entries = entries;
+            this.count = count;
             this.ids = ids;
             this.depth = depth;
             this.counters = counters;
@@ -127,17 +138,17 @@ public final class DirectoryPages {
             page.fill((byte) 0);
             PageLayout.writeHeader(page, PageKind.DIRECTORY, ids[p], 0);
             int from = p * perPage;
-            int count = Math.min(perPage, entries.length - from);
+            int inPage = Math.min(perPage, count - from);
             page.set(LONG, DirectoryLayout.NEXT_OFFSET, p + 1 < ids.length ? ids[p + 1] : StoreFormat.NULL_PAGE);
-            page.set(INT, DirectoryLayout.COUNT_OFFSET, count);
+            page.set(INT, DirectoryLayout.COUNT_OFFSET, inPage);
             page.set(java.lang.foreign.ValueLayout.JAVA_BYTE, DirectoryLayout.DEPTH_OFFSET, (byte) depth);
             if (p == 0) {
                 page.set(LONG, DirectoryLayout.OVERFLOW_PAGES_OFFSET, counters.overflowPages());
                 page.set(LONG, DirectoryLayout.VALUE_LISTS_OFFSET, counters.valueLists());
                 page.set(LONG, DirectoryLayout.USED_SLOTS_OFFSET, counters.usedSlots());
-                page.set(LONG, DirectoryLayout.BUCKETS_OFFSET, entries.length);
+                page.set(LONG, DirectoryLayout.BUCKETS_OFFSET, count);
             }
-            MemorySegment.copy(entries, from, page, LONG, DirectoryLayout.ENTRIES_OFFSET, count);
+            MemorySegment.copy(entries, from, page, LONG, DirectoryLayout.ENTRIES_OFFSET, inPage);
             return ids[p];
         }
     }
