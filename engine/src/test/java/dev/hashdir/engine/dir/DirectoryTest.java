@@ -102,6 +102,65 @@ class DirectoryTest {
         assertThat(dir.entriesInMemory()).isEqualTo(1 << 17);
     }
 
+    /**
+     * Saves begun at a checkpoint and written page by page later: each loads back as the directory
+     * was at its begin, though it changed meanwhile and the saves share one entries array (the
+     * second and third fit in the first's, which then holds more than they do).
+     */
+    @Test
+    void incrementalSavesLoadBackAsTheDirectoryWasAtTheirBegin() {
+        try (HeapPageSpace space = new HeapPageSpace(4096)) {
+            Directory dir = new Directory(14);
+            dir.init(space.allocate(dev.hashdir.engine.store.PageKind.BUCKET));
+            SplittableRandom random = new SplittableRandom(5);
+            DirectoryPages pages = new DirectoryPages(space);
+            java.lang.foreign.MemorySegment scratch = java.lang.foreign.Arena.ofAuto().allocate(4096, 8);
+            int[] splitsBefore = {1500, 20, 20};
+            for (int round = 0; round < splitsBefore.length; round++) {
+                split(dir, random, splitsBefore[round]);
+                DirectoryPages.Save save = pages.beginSave(dir, new DirectoryPages.Counters(round, 7, 8),
+                        () -> space.allocate(dev.hashdir.engine.store.PageKind.DIRECTORY));
+                long[] atBegin = new long[(int) dir.size()];
+                for (int i = 0; i < atBegin.length; i++) {
+                    atBegin[i] = dir.entry(i);
+                }
+                long buckets = dir.buckets();
+                split(dir, random, 300); // after the begin: not in this save
+                while (!save.done()) {
+                    long id = save.fillNext(scratch);
+                    java.lang.foreign.MemorySegment.copy(scratch, 0, space.modify(id), 0, 4096);
+                    space.release(id);
+                }
+                Directory loaded = new Directory(14);
+                DirectoryPages.Counters counters = new DirectoryPages(space).load(save.root(), loaded);
+                assertThat(counters).isEqualTo(new DirectoryPages.Counters(round, 7, 8));
+                assertThat(loaded.buckets()).as("round %d", round).isEqualTo(buckets).isLessThan(dir.buckets());
+                long[] actual = new long[(int) loaded.size()];
+                for (int i = 0; i < actual.length; i++) {
+                    actual[i] = loaded.entry(i);
+                }
+                assertThat(actual).as("round %d", round).isEqualTo(atBegin);
+            }
+        }
+    }
+
+    /** {@code n} random splits (doubling where needed, the resize finished). */
+    private static void split(Directory dir, SplittableRandom random, int n) {
+        for (int i = 0; i < n; i++) {
+            long index = random.nextLong(dir.size());
+            if (Directory.depth(dir.entry(index)) == dir.globalDepth()) {
+                if (!dir.canDouble()) {
+                    dir.finishResize();
+                    continue;
+                }
+                dir.doubleDepth();
+                index *= 2;
+            }
+            dir.split(index, 100_000 + random.nextInt(1 << 30));
+        }
+        dir.finishResize();
+    }
+
     @Test
     void savesAndLoadsThroughDirectoryPages() {
         try (HeapPageSpace space = new HeapPageSpace(4096)) {
