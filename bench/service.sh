@@ -14,7 +14,8 @@
 #   controller  hashdir's max rate (closed loop 4x64, 100% put; the slowest of the runs, so that 90% is
 #               below what the server sustains), then open loop at 10/50/90% of it with the adaptive batch
 #               controller and each fixed setting (--settings; default 4096/0,4096/1000,32/0,4096/200 =
-#               max batch / max wait in us), the settings interleaved round by round; after each restart
+#               max batch / max wait in us), the settings interleaved round by round (the order rotating by one
+#               setting a round); after each restart
 #               --settle SEC (default 8) of closed-loop puts, not measured, so that a fresh JVM's JIT
 #               warm-up is not what the open-loop tails measure
 # Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
@@ -47,7 +48,7 @@ while [[ $# -gt 0 ]]; do
     --settle) settle="$2"; shift 2 ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -238,9 +239,12 @@ if [[ ",$phases," == *,controller,* ]]; then
   echo "hashdir max put rate (slowest run, adaptive): $hmax/s; median $(median max-put hashdir throughput)/s" | tee -a "$out"
   IFS=, read -r -a fixed <<<"$settings"
   # round by round, every setting once per round (the server restarted for each), so that a change
-  # of the machine's load during the phase falls on all settings alike
+  # of the machine's load during the phase falls on all settings alike; the order rotates by one
+  # setting a round, so that no setting is always the one right after the max-rate runs or a round's start
+  all=(adaptive "${fixed[@]}")
   for ((r = 1; r <= runs; r++)); do
-    for s in adaptive "${fixed[@]}"; do
+    order=("${all[@]:$(( (r - 1) % ${#all[@]} ))}" "${all[@]:0:$(( (r - 1) % ${#all[@]} ))}")
+    for s in "${order[@]}"; do
       if [[ "$s" == adaptive ]]; then
         start_hashdir
       else
