@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.hashdir.engine.pipeline.PipelineTest.done;
 import static dev.hashdir.engine.pipeline.PipelineTest.key;
@@ -149,17 +150,19 @@ class PipelineStoreFailureTest {
         }
     }
 
-    @Test
-    void aPageAFailedSyncMayHaveLostIsRefusedNeverReadStaleNorCalledCorruption() throws Exception {
+    /**
+     * A fresh store under a pipeline whose hook runs a checkpoint, as the server's maintenance hook
+     * runs one (its failure escapes the hook), at the end of the first batch after the returned
+     * flag is set; 3000 keys acknowledged.
+     */
+    private AtomicBoolean startWithACheckpointOnDemandAndFill() throws Exception {
         Path data = tmp.resolve("data");
         PageStore.init(data, StoreOptions.defaults());
-        boolean[] checkpoint = {false};
+        AtomicBoolean checkpoint = new AtomicBoolean();
         HashDir hd = TunedHashDirs.open(data, HashDirConfig.defaults(), 8, pages.wrapper());
         WalWriter wal = WalWriter.open(walDir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
-        // a checkpoint as the server's maintenance hook runs one: its failure escapes the hook
         pipeline = Pipeline.start(hd, wal, PipelineConfig.defaults().withRingSize(1024), (h, lsn, mutated) -> {
-            if (checkpoint[0]) {
-                checkpoint[0] = false;
+            if (checkpoint.getAndSet(false)) {
                 try {
                     h.checkpoint(lsn);
                 } catch (IOException e) {
@@ -170,8 +173,14 @@ class PipelineStoreFailureTest {
         for (int i = 0; i < 3000; i++) {
             assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
         }
+        return checkpoint;
+    }
+
+    @Test
+    void aPageAFailedSyncMayHaveLostIsRefusedNeverReadStaleNorCalledCorruption() throws Exception {
+        AtomicBoolean checkpoint = startWithACheckpointOnDemandAndFill();
         pages.failNextSyncs(1_000_000); // every sync fails: so do the resume attempts, whose checkpoints sync
-        checkpoint[0] = true;
+        checkpoint.set(true);
         Reply r = done(pipeline.put(key(3000), 3000));
         assertThat(r.ok()).as("applied and in the WAL before the checkpoint after its batch failed").isTrue();
         String reason = pipeline.readOnlyReason();
@@ -201,27 +210,10 @@ class PipelineStoreFailureTest {
      */
     @Test
     void aResumeWhoseWalReplayFailsRefusesReadsUntilOneCompletes() throws Exception {
-        Path data = tmp.resolve("data");
-        PageStore.init(data, StoreOptions.defaults());
-        boolean[] checkpoint = {false};
-        HashDir hd = TunedHashDirs.open(data, HashDirConfig.defaults(), 8, pages.wrapper());
-        WalWriter wal = WalWriter.open(walDir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
-        pipeline = Pipeline.start(hd, wal, PipelineConfig.defaults().withRingSize(1024), (h, lsn, mutated) -> {
-            if (checkpoint[0]) {
-                checkpoint[0] = false;
-                try {
-                    h.checkpoint(lsn);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        });
-        for (int i = 0; i < 3000; i++) {
-            assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
-        }
+        AtomicBoolean checkpoint = startWithACheckpointOnDemandAndFill();
         pages.failNextSyncs(1); // the checkpoint's sync fails; the resume's would work
         walDir.failReads(true); // but its replay cannot read the WAL
-        checkpoint[0] = true;
+        checkpoint.set(true);
         assertThat(done(pipeline.put(key(3000), 3000)).ok()).isTrue();
         assertThat(pipeline.readOnlyReason()).contains("syncing failed");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
