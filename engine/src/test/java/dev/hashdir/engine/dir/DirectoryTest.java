@@ -117,7 +117,7 @@ class DirectoryTest {
             java.lang.foreign.MemorySegment scratch = java.lang.foreign.Arena.ofAuto().allocate(4096, 8);
             int[] splitsBefore = {1500, 20, 20};
             for (int round = 0; round < splitsBefore.length; round++) {
-                split(dir, random, splitsBefore[round]);
+                split(dir, random, splitsBefore[round], 100_000 * (2L * round + 1));
                 DirectoryPages.Save save = pages.beginSave(dir, new DirectoryPages.Counters(round, 7, 8),
                         () -> space.allocate(dev.hashdir.engine.store.PageKind.DIRECTORY));
                 long[] atBegin = new long[(int) dir.size()];
@@ -125,7 +125,7 @@ class DirectoryTest {
                     atBegin[i] = dir.entry(i);
                 }
                 long buckets = dir.buckets();
-                split(dir, random, 300); // after the begin: not in this save
+                split(dir, random, 300, 100_000 * (2L * round + 2)); // after the begin: not in this save
                 while (!save.done()) {
                     long id = save.fillNext(scratch);
                     java.lang.foreign.MemorySegment.copy(scratch, 0, space.modify(id), 0, 4096);
@@ -144,8 +144,8 @@ class DirectoryTest {
         }
     }
 
-    /** {@code n} random splits (doubling where needed, the resize finished). */
-    private static void split(Directory dir, SplittableRandom random, int n) {
+    /** {@code n} random splits, the i-th making page {@code firstPage + i} (doubling where needed, the resize finished). */
+    private static void split(Directory dir, SplittableRandom random, int n, long firstPage) {
         for (int i = 0; i < n; i++) {
             long index = random.nextLong(dir.size());
             if (Directory.depth(dir.entry(index)) == dir.globalDepth()) {
@@ -156,7 +156,7 @@ class DirectoryTest {
                 dir.doubleDepth();
                 index *= 2;
             }
-            dir.split(index, 100_000 + random.nextInt(1 << 30));
+            dir.split(index, firstPage + i);
         }
         dir.finishResize();
     }
@@ -166,19 +166,7 @@ class DirectoryTest {
         try (HeapPageSpace space = new HeapPageSpace(4096)) {
             Directory dir = new Directory(12);
             dir.init(space.allocate(dev.hashdir.engine.store.PageKind.BUCKET));
-            SplittableRandom random = new SplittableRandom(3);
-            for (int i = 0; i < 3000; i++) {
-                long index = random.nextLong(dir.size());
-                if (Directory.depth(dir.entry(index)) == dir.globalDepth()) {
-                    if (!dir.canDouble()) {
-                        dir.finishResize();
-                        continue;
-                    }
-                    dir.doubleDepth();
-                    index *= 2;
-                }
-                dir.split(index, 1000 + i);
-            }
+            split(dir, new SplittableRandom(3), 3000, 1000);
             DirectoryPages pages = new DirectoryPages(space);
             long root = pages.save(dir, new DirectoryPages.Counters(3, 4, 5));
             assertThat(pages.pages().length).isGreaterThan(1);
