@@ -383,7 +383,7 @@ public final class StoreChecker {
         String name = "fallback (epoch " + o.epoch() + ")";
         int perLeaf = PageMapLayout.entriesPerLeaf(o.pageSize());
         long pagesOf = o.pageCount();
-        long[] leafRows = fallbackChain(o.pageMapRoot(), PageKind.PAGE_MAP_INDEX, name + " page map index");
+        long[] leafRows = readChain(o.pageMapRoot(), PageKind.PAGE_MAP_INDEX, MAP_INDEX, name + " page map index", true);
         long mapped = 0;
         for (int leaf = 0; leaf < leafRows.length; leaf++) {
             long row = leafRows[leaf];
@@ -401,7 +401,7 @@ public final class StoreChecker {
                 }
             }
         }
-        fallbackChain(o.deletionLogRoot(), PageKind.DELETION_LOG, name + " deletion log");
+        readChain(o.deletionLogRoot(), PageKind.DELETION_LOG, LOG, name + " deletion log", true);
         if (unkept > 0) {
             report.error(name, -1, unkept + " row(s) the fallback checkpoint uses are free in the current one (the "
                     + "next checkpoint may overwrite them): " + unkeptSample + (unkept > 10 ? ", ..." : ""), null, null);
@@ -418,35 +418,6 @@ public final class StoreChecker {
         if (unkept++ < 10) {
             unkeptSample.append(unkept == 1 ? "" : ", ").append("row ").append(row).append(" (").append(what).append(')');
         }
-    }
-
-    /** The values of a fallback chain from {@code root} (its pages' rows passed to {@code kept}). */
-    private long[] fallbackChain(long root, PageKind kind, String name) {
-        long[] values = new long[16];
-        int n = 0;
-        int per = FreeListLayout.idsPerPage(meta.pageSize());
-        int position = 0;
-        for (long row = root; row != StoreFormat.NULL_PAGE && position <= rowCount; position++) {
-            String where = name + " page " + position + " (row " + row + ")";
-            kept(row, name + " page " + position);
-            if (!fallbackRead(row, position, kind, where, fallback.epoch())) {
-                break;
-            }
-            int count = FreeListLayout.count(buffer);
-            if (count < 0 || count > per) {
-                report.warning(where, FreeListLayout.COUNT_OFFSET, "entries in a " + kind + " page of the fallback",
-                        "0.." + per, Integer.toString(count));
-                break;
-            }
-            if (n + count > values.length) {
-                values = Arrays.copyOf(values, Math.max(n + count, values.length * 2));
-            }
-            for (int k = 0; k < count; k++) {
-                values[n++] = FreeListLayout.id(buffer, k);
-            }
-            row = FreeListLayout.next(buffer);
-        }
-        return Arrays.copyOf(values, n);
     }
 
     /** Reads a page of the fallback's map into {@link #buffer}; false, with a warning, when it does not verify. */
@@ -477,19 +448,38 @@ public final class StoreChecker {
 
     /** Reads a PAGE_MAP_INDEX or DELETION_LOG chain; returns its values (what was readable). */
     private long[] readChain(long root, PageKind kind, byte claimAs, String name) {
+        return readChain(root, kind, claimAs, name, false);
+    }
+
+    /**
+     * Reads a chain from {@code root}; returns its values (what was readable). The current
+     * checkpoint's ({@code ofFallback} false): each page's row claimed as {@code claimAs}, damage
+     * an error. The fallback's: each page's row checked to be {@linkplain #kept kept}, damage a warning.
+     */
+    private long[] readChain(long root, PageKind kind, byte claimAs, String name, boolean ofFallback) {
         long[] values = new long[16];
         int n = 0;
         int per = FreeListLayout.idsPerPage(meta.pageSize());
         int position = 0;
-        for (long row = root; row != StoreFormat.NULL_PAGE; position++) {
+        for (long row = root; row != StoreFormat.NULL_PAGE && position <= rowCount; position++) {
             String where = name + " page " + position + " (row " + row + ")";
-            if (!claim(row, claimAs, position, where) || !readRow(row, position, kind, where)) {
+            if (ofFallback) {
+                kept(row, name + " page " + position);
+                if (!fallbackRead(row, position, kind, where, fallback.epoch())) {
+                    break;
+                }
+            } else if (!claim(row, claimAs, position, where) || !readRow(row, position, kind, where)) {
                 break;
             }
             int count = FreeListLayout.count(buffer);
             if (count < 0 || count > per) {
-                report.error(where, FreeListLayout.COUNT_OFFSET, "entries in a " + kind + " page", "0.." + per,
-                        Integer.toString(count));
+                if (ofFallback) {
+                    report.warning(where, FreeListLayout.COUNT_OFFSET, "entries in a " + kind + " page of the fallback",
+                            "0.." + per, Integer.toString(count));
+                } else {
+                    report.error(where, FreeListLayout.COUNT_OFFSET, "entries in a " + kind + " page", "0.." + per,
+                            Integer.toString(count));
+                }
                 break;
             }
             if (n + count > values.length) {
