@@ -536,7 +536,7 @@ public final class HashDir implements AutoCloseable {
      * until a later {@code reload()} succeeds: every call fails with the reason. When it succeeds,
      * reads fail ({@link StoreException}) until the caller says the replay is complete
      * ({@link #caughtUp()}): until then an answer could lack acknowledged changes. Writes (the
-     * replay's) and checkpoints go on.
+     * replay's) go on; a checkpoint is refused unless at the durable checkpoint's LSN.
      */
     public void reload() {
         if (closed) {

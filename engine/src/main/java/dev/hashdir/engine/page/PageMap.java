@@ -75,7 +75,7 @@ final class PageMap {
     /**
      * The deletion log {@link #beginRoots} fixed, after the entries {@code retired[0, 2 *
      * retiredAtFreeze)} (which stay put until the checkpoint is published: retire only appends):
-     * those retired since the freeze with a tag at most the frozen epoch, {@code [0, rootLogTail)}.
+     * those retired since the freeze with a tag at most the frozen epoch, {@code [0, rootLogTailCount)}.
      * A copy of the whole log was MBs at 10M keys, and allocating it took up to 10 ms.
      */
     private long[] rootLogTail = new long[0];
