@@ -620,6 +620,13 @@ public final class HashdirClient implements AutoCloseable {
                 socket.setReconnectIVL(RECONNECT_IVL_MS);
                 socket.setReconnectIVLMax(RECONNECT_IVL_MAX_MS);
                 socket.setLinger(0);
+                // ZeroMQ queues requests only to a connection that completed its handshake: while the
+                // server is down they stay in this client's outbound queue, where one that timed out is
+                // dropped, instead of in ZeroMQ's, which sent them all to the next server at its start,
+                // long after they had failed here (a burst over the server's per-client bound: the first
+                // request after a restart was busy); and what ZeroMQ held for a connection that drops
+                // goes with it
+                socket.setImmediate(true);
                 socket.setSndHWM(100_000);
                 socket.setRcvHWM(100_000);
                 String monitorEndpoint = "inproc://hashdir-client-monitor-" + MONITORS.incrementAndGet();
