@@ -3,8 +3,8 @@
 # appendfsync always), driven by the same load generator (dev.hashdir.bench.load.LoadGen) with the same
 # connections, pipelining depth, op mix and keys, then a summary (bench/service-summary.py).
 #
-#                    [--settings LIST] [--settle SEC] [-o RESULTS_DIR] [--no-build]
-#                    [--settings LIST] [-o RESULTS_DIR] [--no-build]
+# Usage: bench/service.sh [--runs N] [--phases LIST] [--duration SEC] [--warmup SEC] [--keys K]
+#                    [--settings LIST] [--settle SEC] [--refill drained|each] [-o RESULTS_DIR] [--no-build]
 #
 # Phases (default all, in this order):
 #   throughput  closed loop, 100% put to fresh keys, (conns x window) in 1x64 4x64 8x128: durable put rate
@@ -18,6 +18,9 @@
 #               setting a round); after each restart
 #               --settle SEC (default 8) of closed-loop puts, not measured, so that a fresh JVM's JIT
 #               warm-up is not what the open-loop tails measure
+# Closed loops refill a connection's window after reading every reply already received, in one write
+# (--refill drained, the default since session 10), or after each reply (--refill each: one write per
+# request, as before; its system calls made the generator the machine's largest CPU user).
 # Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
 # whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
 # overlaps them and a busy lock is waited for once a round, not once a run. The servers run
@@ -35,6 +38,7 @@ phases="throughput,rtt,latency,controller"
 keys=100000
 settings="4096/0,4096/1000,32/0,4096/200"
 settle=8
+refill=drained
 results=""
 build=1
 while [[ $# -gt 0 ]]; do
@@ -46,14 +50,16 @@ while [[ $# -gt 0 ]]; do
     --keys) keys="$2"; shift 2 ;;
     --settings) settings="$2"; shift 2 ;;
     --settle) settle="$2"; shift 2 ;;
+    --refill) refill="$2"; shift 2 ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "service.sh: --runs must be a positive integer, got '$runs'" >&2; exit 2; }
 [[ "$settle" =~ ^[0-9]+$ ]] || { echo "service.sh: --settle must be a whole number of seconds, got '$settle'" >&2; exit 2; }
+[[ "$refill" =~ ^(drained|each)$ ]] || { echo "service.sh: --refill must be drained or each, got '$refill'" >&2; exit 2; }
 [[ "$keys" =~ ^[1-9][0-9]*$ ]] || { echo "service.sh: --keys must be a positive integer, got '$keys'" >&2; exit 2; }
 [[ "$phases" =~ ^(throughput|rtt|latency|controller)(,(throughput|rtt|latency|controller))*$ ]] \
   || { echo "service.sh: --phases must name throughput, rtt, latency, controller; got '$phases'" >&2; exit 2; }
@@ -174,7 +180,7 @@ print((min(vals) if os.environ["STAT"] == "min" else statistics.median(vals)) if
 EOF
 }
 
-common=(--warmup "$warmup" --duration "$duration")
+common=(--warmup "$warmup" --duration "$duration" --refill "$refill")
 echo "uptime: $(uptime)" | tee -a "$out"
 echo "runs=$runs duration=${duration}s warmup=${warmup}s keys=$keys; results in $results"
 
@@ -253,7 +259,7 @@ if [[ ",$phases," == *,controller,* ]]; then
       if [[ $settle -gt 0 ]]; then # not measured: the fresh JVM compiles its hot paths meanwhile
         "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen \
           --target hashdir --endpoint "tcp://127.0.0.1:$zport" --label settle --seed $((seed + 500)) --mode closed \
-          --conns 4 --window 64 --mix 100:0:0 --warmup 0 --duration "$settle" >/dev/null
+          --conns 4 --window 64 --mix 100:0:0 --warmup 0 --duration "$settle" --refill "$refill" >/dev/null
       fi
       for pct in 10 50 90; do
         rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")

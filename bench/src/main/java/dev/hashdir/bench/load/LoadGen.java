@@ -24,9 +24,15 @@ import java.util.concurrent.locks.LockSupport;
  *           [--mix PUT:GET:CONTAINS] [--keys K] [--seed S] [--warmup SEC] [--duration SEC]
  *           [--max-in-flight M] [--key-bytes 32] [--label TEXT]
  *           [--client zmtp|jeromq]                      hashdir: our blocking ZMTP DEALER (default) or JeroMQ
+ *           [--refill drained|each]                     closed loop: refill the window after reading every
+ *                                                       reply already received (default), or after each reply
  * </pre>
  * Latency: HdrHistogram, 3 significant digits, nanoseconds. Closed loop records reply time minus
  * send time (a request is sent when a window slot frees: there is no schedule to fall behind).
+ * A closed-loop connection waits for one reply, then reads every further reply that has already
+ * arrived without blocking, then sends one request per freed slot in one write ({@code --refill
+ * drained}); with {@code --refill each} it writes after every reply, one system call (and one
+ * loopback TCP segment, whose receive path the sending thread pays) per request.
  * Open loop records reply time minus the <em>intended</em> send time of the schedule
  * ({@link OpenLoopSchedule}), so a request sent late because the server (or the generator) fell
  * behind still counts the whole delay: coordinated-omission correction with plain
@@ -53,9 +59,10 @@ public final class LoadGen {
     private final int[] mix;
     private final long keys;
     private final long seed;
+    private final boolean refillDrained;
     private ZContext zmq;
 
-    private LoadGen(Map<String, String> args) {
+    LoadGen(Map<String, String> args) {
         this.args = args;
         this.target = arg("target", null);
         if (!target.equals("hashdir") && !target.equals("redis")) {
@@ -70,6 +77,11 @@ public final class LoadGen {
         this.mix = new int[] {Integer.parseInt(m[0]), Integer.parseInt(m[1]), Integer.parseInt(m[2])};
         this.keys = Long.parseLong(arg("keys", "0"));
         this.seed = Long.parseLong(arg("seed", "42"));
+        String refill = arg("refill", "drained");
+        if (!refill.equals("drained") && !refill.equals("each")) {
+            throw new IllegalArgumentException("--refill must be drained or each, got " + refill);
+        }
+        this.refillDrained = refill.equals("drained");
     }
 
     public static void main(String[] argv) throws Exception {
@@ -130,7 +142,7 @@ public final class LoadGen {
 
     // ---- closed loop ---------------------------------------------------------------------------
 
-    private static final class Worker {
+    static final class Worker {
         final Histogram h = new Histogram(HIGHEST_NANOS, 3);
         long repliesInWindow;
         long errors;
@@ -215,10 +227,11 @@ public final class LoadGen {
         }
     }
 
-    private void closedLoop(Conn c, int conn, int window, long t0, long from, long to, boolean preload, Worker w)
+    void closedLoop(Conn c, int conn, int window, long t0, long from, long to, boolean preload, Worker w)
             throws IOException {
         Workload wl = new Workload(mix, keys, seed, conn, keyBytes);
         InFlight f = new InFlight(window + 1);
+        boolean drain = refillDrained;
         while (System.nanoTime() < t0) {
             LockSupport.parkNanos(1_000_000);
         }
@@ -251,14 +264,16 @@ public final class LoadGen {
                 continue;
             }
             long got = c.receive(true);
-            long now = System.nanoTime();
-            f.replied(got, now, w.h, from, to);
-            if (now >= from && now < to) {
-                w.repliesInWindow++;
-            }
-            if (now >= to) {
-                sending = false;
-            }
+            do {
+                long now = System.nanoTime();
+                f.replied(got, now, w.h, from, to);
+                if (now >= from && now < to) {
+                    w.repliesInWindow++;
+                }
+                if (now >= to) {
+                    sending = false;
+                }
+            } while (drain && f.count() > 0 && (got = c.receive(false)) >= 0);
         }
         w.errors = c.errors();
         w.firstError = c.firstError();
