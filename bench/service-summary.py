@@ -8,10 +8,10 @@ import statistics
 import sys
 
 
-def load(path):
+def load(path, kind="RESULT"):
     rows = []
     for line in open(path):
-        if line.startswith("RESULT"):
+        if line.startswith(kind + " "):
             rows.append(dict(p.split("=", 1) for p in line.split()[1:] if "=" in p))
     return rows
 
@@ -55,6 +55,15 @@ def main():
                        f"{med(h, 'loadgen_cpu_pct'):.0f}% / {med(r, 'loadgen_cpu_pct'):.0f}% |")
         out += ["", f"Target: at least 1.5x Redis. Best ratio of medians {best:.2f}: "
                     + ("**met**" if best >= 1.5 else "**missed**"), ""]
+        stores = load(sys.argv[1], "STORE")
+        if stores:
+            mib = lambda r, f: f"{int(r[f]) / 2**20:,.0f} MiB"
+            out += ["Stores after each round (both servers start empty every round):", "",
+                    "| round | hashdir keys | Redis keys | Redis used_memory | hashdir RSS | Redis RSS |",
+                    "|---|---|---|---|---|---|"]
+            out += [f"| {r['round']} | {int(r['hashdir_keys']):,} | {int(r['redis_keys']):,} | {mib(r, 'redis_used_memory')} | "
+                    f"{mib(r, 'hashdir_rss')} | {mib(r, 'redis_rss')} |" for r in stores]
+            out.append("")
 
     if "rtt-put" in labels:
         out += ["### Single-client round trip (closed loop, 1 connection, window 1)", "",

@@ -7,7 +7,8 @@
 #                    [--settings LIST] [--settle SEC] [--refill drained|each] [-o RESULTS_DIR] [--no-build]
 #
 # Phases (default all, in this order):
-#   throughput  closed loop, 100% put to fresh keys, (conns x window) in 1x64 4x64 8x128: durable put rate
+#   throughput  closed loop, 100% put to fresh keys, (conns x window) in 1x64 4x64 8x128: durable put rate;
+#               both servers started on empty stores every round (STORE lines: sizes and memory after it)
 #   rtt         closed loop, 1 connection, window 1: round trip of put (fresh keys) and get (preloaded keys)
 #   latency     Redis's max rate (closed loop 4x64, mix 50:25:25 put:get:contains over K preloaded keys),
 #               then open loop at half of it against both: p50/p99 at the same offered rate
@@ -53,7 +54,7 @@ while [[ $# -gt 0 ]]; do
     --refill) refill="$2"; shift 2 ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -184,9 +185,22 @@ common=(--warmup "$warmup" --duration "$duration" --refill "$refill")
 echo "uptime: $(uptime)" | tee -a "$out"
 echo "runs=$runs duration=${duration}s warmup=${warmup}s keys=$keys; results in $results"
 
+# stores ROUND: a STORE line with both stores' sizes and the servers' resident memory
+stores() {
+  local hkeys rkeys rmem hrss rrss
+  hkeys=$(curl -sf "http://127.0.0.1:$hport/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"])')
+  rkeys=$(redis-cli -p "$rport" dbsize)
+  rmem=$(redis-cli -p "$rport" info memory | tr -d '\r' | sed -n 's/^used_memory://p')
+  hrss=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$server_pid/status")
+  rrss=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$redis_pid/status")
+  echo "STORE round=$1 hashdir_keys=$hkeys redis_keys=$rkeys redis_used_memory=$rmem hashdir_rss=$hrss redis_rss=$rrss" | tee -a "$out"
+}
+
 if [[ ",$phases," == *,throughput,* ]]; then
-  start_hashdir; start_redis
   for ((r = 1; r <= runs; r++)); do
+    # fresh stores every round: the rounds are repeats of one measurement, not one store growing
+    # past hashdir's page cache (about 14M keys in the default 1 GiB) while Redis grows in memory
+    start_hashdir; start_redis
     lock
     for cw in 1x64 4x64 8x128; do
       c=${cw%x*}; w=${cw#*x}
@@ -195,6 +209,7 @@ if [[ ",$phases," == *,throughput,* ]]; then
       done
     done
     unlock
+    stores "$r"
   done
 fi
 
