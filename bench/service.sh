@@ -12,7 +12,7 @@
 #   rtt         closed loop, 1 connection, window 1: round trip of put (fresh keys) and get (preloaded keys)
 #   latency     Redis's max rate (closed loop 4x64, mix 50:25:25 put:get:contains over K preloaded keys),
 #               then open loop at half of it against both: p50/p99 at the same offered rate
-#   controller  hashdir's max rate (closed loop 4x64, 100% put; the slowest of the runs, so that 90% is
+#   controller  hashdir's max rate (closed loop 4x64, 100% put, --refill each; the slowest of the runs, so that 90% is
 #               below what the server sustains), then open loop at 10/50/90% of it with the adaptive batch
 #               controller and each fixed setting (--settings; default 4096/0,4096/1000,32/0,4096/200 =
 #               max batch / max wait in us), the settings interleaved round by round (the order rotating by one
@@ -21,7 +21,8 @@
 #               warm-up is not what the open-loop tails measure
 # Closed loops refill a connection's window after reading every reply already received, in one write
 # (--refill drained, the default since session 10), or after each reply (--refill each: one write per
-# request, as before; its system calls made the generator the machine's largest CPU user).
+# request, as before; its system calls made the generator the machine's largest CPU user). The
+# controller phase's max-put runs always use --refill each (see there).
 # Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
 # whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
 # overlaps them and a busy lock is waited for once a round, not once a run. The servers run
@@ -254,7 +255,9 @@ if [[ ",$phases," == *,controller,* ]]; then
   start_hashdir
   lock # the whole phase: its settings are compared with each other
   for ((r = 1; r <= runs; r++)); do
-    run max-put hashdir --mode closed --conns 4 --window 64 --mix 100:0:0 "${common[@]}"
+    # the levels' base keeps the one-write-per-request refill: the drained refill's closed-loop rate
+    # (about twice as high) is more than the open loop's one generator thread can offer on 2 cores
+    run max-put hashdir --mode closed --conns 4 --window 64 --mix 100:0:0 "${common[@]}" --refill each
   done
   hmax=$(STAT=min median max-put hashdir throughput)
   echo "hashdir max put rate (slowest run, adaptive): $hmax/s; median $(median max-put hashdir throughput)/s" | tee -a "$out"
