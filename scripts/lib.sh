@@ -130,9 +130,14 @@ HASHDIR_JVM_FLAGS="--enable-native-access=ALL-UNNAMED -Dmsgpack.universal-buffer
 # The classpath of every launch (an AOT cache is valid for this classpath only).
 HASHDIR_CLASSPATH="$HASHDIR_SERVER_JAR:$HASHDIR_ROOT/server/target/lib/*"
 
-# The AOT cache (JDK 25: JEP 483 class loading and linking, JEP 515 method profiles, ahead of
-# time): made by one training run (dev.hashdir.server.cli.AotTraining: a store's recovery, requests,
-# a checkpoint) after each build, used by every launch. HASHDIR_AOT=0 turns it off.
+# The AOT cache (JDK 25: JEP 483 class loading and linking ahead of time): made by one training
+# run (dev.hashdir.server.cli.AotTraining: a store's recovery, requests, a checkpoint) after each
+# build, used by every launch. HASHDIR_AOT=0 turns it off. The cache holds no training data (JEP 515
+# method profiles, -XX:-AOTRecordTraining): with them the JIT compiled the training run's hot methods
+# as soon as the JVM started, and on 2 cores those compilations took CPU from the store's open:
+# launch to /ready on a 10M-key store after a clean close, 8 launches each alternated, median 494 ms
+# without training data against 577 ms with it (process CPU 0.87 s against 1.04 s; docs/benchmarks.md,
+# "Session 10: a fresh server's start").
 HASHDIR_AOT_CACHE="$HASHDIR_ROOT/server/target/hashdir.aot"
 
 # What a cache is valid for: the JDK, the extra JVM options, every jar on the classpath (path,
@@ -140,7 +145,7 @@ HASHDIR_AOT_CACHE="$HASHDIR_ROOT/server/target/hashdir.aot"
 # jars that changed since (JDK-8377932): old classes would run.
 hashdir_aot_fingerprint() {
     echo "java $JAVA_HOME $(sed -n 's/^JAVA_RUNTIME_VERSION=//p' "$JAVA_HOME/release" 2>/dev/null)"
-    echo "options ${HASHDIR_JAVA_OPTS:-}"
+    echo "options ${HASHDIR_JAVA_OPTS:-}; no training data"
     stat -c '%n %s %Y' "$HASHDIR_SERVER_JAR" "$HASHDIR_ROOT"/server/target/lib/*.jar
 }
 
@@ -167,7 +172,7 @@ hashdir_aot_train() {
     echo "hashdir: making the AOT cache (a training run after each build, about 30 s)..." >&2
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/hashdir-aot.XXXXXX") || return 1
     # shellcheck disable=SC2086
-    if "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS ${HASHDIR_JAVA_OPTS:-} -XX:AOTCacheOutput="$tmp"             -cp "$HASHDIR_CLASSPATH" dev.hashdir.server.cli.AotTraining "$scratch/training" >"$log" 2>&1             && [ -s "$tmp" ] && mv -f "$tmp" "$HASHDIR_AOT_CACHE"; then
+    if "$JAVA_HOME/bin/java" $HASHDIR_JVM_FLAGS ${HASHDIR_JAVA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining             -XX:AOTCacheOutput="$tmp" -cp "$HASHDIR_CLASSPATH" dev.hashdir.server.cli.AotTraining "$scratch/training" >"$log" 2>&1             && [ -s "$tmp" ] && mv -f "$tmp" "$HASHDIR_AOT_CACHE"; then
         rm -rf "$scratch"
         echo "$fp" >"$HASHDIR_AOT_CACHE.fingerprint"
         return 0
