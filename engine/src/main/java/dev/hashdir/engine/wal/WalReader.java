@@ -50,8 +50,11 @@ import static dev.hashdir.engine.wal.WalRecordLayout.U64;
  * record is zeros (a fresh segment), records of a recycled segment's earlier use (LSNs below the
  * segment's first) or nothing (recovery truncates the rest of a segment a crash
  * may have left records of the crashed run in, unless the segment was closed cleanly).
- * A slot is written with the batch after a force, so it lags by one commit: damage inside the very
- * last batch forced before a crash reads as a torn tail ({@link WalWriter#sync()} attests it).
+ * A slot is written with a batch after a force, so it lags: damage inside the batches forced after
+ * the newest slot write reads as a torn tail. A commit writes one only when the last is
+ * {@link WalOptions#attestInterval()} old (10 ms by default: the commits of at most that long, and
+ * the very last one before a crash, are not attested); {@link WalWriter#sync()}, a seal and a
+ * close attest everything.
  * A trailing segment without a complete header and no records is a roll a crash interrupted: it
  * is reported as {@link WalReplayResult#incompleteSegment()} and otherwise ignored. Corruption is
  * a {@link CorruptionException} saying file, offset, LSN and what was wrong.

@@ -125,6 +125,8 @@ public final class WalWriter implements AutoCloseable {
     private long rollsIntoPrepared;
     private long segmentsPreparedOnRoll;
     private long lastForceNanos;
+    /** When the last sync slot was written (a commit writes the next one only {@link WalOptions#attestInterval()} later). */
+    private long lastAttestNanos;
     private boolean damaged;
     private boolean closed;
     /** Runs the forces of {@link #commitAsync()}; made at the first. */
@@ -146,6 +148,8 @@ public final class WalWriter implements AutoCloseable {
         this.nanoClock = nanoClock;
         this.recovery = recovery;
         this.lastForceNanos = nanoClock.getAsLong();
+        // the first commit attests what is unattested yet (e.g. the records an open recovered)
+        this.lastAttestNanos = lastForceNanos - options.attestInterval().toNanos();
     }
 
     /**
@@ -161,7 +165,7 @@ public final class WalWriter implements AutoCloseable {
         return open(dir, options, fromLsn, consumer, System::nanoTime);
     }
 
-    /** {@link #open(WalDirectory, WalOptions, long, WalConsumer)} with a clock for the async force interval. */
+    /** {@link #open(WalDirectory, WalOptions, long, WalConsumer)} with a clock for the async force and attest intervals. */
     public static WalWriter open(WalDirectory dir, WalOptions options, long fromLsn, WalConsumer consumer,
                                  LongSupplier nanoClock) {
         WalReplayResult recovery = WalReader.replay(dir, options.keyBytes(), fromLsn, consumer);
@@ -931,7 +935,7 @@ public final class WalWriter implements AutoCloseable {
         while (true) {
             long chunkEnd = buffer.rolls() > 0 ? buffer.firstRollOffset() : buffer.length();
             if (chunkEnd > written) {
-                if (durablePos > attestedEnd) {
+                if (durablePos > attestedEnd && attestDue()) {
                     writeSlot(0);
                 }
                 step("write", segmentName, bufferFilePos + written);
@@ -1112,6 +1116,16 @@ public final class WalWriter implements AutoCloseable {
         segment.write(WalSegmentLayout.slotOffset(sequence), scratch, 0, WalSegmentLayout.SLOT_BYTES);
         slotSequence = sequence;
         attestedEnd = durablePos;
+        lastAttestNanos = nanoClock.getAsLong();
+    }
+
+    /**
+     * Whether a commit attests the forces before it now: the slot write lands in a block of its
+     * own, which the commit's force then writes too, so commits do it once an interval.
+     */
+    private boolean attestDue() {
+        long interval = options.attestInterval().toNanos();
+        return interval == 0 || nanoClock.getAsLong() - lastAttestNanos >= interval;
     }
 
     /**

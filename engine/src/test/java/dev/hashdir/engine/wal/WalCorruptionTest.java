@@ -6,6 +6,7 @@ import dev.hashdir.engine.wal.WalTestRecords.Collector;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -31,9 +32,13 @@ class WalCorruptionTest {
         return WalSegmentLayout.HEADER_BYTES + (lsn - 1) * RECORD;
     }
 
-    /** SYNC-mode commits of {@code perBatch} PUTs each, value = LSN; the writer is left open (crashed). */
+    /**
+     * SYNC-mode commits of {@code perBatch} PUTs each, value = LSN, each attesting the forces before
+     * it (the attest interval has a test of its own); the writer is left open (crashed).
+     */
     private WalWriter commitBatches(int batches, int perBatch, long segmentBytes) {
-        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(segmentBytes);
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withSegmentBytes(segmentBytes)
+                .withAttestInterval(Duration.ZERO);
         WalWriter writer = WalWriter.open(dir, options, 1, r -> { });
         for (int b = 0; b < batches; b++) {
             for (int i = 0; i < perBatch; i++) {
@@ -61,6 +66,47 @@ class WalCorruptionTest {
                 .as("opening refuses it too, and truncates nothing").isInstanceOf(CorruptionException.class);
         assertThat(dir.content(FIRST)).isEqualTo(before);
         assertThat(dir.size(FIRST)).as("preallocated").isEqualTo(1 << 20);
+    }
+
+    @Test
+    void aCommitAttestsOnlyOnceTheAttestIntervalHasPassed() {
+        long[] now = {0};
+        WalOptions options = WalOptions.of(KEY_BYTES, Durability.SYNC).withAttestInterval(Duration.ofMillis(10));
+        WalWriter writer = WalWriter.open(dir, options, 1, r -> { }, () -> now[0]);
+        for (int b = 0; b < 10; b++) { // batch b holds LSNs 3b+1 .. 3b+3, one commit each, 1 ms apart
+            for (int i = 0; i < 3; i++) {
+                writer.appendPut(key, writer.nextLsn());
+            }
+            writer.commit();
+            now[0] += 1_000_000;
+        }
+        byte[] crashed = dir.content(FIRST);
+        dir.crash(WalTestRecords.seeded(14), Fault.DROP_UNSYNCED);
+        dir.flipDurableBit(FIRST, offsetOf(14) + 40, 3);
+        WalReplayResult r = WalReader.replay(dir, KEY_BYTES, 1, new Collector());
+        assertThat(r.lastLsn()).as("the second commit attested the first batch, the eight after it within 10 ms"
+                + " wrote no slot: damage in them reads as a torn tail").isEqualTo(13);
+        assertThat(r.tail().offset()).isEqualTo(offsetOf(14));
+
+        dir.setDurable(FIRST, crashed);
+        writer = WalWriter.open(dir, options, 1, x -> { }, () -> now[0]);
+        assertThat(writer.recovery().lastLsn()).isEqualTo(30);
+        assertThat(writer.recovery().syncedEnd()).isEqualTo(offsetOf(4));
+        long reopened = now[0];
+        writer.appendPut(key, writer.nextLsn());
+        writer.commit(); // the first commit after the open attests the 30 records it recovered
+        now[0] = reopened + 1_000_000;
+        writer.appendPut(key, writer.nextLsn());
+        writer.commit(); // 1 ms later: no slot
+        now[0] = reopened + 10_000_000;
+        writer.appendPut(key, writer.nextLsn());
+        writer.commit(); // 10 ms after the last slot: attests LSNs 31 and 32
+        dir.crash(WalTestRecords.seeded(15), Fault.DROP_UNSYNCED);
+        dir.flipDurableBit(FIRST, offsetOf(32) + 40, 1);
+        assertThatThrownBy(() -> WalReader.replay(dir, KEY_BYTES, 1, x -> { }))
+                .isInstanceOf(CorruptionException.class)
+                .hasMessageContaining("lsn=32")
+                .hasMessageContaining("below the synced end the segment header attests: syncedEnd=" + offsetOf(33));
     }
 
     @Test
