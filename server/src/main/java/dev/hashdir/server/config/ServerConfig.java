@@ -5,6 +5,7 @@ import dev.hashdir.engine.pipeline.BatchController;
 import dev.hashdir.engine.pipeline.CheckpointHook;
 import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.Durability;
+import dev.hashdir.engine.wal.WalOptions;
 import dev.hashdir.server.zmq.DataPlane;
 
 import java.io.IOException;
@@ -54,18 +55,21 @@ import java.util.Properties;
  *                           while it has no event (a request reaches the engine with no hand-off
  *                           between threads; see {@link dev.hashdir.engine.pipeline.IdleLoop}), or
  *                           {@code thread}, a selector thread of its own
+ * @param attestMillis       how often a commit rewrites the WAL segment header's sync slot, which
+ *                           attests what earlier fdatasyncs made durable ({@code wal-attest-ms}, 0 to
+ *                           60000; 0: every commit after one; {@link WalOptions#attestInterval()})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
                            BatchController.Bounds batch, PipelineConfig.Wait pipelineWait, boolean earlyReads,
                            long spinNanos, DataPlane.Kind transport, long cacheBytes,
-                           boolean engineLoop) {
+                           boolean engineLoop, long attestMillis) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
             "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us",
-            "transport", "cache-mb", "network-loop"};
+            "transport", "cache-mb", "network-loop", "wal-attest-ms"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -89,6 +93,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("transport", "auto");
         m.put("cache-mb", "auto");
         m.put("network-loop", "engine");
+        m.put("wal-attest-ms", Long.toString(WalOptions.DEFAULT_ATTEST_INTERVAL.toMillis()));
         return m;
     }
 
@@ -160,7 +165,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
                 integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000,
                 transport(bind, v, src),
-                cacheBytes(v, src), engineLoop(v, src));
+                cacheBytes(v, src), engineLoop(v, src), integer("wal-attest-ms", v, src, 0, MAX_ATTEST_MILLIS));
     }
 
     private static boolean engineLoop(Map<String, String> v, Map<String, String> src) {
@@ -199,6 +204,9 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         long mb = Math.max(0, totalMemory) / 8 >> 20;
         return Math.clamp(mb, AUTO_CACHE_MIN_MB, AUTO_CACHE_MAX_MB) << 20;
     }
+
+    /** Largest {@code wal-attest-ms}: a minute. */
+    public static final long MAX_ATTEST_MILLIS = 60_000;
 
     /** Least page cache of {@code cache-mb=auto}, MiB. */
     public static final long AUTO_CACHE_MIN_MB = 64;
@@ -307,6 +315,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("transport", transport.wireName());
         m.put("cache-mb", Long.toString(cacheBytes >> 20));
         m.put("network-loop", engineLoop ? "engine" : "thread");
+        m.put("wal-attest-ms", Long.toString(attestMillis));
         return m;
     }
 }

@@ -126,7 +126,8 @@ public final class HashdirServer implements AutoCloseable {
             // the WAL's key length is the store's: read as the store opens (a separate open of the store
             // just to read it cost 15 to 45 ms of a fresh JVM's start)
             DurableHashDir d = opener.open(config.data(), HashDirConfig.defaults().withCacheBytes(config.cacheBytes()),
-                    keyBytes -> WalOptions.of(keyBytes, config.durability()),
+                    keyBytes -> WalOptions.of(keyBytes, config.durability())
+                            .withAttestInterval(Duration.ofMillis(config.attestMillis())),
                     walDirectories.open(config.data().resolve("wal")),
                     (phase, records, bytes, walBytes) -> {
                         recovery.onProgress(phase, records, bytes, walBytes);
