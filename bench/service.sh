@@ -18,7 +18,8 @@
 #               max batch / max wait in us), the settings interleaved round by round (the order rotating by one
 #               setting a round); after each restart
 #               --settle SEC (default 8) of closed-loop puts, not measured, so that a fresh JVM's JIT
-#               warm-up is not what the open-loop tails measure
+#               warm-up is not what the open-loop tails measure; each level after a forced checkpoint
+#               (POST /checkpoint), so that the automatic checkpoints fall alike in every setting's runs
 # Closed loops refill a connection's window after reading every reply already received, in one write
 # (--refill drained, the default since session 10), or after each reply (--refill each: one write per
 # request, as before; its system calls made the generator the machine's largest CPU user). The
@@ -280,6 +281,12 @@ if [[ ",$phases," == *,controller,* ]]; then
           --conns 4 --window 64 --mix 100:0:0 --warmup 0 --duration "$settle" --refill "$refill" >/dev/null
       fi
       for pct in 10 50 90; do
+        # every level starts right after a checkpoint (forced and waited for), so that the automatic
+        # ones (every checkpoint-records) come at the same point of every setting's runs: with the
+        # settle's count of puts varying, one fell into the 50% or 90% window in some rounds only,
+        # and such a round's p99 was the checkpoint's (docs/benchmarks.md, "Session 11")
+        curl -sf -X POST "http://127.0.0.1:$hport/checkpoint" >/dev/null \
+          || { echo "service.sh: POST /checkpoint failed (log: $results/hashdir-server.log)" >&2; exit 1; }
         rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")
         run "ctl-$s-$pct" hashdir --mode open --conns 4 --rate "$rate" --mix 100:0:0 "${common[@]}"
       done
