@@ -69,38 +69,21 @@ stop() {
 }
 trap 'stop; rm -rf "$data"' EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=servers-lib.sh
+source "$root/bench/servers-lib.sh"
 zport=$(free_port); hport=$(free_port); rport=$(free_port)
 seed=2000
 
 # start_hashdir ROOT DURABILITY: a fresh store served by ROOT's server jar
 start_hashdir() {
-  rm -rf "$data/hashdir"
-  # shellcheck disable=SC2086
-  "$java" $HASHDIR_JVM_FLAGS -cp "$1/server/target/hashdir-server.jar:$1/server/target/lib/*" \
-    dev.hashdir.server.cli.HashdirCli serve --data "$data/hashdir" --bind "tcp://127.0.0.1:$zport" \
-    --http "127.0.0.1:$hport" --durability "$2" >"$results/hashdir-server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$hport/ready" >/dev/null && return 0
-    sleep 0.2
-  done
-  echo "rtt-parts.sh: hashdir did not get ready (log: $results/hashdir-server.log)" >&2
-  exit 1
+  serve_fresh_hashdir "$1" "$data/hashdir" "$results/hashdir-server.log" "$zport" "$hport" "$2"
+  pid=$SERVED_PID
 }
 
 # start_redis FSYNC: a fresh instance, appendonly with appendfsync FSYNC
 start_redis() {
-  rm -rf "$data/redis"; mkdir -p "$data/redis"
-  redis-server --port "$rport" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes --appendfsync "$1" \
-    --save '' --daemonize no --logfile "$results/redis.log" &
-  pid=$!
-  for _ in $(seq 100); do
-    redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && return 0
-    sleep 0.1
-  done
-  echo "rtt-parts.sh: redis-server did not start (log: $results/redis.log)" >&2
-  exit 1
+  serve_fresh_redis "$data/redis" "$results/redis.log" "$rport" "$1"
+  pid=$SERVED_PID
 }
 
 # run LABEL TARGET LOADGEN-ARGS...: one measured run against the server started last

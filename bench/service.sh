@@ -90,9 +90,6 @@ data="$(mktemp -d /tmp/hashdir-service.XXXXXX)"
 server_pid=""
 redis_pid=""
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-zport=$(free_port); hport=$(free_port); rport=$(free_port)
-
 stop_hashdir() {
   if [[ -n "$server_pid" ]]; then
     kill "$server_pid" 2>/dev/null || true
@@ -110,36 +107,22 @@ stop_redis() {
 cleanup() { stop_hashdir; stop_redis; rm -rf "$data"; }
 trap cleanup EXIT
 
+# shellcheck source=servers-lib.sh
+source "$root/bench/servers-lib.sh"
+zport=$(free_port); hport=$(free_port); rport=$(free_port)
+
 # start_hashdir [ENV=VALUE ...]: a fresh store, durability sync
 start_hashdir() {
   stop_hashdir
-  rm -rf "$data/hashdir"
-  # shellcheck disable=SC2086
-  env "$@" "$java" $HASHDIR_JVM_FLAGS -cp "server/target/hashdir-server.jar:server/target/lib/*" \
-    dev.hashdir.server.cli.HashdirCli serve --data "$data/hashdir" --bind "tcp://127.0.0.1:$zport" \
-    --http "127.0.0.1:$hport" --durability sync >"$results/hashdir-server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$hport/ready" >/dev/null && return 0
-    sleep 0.2
-  done
-  echo "service.sh: hashdir did not get ready (log: $results/hashdir-server.log)" >&2
-  exit 1
+  serve_fresh_hashdir "$root" "$data/hashdir" "$results/hashdir-server.log" "$zport" "$hport" sync "$@"
+  server_pid=$SERVED_PID
 }
 
 # start_redis: a fresh instance, every write fsynced before it is answered
 start_redis() {
   stop_redis
-  rm -rf "$data/redis"; mkdir -p "$data/redis"
-  redis-server --port "$rport" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes --appendfsync always \
-    --save '' --daemonize no --logfile "$results/redis.log" &
-  redis_pid=$!
-  for _ in $(seq 100); do
-    redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && return 0
-    sleep 0.1
-  done
-  echo "service.sh: redis-server did not start (log: $results/redis.log)" >&2
-  exit 1
+  serve_fresh_redis "$data/redis" "$results/redis.log" "$rport" always
+  redis_pid=$SERVED_PID
 }
 
 seed=1000
