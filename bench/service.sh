@@ -267,7 +267,8 @@ if [[ ",$phases," == *,controller,* ]]; then
         # every level starts right after a checkpoint (forced and waited for), so that the automatic
         # ones (every checkpoint-records) come at the same point of every setting's runs: with the
         # settle's count of puts varying, one fell into the 50% or 90% window in some rounds only,
-        # and such a round's p99 was the checkpoint's (docs/benchmarks.md, "Session 11")
+        # and such a round's p99 was the checkpoint's (docs/benchmarks.md, "Session 11: the controller
+        # phase with a checkpoint before each level")
         curl -sf -X POST "http://127.0.0.1:$hport/checkpoint" >/dev/null \
           || { echo "service.sh: POST /checkpoint failed (log: $results/hashdir-server.log)" >&2; exit 1; }
         rate=$(/usr/bin/python3 -c "print(round($hmax * $pct / 100))")

@@ -55,7 +55,8 @@ public final class BatchController {
      * CPU time over latency of a commit at or above which the commit counts as CPU-bound (waiting
      * pays). An fdatasync on this project's VM takes CPU of its own (the kernel's block and virtio
      * path): with SYNC commits the share measured 4-48% (median 29%) at 90% load and up to 52% at
-     * 10%, where the commits are small and their forces quick (docs/benchmarks.md, "Session 11");
+     * 10%, where the commits are small and their forces quick (docs/benchmarks.md, "Session 11:
+     * the controller phase with a checkpoint before each level");
      * at 0.5 that made the controller wait (and cut its max batch to a few events) now and then at
      * 10% load, where waiting only adds latency. A commit without a force (ASYNC, NONE) is nearly
      * all CPU and still counts.

@@ -16,7 +16,8 @@ import java.time.Duration;
  *                           attest what earlier forces made durable: a commit does it only when
  *                           the last slot write is at least this old (zero: every commit after a
  *                           force). A slot write costs the next force a second block, about 20 us
- *                           of a 120 us fdatasync here (docs/benchmarks.md, "Session 11"); records
+ *                           of a 120 us fdatasync here (docs/benchmarks.md, "Session 11: the put
+ *                           round trip's second block"); records
  *                           forced since the last slot write that are damaged later read as a
  *                           torn tail instead of corruption ({@link WalReader}). {@link WalWriter#sync()},
  *                           a segment's seal and a close attest everything, whatever the interval
