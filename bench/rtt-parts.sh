@@ -54,23 +54,12 @@ if [[ $build == 1 ]]; then
   hashdir_mvn -q -pl server,bench -am package -DskipTests
 fi
 
-[[ -n "$results" ]] || results="$(mktemp -d /tmp/hashdir-rtt-results.XXXXXX)"
-mkdir -p "$results"
-out="$results/results.txt"
-: > "$out"
-data="$(mktemp -d /tmp/hashdir-rtt.XXXXXX)"
-pid=""
-stop() {
-  if [[ -n "$pid" ]]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    pid=""
-  fi
-}
-trap 'stop; rm -rf "$data"' EXIT
-
 # shellcheck source=servers-lib.sh
 source "$root/bench/servers-lib.sh"
+bench_dirs rtt
+pid=""
+stop() { stop_served "$pid"; pid=""; }
+trap 'stop; rm -rf "$data"' EXIT
 zport=$(free_port); hport=$(free_port); rport=$(free_port)
 seed=2000
 
@@ -92,8 +81,7 @@ run() {
   shift 2
   if [[ "$target" == hashdir ]]; then addr=(--endpoint "tcp://127.0.0.1:$zport"); else addr=(--redis "127.0.0.1:$rport"); fi
   seed=$((seed + 1))
-  "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen \
-    --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" --seed "$seed" \
+  loadgen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" --seed "$seed" \
     --warmup "$warmup" --duration "$duration" --keys 10000 "$@" | grep '^RESULT' | tee -a "$out"
 }
 round_trips() { # round_trips LABEL-PREFIX TARGET

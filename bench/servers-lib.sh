@@ -1,6 +1,31 @@
-# Sourced by bench/service.sh and bench/rtt-parts.sh: fresh hashdir and Redis servers on loopback
-# ports for the load generator. Needs java (JDK 25: $java), HASHDIR_JVM_FLAGS (scripts/lib.sh),
-# redis-server and redis-cli, curl, python3.
+# Sourced by bench/service.sh and bench/rtt-parts.sh (from the repository root, after scripts/lib.sh
+# and hashdir_select_jdk): their result and data directories, fresh hashdir and Redis servers on
+# loopback ports, and the load generator (dev.hashdir.bench.load.LoadGen). Needs java (JDK 25:
+# $java), HASHDIR_JVM_FLAGS (scripts/lib.sh), redis-server and redis-cli, curl, python3.
+
+# bench_dirs NAME: RESULTS_DIR ($results; when empty, a fresh /tmp/hashdir-NAME-results.XXXXXX, kept)
+# with an empty results.txt ($out), and a fresh data directory ($data, /tmp/hashdir-NAME.XXXXXX; the
+# caller deletes it)
+bench_dirs() {
+  [[ -n "$results" ]] || results="$(mktemp -d "/tmp/hashdir-$1-results.XXXXXX")"
+  mkdir -p "$results"
+  out="$results/results.txt"
+  : > "$out"
+  data="$(mktemp -d "/tmp/hashdir-$1.XXXXXX")"
+}
+
+# stop_served PID: stops that server (SIGTERM) and waits for it; nothing when PID is empty
+stop_served() {
+  if [[ -n "$1" ]]; then
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}
+
+# loadgen ARGS...: the load generator with ARGS
+loadgen() {
+  "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen "$@"
+}
 
 # free_port: a TCP port free on 127.0.0.1 now
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -82,33 +82,15 @@ if [[ $build == 1 ]]; then
   hashdir_mvn -q -pl server,bench -am package -DskipTests
 fi
 
-[[ -n "$results" ]] || results="$(mktemp -d /tmp/hashdir-service-results.XXXXXX)"
-mkdir -p "$results"
-out="$results/results.txt"
-: > "$out"
-data="$(mktemp -d /tmp/hashdir-service.XXXXXX)"
-server_pid=""
-redis_pid=""
-
-stop_hashdir() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
-stop_redis() {
-  if [[ -n "$redis_pid" ]]; then
-    kill "$redis_pid" 2>/dev/null || true
-    wait "$redis_pid" 2>/dev/null || true
-    redis_pid=""
-  fi
-}
-cleanup() { stop_hashdir; stop_redis; rm -rf "$data"; }
-trap cleanup EXIT
-
 # shellcheck source=servers-lib.sh
 source "$root/bench/servers-lib.sh"
+bench_dirs service
+server_pid=""
+redis_pid=""
+stop_hashdir() { stop_served "$server_pid"; server_pid=""; }
+stop_redis() { stop_served "$redis_pid"; redis_pid=""; }
+cleanup() { stop_hashdir; stop_redis; rm -rf "$data"; }
+trap cleanup EXIT
 zport=$(free_port); hport=$(free_port); rport=$(free_port)
 
 # start_hashdir [ENV=VALUE ...]: a fresh store, durability sync
@@ -132,21 +114,19 @@ unlock() { flock -u 9; exec 9>&-; }
 # run LABEL TARGET LOADGEN-ARGS...: one measured run under the bench lock; appends its RESULT line
 run() {
   local label="$1" target="$2"; shift 2
-  local pid addr
-  if [[ "$target" == hashdir ]]; then pid=$server_pid; addr=(--endpoint "tcp://127.0.0.1:$zport"); else pid=$redis_pid; addr=(--redis "127.0.0.1:$rport"); fi
+  local pid addr line
+  if [[ "$target" == hashdir ]]; then pid=$server_pid; else pid=$redis_pid; fi
+  if [[ "$target" == hashdir ]]; then addr=(--endpoint "tcp://127.0.0.1:$zport"); else addr=(--redis "127.0.0.1:$rport"); fi
   seed=$((seed + 1))
-  local line
-  line=$("$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" \
-    dev.hashdir.bench.load.LoadGen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" \
-    --seed "$seed" "$@" | grep '^RESULT')
+  line=$(loadgen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" --seed "$seed" "$@" \
+    | grep '^RESULT')
   echo "$line load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
 }
 
 preload() { # preload TARGET: key 0..keys-1 of the key space (seed 42), one value each
   local target="$1" addr
   if [[ "$target" == hashdir ]]; then addr=(--endpoint "tcp://127.0.0.1:$zport"); else addr=(--redis "127.0.0.1:$rport"); fi
-  "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen \
-    --target "$target" "${addr[@]}" --mode preload --conns 4 --window 64 --keys "$keys" --seed 42 | grep '^RESULT' \
+  loadgen --target "$target" "${addr[@]}" --mode preload --conns 4 --window 64 --keys "$keys" --seed 42 | grep '^RESULT' \
     | sed 's/^RESULT/PRELOAD/' | tee -a "$out"
 }
 
@@ -259,8 +239,7 @@ if [[ ",$phases," == *,controller,* ]]; then
         start_hashdir HASHDIR_BATCH_MODE=fixed HASHDIR_BATCH_MAX="${s%/*}" HASHDIR_BATCH_MAX_WAIT_US="${s#*/}"
       fi
       if [[ $settle -gt 0 ]]; then # not measured: the fresh JVM compiles its hot paths meanwhile
-        "$java" -Xmx1g -cp "bench/target/hashdir-bench.jar:bench/target/lib/*" dev.hashdir.bench.load.LoadGen \
-          --target hashdir --endpoint "tcp://127.0.0.1:$zport" --label settle --seed $((seed + 500)) --mode closed \
+        loadgen --target hashdir --endpoint "tcp://127.0.0.1:$zport" --label settle --seed $((seed + 500)) --mode closed \
           --conns 4 --window 64 --mix 100:0:0 --warmup 0 --duration "$settle" --refill "$refill" >/dev/null
       fi
       for pct in 10 50 90; do
