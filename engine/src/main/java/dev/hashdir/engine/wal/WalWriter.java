@@ -125,7 +125,9 @@ public final class WalWriter implements AutoCloseable {
     private long rollsIntoPrepared;
     private long segmentsPreparedOnRoll;
     private long lastForceNanos;
-    /** When the last sync slot was written (a commit writes the next one only {@link WalOptions#attestInterval()} later). */
+    /** {@link WalOptions#attestInterval()} in nanoseconds. */
+    private final long attestIntervalNanos;
+    /** When the last sync slot was written (a commit writes the next one only {@link #attestIntervalNanos} later). */
     private long lastAttestNanos;
     private boolean damaged;
     private boolean closed;
@@ -149,7 +151,8 @@ public final class WalWriter implements AutoCloseable {
         this.recovery = recovery;
         this.lastForceNanos = nanoClock.getAsLong();
         // the first commit attests what is unattested yet (e.g. the records an open recovered)
-        this.lastAttestNanos = lastForceNanos - options.attestInterval().toNanos();
+        this.attestIntervalNanos = options.attestInterval().toNanos();
+        this.lastAttestNanos = lastForceNanos - attestIntervalNanos;
     }
 
     /**
@@ -1124,8 +1127,7 @@ public final class WalWriter implements AutoCloseable {
      * own, which the commit's force then writes too, so commits do it once an interval.
      */
     private boolean attestDue() {
-        long interval = options.attestInterval().toNanos();
-        return interval == 0 || nanoClock.getAsLong() - lastAttestNanos >= interval;
+        return attestIntervalNanos == 0 || nanoClock.getAsLong() - lastAttestNanos >= attestIntervalNanos;
     }
 
     /**
