@@ -141,7 +141,8 @@ public final class BatchController {
      * Takes the measurements of one commit and updates the decisions.
      *
      * @param nowNanos    when the commit ended
-     * @param events      events it made durable (reads included: they are arrivals too)
+     * @param events      events of its group (reads waiting for it included: they are arrivals too;
+     *                    not answers the engine thread gave early, which wait for no commit)
      * @param latency     how long the commit took (write + fsync)
      * @param cpu         CPU time the journal thread spent in it, or -1 when not known
      * @param depth       events published but not yet taken by the journal
@@ -199,6 +200,11 @@ public final class BatchController {
     /** Events one commit may take. */
     public int maxBatch() {
         return maxBatch;
+    }
+
+    /** EWMA of the commit (write + fsync) latency, nanoseconds; 0 before the first commit. */
+    public double commitNanos() {
+        return commitNanos;
     }
 
     /** Longest wait for more events before a commit; 0 at low load. */

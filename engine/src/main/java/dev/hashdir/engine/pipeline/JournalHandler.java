@@ -34,8 +34,18 @@ import java.util.function.LongSupplier;
  * "not done") and the pipeline is writable again. A restart before that loses them, as recovery
  * replays only the WAL.
  *
- * <p>Threading: runs only on the journal thread, which owns the {@link WalWriter}; counters are
- * readable from any thread.
+ * <p>A commit on the engine thread ({@link #idleThrough}, {@link #commitInline}): when this thread
+ * has nothing to do, the engine thread may append and commit a small batch itself and answer it,
+ * sparing the request two thread wake-ups (see {@link EngineHandler}). The events it committed are
+ * marked {@code journaled} and answered; this thread passes answered events without touching the
+ * WAL, and is not woken for them.
+ *
+ * <p>Threading: runs on the journal thread, which owns the {@link WalWriter}; the engine thread
+ * borrows it (and this handler's group state and controller) for a commit only while this thread
+ * has no work: everything the engine handed it processed, no group open ({@link #settled},
+ * volatile, written after that work), and nothing more handed to it until the engine's batch
+ * ends (it hands over by advancing its ring sequence, which orders the engine's writes before
+ * this thread's next reads). Counters are readable from any thread.
  */
 final class JournalHandler implements EventHandler<RequestEvent> {
 
@@ -56,9 +66,19 @@ final class JournalHandler implements EventHandler<RequestEvent> {
     private volatile long committedEvents;
     private volatile int lastBatch;
     private volatile long failedCommits;
+    private volatile long inlineCommits;
     /** WAL segments wholly below this LSN may go (a durable checkpoint covers them); any thread sets it. */
     private volatile long trimBelow;
     private long trimmed;
+    /** An event of the running batch is not answered yet: the reply thread has work. */
+    private boolean replyWork;
+    /** Every event of the last batch was answered already (read by the Signalling wrapper right after it). */
+    private boolean quietBatch;
+    /**
+     * The end of the last batch after which this thread had no group open: every event up to it
+     * is processed and committed (or failed); {@link Long#MIN_VALUE} while a group is open.
+     */
+    private volatile long settled = -1;
 
     /**
      * @param clock    wall clock, nanoseconds
@@ -78,15 +98,30 @@ final class JournalHandler implements EventHandler<RequestEvent> {
 
     @Override
     public void onEvent(RequestEvent e, long sequence, boolean endOfBatch) {
+        replyWork |= !e.answered;
+        handle(e, sequence, endOfBatch);
+        if (endOfBatch) {
+            quietBatch = !replyWork;
+            replyWork = false;
+            settled = groupEvents == 0 ? sequence : Long.MIN_VALUE;
+        }
+    }
+
+    private void handle(RequestEvent e, long sequence, boolean endOfBatch) {
+        if (e.answered) {
+            // nothing for the WAL: answered early (no record), or committed by the engine thread
+            // ({@link #commitInline}); not an arrival of a group either. A group opened before
+            // may end here. With no group open, passing these touches nothing the engine thread
+            // may be using meanwhile (see idleThrough).
+            if (endOfBatch && groupEvents > 0 && !deferred(sequence)) {
+                commit(sequence);
+            }
+            return;
+        }
         if (groupEvents++ == 0) {
             groupStart = clock.getAsLong();
         }
-        if (e.walType != null) {
-            long lsn = wal.append(e.walType, e.walPayload(), 0, e.walLength);
-            if (lsn != e.lsn) {
-                throw new IllegalStateException("WAL LSN differs from the engine's: engine=" + e.lsn + ", wal=" + lsn);
-            }
-        }
+        append(e);
         if (e.op == Op.SYNC) {
             sync();
             return;
@@ -124,6 +159,11 @@ final class JournalHandler implements EventHandler<RequestEvent> {
     private void commit(long sequence) {
         int events = groupEvents;
         groupEvents = 0;
+        commit(sequence, events);
+    }
+
+    /** Commits a group of {@code events} ending at {@code sequence}; touches no group state (see {@link #commitInline}). */
+    private void commit(long sequence, int events) {
         if (!unacked()) {
             return;
         }
@@ -164,6 +204,54 @@ final class JournalHandler implements EventHandler<RequestEvent> {
             return;
         }
         trim();
+    }
+
+    /**
+     * Engine thread: whether this thread has nothing to do with the WAL until the engine hands it
+     * more: it has processed every event up to {@code work} (the last the engine handed it
+     * unanswered) and ended a batch after it with no group open ({@link #settled}), nothing
+     * appended is unacknowledged, no failure is pending or fatal, and commits are quick (on average at most
+     * {@link PipelineConfig#INLINE_MAX_COMMIT_NANOS}). What it may still pass meanwhile is answered events only,
+     * which touch no shared state with no group open. Then the engine thread may call
+     * {@link #commitInline} for the batch it is in.
+     */
+    boolean idleThrough(long work) {
+        // fatal: a handler threw (the engine's too, which may have left its record of the work handed over behind)
+        return settled >= work && !state.walFailed() && !state.fatal() && !unacked()
+                && controller.commitNanos() <= PipelineConfig.INLINE_MAX_COMMIT_NANOS;
+    }
+
+    /**
+     * Engine thread, only after {@link #idleThrough} said yes in the same batch: commits what the
+     * engine appended ({@link #append}) as one group of {@code events} ending at {@code sequence},
+     * as {@link #onEvent} would: acknowledged, or failed (read-only, retried later) on an I/O error.
+     * It leaves the group state ({@code groupEvents}, {@code groupStart}) alone: this thread may
+     * read it meanwhile, passing answered events.
+     */
+    void commitInline(long sequence, int events) {
+        // not through groupEvents: this thread may read it meanwhile, passing answered events
+        if (unacked()) {
+            inlineCommits++;
+        }
+        commit(sequence, events);
+    }
+
+    /** Engine thread, as for {@link #commitInline}: appends an event's record, checking its LSN. */
+    void append(RequestEvent e) {
+        if (e.walType != null) {
+            long lsn = wal.append(e.walType, e.walPayload(), 0, e.walLength);
+            if (lsn != e.lsn) {
+                throw new IllegalStateException("WAL LSN differs from the engine's: engine=" + e.lsn + ", wal=" + lsn);
+            }
+        }
+    }
+
+    /**
+     * Journal thread, right after a batch: whether every event of it was answered already (early
+     * reads, commits on the engine thread), so the reply thread need not be woken for it.
+     */
+    boolean quietBatch() {
+        return quietBatch;
     }
 
     /** Any thread: asks the journal to delete the WAL segments wholly below {@code lsn} after its next commit. */
@@ -212,5 +300,10 @@ final class JournalHandler implements EventHandler<RequestEvent> {
 
     long failedCommits() {
         return failedCommits;
+    }
+
+    /** Commits the engine thread made ({@link #commitInline}), failed ones included. */
+    long inlineCommits() {
+        return inlineCommits;
     }
 }

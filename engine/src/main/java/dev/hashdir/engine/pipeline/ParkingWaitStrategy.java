@@ -20,11 +20,13 @@ import java.util.concurrent.locks.LockSupport;
  * hand-off costs one unpark instead of a sleep of a fixed length (SLEEPING parks ~60 us a round
  * on Linux).
  *
- * <p>A signal wakes only the waiters whose wait is over (the sequence they wait on reached the one
- * they want): a publish wakes the engine, not the journal and reply threads waiting for the
- * handler before them, which would only park again (and, with a spin, spin first, taking a core
- * from the threads with work on a 2-core machine). A halt's alert wakes nobody early: an alerted
- * waiter sees it within {@link #PARK_NANOS}.
+ * <p>A signal wakes only the waiters it is for, and only when their wait is over (the sequence
+ * they wait on reached the one they want): a publish wakes the first handler (the engine), which
+ * waits on the ring's cursor; a handler's batch end wakes the handler after it
+ * ({@link #signal(Thread)}). So a publish never wakes the journal or reply thread, which would
+ * only park again, or pass a batch that needs nothing of them (answered early) one wake-up per
+ * request; they pass such batches at their next wake-up. A halt's alert wakes nobody early: an
+ * alerted waiter sees it within {@link #PARK_NANOS}.
  *
  * <p>No lost wake-up: a waiter registers (the sequence it waits on and the value it wants), then
  * re-reads the sequence; a signaller advances the sequence, issues a full fence, then reads the
@@ -54,6 +56,8 @@ final class ParkingWaitStrategy implements WaitStrategy {
         long wanted;
         /** The idle loop this waiter polls instead of parking, or null. */
         IdleLoop loop;
+        /** It waits on the ring's cursor (the first handler, for producers), not on a handler before it. */
+        boolean onCursor;
     }
 
     /** The thread that polls {@link #idleLoop} instead of parking, and the loop (null: none). */
@@ -100,7 +104,7 @@ final class ParkingWaitStrategy implements WaitStrategy {
             barrier.checkAlert();
             Idle in = idle;
             IdleLoop loop = in != null && in.thread == Thread.currentThread() ? in.loop : null;
-            int slot = register(dependentSequence, sequence, loop);
+            int slot = register(dependentSequence, dependentSequence == cursor, sequence, loop);
             try {
                 if (dependentSequence.get() < sequence) {
                     barrier.checkAlert();
@@ -157,9 +161,10 @@ final class ParkingWaitStrategy implements WaitStrategy {
      * Takes a free slot for this thread, waiting on {@code on} for {@code wanted} (the volatile CAS
      * publishes the fields and is seen by a signaller after its fence); -1 when none is free.
      */
-    private int register(Sequence on, long wanted, IdleLoop loop) {
+    private int register(Sequence on, boolean onCursor, long wanted, IdleLoop loop) {
         Waiter me = own.get();
         me.on = on;
+        me.onCursor = onCursor;
         me.wanted = wanted;
         me.loop = loop;
         for (int i = 0; i < SLOTS; i++) {
@@ -170,13 +175,31 @@ final class ParkingWaitStrategy implements WaitStrategy {
         return -1; // more waiters than slots: this one relies on the park timeout
     }
 
-    /** Wakes the registered waiters whose sequence reached the value they wait for. */
+    /**
+     * A publish: wakes the registered waiters on the ring's cursor (the first handler) whose wait
+     * is over. Not the handlers waiting for the one before them, whose wait may be over too (that
+     * one passed a batch quietly): they are woken by {@link #signal(Thread)}, or pass it at their
+     * next wake-up.
+     */
     @Override
     public void signalAllWhenBlocking() {
+        wake(null);
+    }
+
+    /**
+     * A handler's batch end: wakes {@code next} (the handler after it) if it is registered and its
+     * wait is over.
+     */
+    void signal(Thread next) {
+        wake(next);
+    }
+
+    /** Wakes the waiters on the cursor (thread null) or {@code thread}'s, whose wait is over. */
+    private void wake(Thread thread) {
         VarHandle.fullFence();
         for (int i = 0; i < SLOTS; i++) {
             Waiter w = waiters.get(i);
-            if (w != null && w.on.get() >= w.wanted) {
+            if (w != null && (thread == null ? w.onCursor : w.thread == thread) && w.on.get() >= w.wanted) {
                 IdleLoop loop = w.loop;
                 if (loop == null) {
                     LockSupport.unpark(w.thread);

@@ -42,7 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Acknowledgement: a mutation is answered once its record is acknowledged by the WAL's
  * durability mode (SYNC: forced; ASYNC, NONE: written); an answer that may reveal a write is held
- * until that write is (no dirty reads, see {@link EngineHandler}). A read that saw nothing
+ * until that write is (no dirty reads, see {@link EngineHandler}). While the journal thread is
+ * idle, the engine thread commits a batch of a few writes itself and answers them
+ * ({@link PipelineConfig#inlineCommitEvents()}): at low load a write then crosses no thread. A read that saw nothing
  * unacknowledged is answered by the engine thread at once ({@link PipelineConfig#earlyReads()}),
  * so answers may complete out of ring order (see {@link ReplySink}). If a commit fails, nothing of
  * it is acknowledged: those answers are read_only, the pipeline refuses mutations until a retry
@@ -81,6 +83,7 @@ public final class Pipeline implements AutoCloseable {
     private final JournalHandler journal;
     private final ReplyHandler reply;
     private final EventHandler<RequestEvent> lastHandler;
+    private final EventHandler<RequestEvent> journalHandler;
     private final WaitStrategy waiting;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicInteger publishing = new AtomicInteger();
@@ -117,23 +120,27 @@ public final class Pipeline implements AutoCloseable {
                         payloads.asSlice(stride * next[0]++, stride)),
                 config.ringSize(), threadFactory(), ProducerType.MULTI, waiting);
         this.ring = disruptor.getRingBuffer();
-        EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn(), wal.directory(),
-                this::deleteWalBelow, config.earlyReads());
-        this.engine = engineHandler;
         this.journal = new JournalHandler(wal, controller, state, ring, System::nanoTime, threadCpuClock(),
                 config.retryInterval().toNanos());
+        EngineHandler engineHandler = new EngineHandler(hd, state, hook, wal.nextLsn(), wal.directory(),
+                this::deleteWalBelow, config.earlyReads(), journal, ring, config.inlineCommitEvents());
+        this.engine = engineHandler;
         ReplyHandler replyHandler = new ReplyHandler(state);
         this.reply = replyHandler;
         // with PARKING, a handler waiting for the one before it sleeps: each handler wakes it after a batch
         // a batch answered early entirely needs nobody woken after it while the ring has room:
-        // the journal passes it at its next wake-up (another batch's signal, or its park's timeout)
+        // the journal passes it at its next wake-up (another batch's signal, or its park's timeout);
+        // the same for the reply thread after a journal batch answered entirely (early reads, commits on the engine thread)
         RingBuffer<RequestEvent> rb = disruptor.getRingBuffer();
         int roomy = rb.getBufferSize() / 2;
-        EventHandler<RequestEvent> e = signalling(engineHandler, waiting,
+        // each wakes the next: the handlers' threads start in chain order (threadFactory)
+        EventHandler<RequestEvent> e = signalling(engineHandler, waiting, () -> threads.get(1),
                 () -> engineHandler.quietBatch() && rb.remainingCapacity() > roomy);
-        EventHandler<RequestEvent> j = signalling(journal, waiting, null);
-        EventHandler<RequestEvent> r = signalling(replyHandler, waiting, null);
+        EventHandler<RequestEvent> j = signalling(journal, waiting, () -> threads.get(2),
+                () -> journal.quietBatch() && rb.remainingCapacity() > roomy);
+        EventHandler<RequestEvent> r = signalling(replyHandler, waiting, null, null); // nothing waits for the last
         this.lastHandler = r;
+        this.journalHandler = j;
         disruptor.handleEventsWith(e).then(j).then(r);
         disruptor.handleExceptionsFor(e).with(failing("engine"));
         disruptor.handleExceptionsFor(j).with(failing("journal"));
@@ -437,11 +444,22 @@ public final class Pipeline implements AutoCloseable {
     public PipelineStats stats() {
         long commits = journal.commits();
         return new PipelineStats(durability(), ring.getCursor() + 1, busy.sum(), engine.applied(), commits,
+                journal.inlineCommits(),
                 commits == 0 ? 0 : (double) journal.committedEvents() / commits, journal.lastBatch(),
                 journal.failedCommits(), engine.lastAppliedLsn(), state.ackedLsn(),
-                reply.replies() + engine.earlyReplies(), engine.earlyReplies(),
+                reply.replies() + engine.engineReplies(), engine.earlyReplies(),
                 reply.sinkErrors() + engine.sinkErrors(), ring.remainingCapacity(), state.readOnlyReason(),
                 controller.snapshot());
+    }
+
+    /** Tests: the sequence of the last event the journal thread passed. */
+    long journalSequence() {
+        return disruptor.getSequenceValueFor(journalHandler);
+    }
+
+    /** Tests: the sequence of the last event published (or claimed). */
+    long cursor() {
+        return ring.getCursor();
     }
 
     // ---- stop --------------------------------------------------------------------------------
@@ -570,26 +588,30 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private static EventHandler<RequestEvent> signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting,
+                                                         java.util.function.Supplier<Thread> next,
                                                          java.util.function.BooleanSupplier quiet) {
-        return waiting instanceof ParkingWaitStrategy ? new Signalling(handler, waiting, quiet) : handler;
+        return waiting instanceof ParkingWaitStrategy parking ? new Signalling(handler, parking, next, quiet) : handler;
     }
 
     /**
      * A handler that, at the end of each batch, advances its own sequence (what its processor would
-     * do right after) and signals the wait strategy, so that the handler after it, parked in
-     * {@link ParkingWaitStrategy}, wakes now; unless {@code quiet} says the batch needs nobody
-     * woken (the next handler then passes it at its next wake-up).
+     * do right after) and signals the handler after it ({@code next}'s thread), parked in
+     * {@link ParkingWaitStrategy}, to wake now; unless {@code quiet} says the batch needs nobody
+     * woken (the next handler then passes it at its next wake-up), or there is no next (null).
      */
     private static final class Signalling implements EventHandler<RequestEvent> {
 
         private final EventHandler<RequestEvent> handler;
-        private final WaitStrategy waiting;
+        private final ParkingWaitStrategy waiting;
+        private final java.util.function.Supplier<Thread> next;
         private final java.util.function.BooleanSupplier quiet;
         private Sequence sequence;
 
-        Signalling(EventHandler<RequestEvent> handler, WaitStrategy waiting, java.util.function.BooleanSupplier quiet) {
+        Signalling(EventHandler<RequestEvent> handler, ParkingWaitStrategy waiting,
+                   java.util.function.Supplier<Thread> next, java.util.function.BooleanSupplier quiet) {
             this.handler = handler;
             this.waiting = waiting;
+            this.next = next;
             this.quiet = quiet;
         }
 
@@ -598,8 +620,8 @@ public final class Pipeline implements AutoCloseable {
             handler.onEvent(event, seq, endOfBatch);
             if (endOfBatch) {
                 sequence.set(seq);
-                if (quiet == null || !quiet.getAsBoolean()) {
-                    waiting.signalAllWhenBlocking();
+                if (next != null && (quiet == null || !quiet.getAsBoolean())) {
+                    waiting.signal(next.get());
                 }
             }
         }

@@ -20,9 +20,13 @@ import java.time.Duration;
  *                      answer goes through the reply thread in ring order (for A/B benchmarks)
  * @param spinNanos     PARKING only: how long a waiting pipeline thread spins
  *                      ({@link Thread#onSpinWait()}) before it parks, 0 or more (0: park at once)
+ * @param inlineCommitEvents most events still unanswered at the end of an engine batch that the
+ *                      engine thread commits and answers itself while the journal thread is idle
+ *                      ({@link EngineHandler}), 0 to {@link #MAX_INLINE_COMMIT_EVENTS}; 0: every
+ *                      commit on the journal thread
  */
 public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait waitStrategy, BatchController.Bounds batch,
-                             Duration retryInterval, boolean earlyReads, long spinNanos) {
+                             Duration retryInterval, boolean earlyReads, long spinNanos, int inlineCommitEvents) {
 
     /**
      * Default {@link #spinNanos}: no spin. Measured on the shared 2-core VM (docs/benchmarks.md,
@@ -30,6 +34,19 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
      * spinning thread takes the core that the next hop of the same request needs).
      */
     public static final long DEFAULT_SPIN_NANOS = 0;
+    /**
+     * Default {@link #inlineCommitEvents}: a lone write, or a few, is committed on the engine
+     * thread when the journal is idle (measured in docs/benchmarks.md, "Commits on the engine thread").
+     */
+    public static final int DEFAULT_INLINE_COMMIT_EVENTS = 4;
+    /**
+     * No commit on the engine thread while commits take longer than this on average (the batch
+     * controller's {@link BatchController#commitNanos()}): a slow or stalling disk then holds the
+     * journal thread, not the engine's reads.
+     */
+    public static final long INLINE_MAX_COMMIT_NANOS = 1_000_000;
+    /** Largest {@link #inlineCommitEvents}: larger batches are worth overlapping with the engine's work. */
+    public static final int MAX_INLINE_COMMIT_EVENTS = 1024;
     /** Largest {@link #spinNanos}: a spin longer than a park/unpark round trip only burns a core. */
     public static final long MAX_SPIN_NANOS = 1_000_000;
 
@@ -76,38 +93,49 @@ public record PipelineConfig(int ringSize, int maxValues, int maxGetValues, Wait
         if (spinNanos < 0 || spinNanos > MAX_SPIN_NANOS) {
             throw new IllegalArgumentException("spin must be 0.." + MAX_SPIN_NANOS + " ns: spinNanos=" + spinNanos);
         }
+        if (inlineCommitEvents < 0 || inlineCommitEvents > MAX_INLINE_COMMIT_EVENTS) {
+            throw new IllegalArgumentException("inline commit events must be 0.." + MAX_INLINE_COMMIT_EVENTS
+                    + ": inlineCommitEvents=" + inlineCommitEvents);
+        }
     }
 
     /**
      * 4096 events, 1024 values per put, 1024 per get page, sleeping wait, default controller, 100 ms
-     * retry, early reads on, no spin before a park.
+     * retry, early reads on, no spin before a park, commits of up to
+     * {@value #DEFAULT_INLINE_COMMIT_EVENTS} events on the engine thread while the journal is idle.
      */
     public static PipelineConfig defaults() {
         return new PipelineConfig(4096, 1024, 1024, Wait.SLEEPING, BatchController.Bounds.defaults(),
-                Duration.ofMillis(100), true, DEFAULT_SPIN_NANOS);
+                Duration.ofMillis(100), true, DEFAULT_SPIN_NANOS,
+                DEFAULT_INLINE_COMMIT_EVENTS);
     }
 
     public PipelineConfig withRingSize(int size) {
-        return new PipelineConfig(size, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads, spinNanos);
+        return new PipelineConfig(size, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads, spinNanos, inlineCommitEvents);
     }
 
     public PipelineConfig withBatch(BatchController.Bounds bounds) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, bounds, retryInterval, earlyReads, spinNanos);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, bounds, retryInterval, earlyReads, spinNanos, inlineCommitEvents);
     }
 
     public PipelineConfig withWaitStrategy(Wait w) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, w, batch, retryInterval, earlyReads, spinNanos);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, w, batch, retryInterval, earlyReads, spinNanos, inlineCommitEvents);
     }
 
     public PipelineConfig withRetryInterval(Duration interval) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, interval, earlyReads, spinNanos);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, interval, earlyReads, spinNanos, inlineCommitEvents);
     }
 
     public PipelineConfig withEarlyReads(boolean early) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, early, spinNanos);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, early, spinNanos, inlineCommitEvents);
     }
 
     public PipelineConfig withSpinNanos(long nanos) {
-        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads, nanos);
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads, nanos, inlineCommitEvents);
+    }
+
+    public PipelineConfig withInlineCommitEvents(int events) {
+        return new PipelineConfig(ringSize, maxValues, maxGetValues, waitStrategy, batch, retryInterval, earlyReads,
+                spinNanos, events);
     }
 }

@@ -25,6 +25,8 @@ final class PipelineState {
     private volatile String storeFailed;
     private volatile boolean fatal;
     private volatile Thread waiter;
+    /** The waiter is in {@link #awaitAcked} (and may park): only then do LSN moves unpark it. */
+    private volatile boolean awaiting;
 
     PipelineState(long ackedLsn) {
         this.ackedLsn = ackedLsn;
@@ -99,6 +101,12 @@ final class PipelineState {
         return readOnlyReason;
     }
 
+    /** The read_only message of an answer whose LSN a failed commit left not acknowledged. */
+    String notDurable(RequestEvent e) {
+        String reason = readOnlyReason;
+        return e.lsn > 0 ? "not durable: " + reason : "depends on a write that is not durable: " + reason;
+    }
+
     boolean walFailed() {
         return walFailed;
     }
@@ -117,14 +125,24 @@ final class PipelineState {
      * Everything appended is either committed or failed by the journal before long, so this ends.
      */
     boolean awaitAcked(long lsn) {
-        while (true) {
-            if (lsn <= ackedLsn) {
-                return true;
+        if (lsn <= ackedLsn) {
+            return true;
+        }
+        // no lost wake-up: this writes awaiting, then reads the LSNs; a mover writes an LSN, then
+        // reads awaiting (volatiles: one of the two sees the other's write)
+        awaiting = true;
+        try {
+            while (true) {
+                if (lsn <= ackedLsn) {
+                    return true;
+                }
+                if (lsn <= failedThroughLsn) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, PARK_NANOS);
             }
-            if (lsn <= failedThroughLsn) {
-                return false;
-            }
-            LockSupport.parkNanos(this, PARK_NANOS);
+        } finally {
+            awaiting = false;
         }
     }
 
@@ -133,9 +151,13 @@ final class PipelineState {
         waiter = t;
     }
 
+    /**
+     * Unparks the waiter if it waits in {@link #awaitAcked}; not while it waits for work elsewhere
+     * (a wake-up there would be one per commit, for nothing).
+     */
     private void wake() {
         Thread t = waiter;
-        if (t != null) {
+        if (t != null && awaiting) {
             LockSupport.unpark(t);
         }
     }

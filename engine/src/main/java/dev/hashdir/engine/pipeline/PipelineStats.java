@@ -11,6 +11,8 @@ import dev.hashdir.engine.wal.Durability;
  * @param busy           requests refused because the ring was full
  * @param applied        requests the engine applied successfully
  * @param commits        group commits
+ * @param inlineCommits  of those, commits the engine thread made itself while the journal was idle
+ *                       ({@link PipelineConfig#inlineCommitEvents()})
  * @param meanBatch      events per commit, over all commits
  * @param lastBatch      events in the last commit
  * @param failedCommits  commits that failed (e.g. disk full)
@@ -25,6 +27,7 @@ import dev.hashdir.engine.wal.Durability;
  * @param controller     the batch controller's state
  */
 public record PipelineStats(Durability durability, long published, long busy, long applied, long commits,
+                            long inlineCommits,
                             double meanBatch, int lastBatch, long failedCommits, long lastAppliedLsn, long ackedLsn,
                             long replies, long earlyReplies, long sinkErrors, long ringFree, String readOnlyReason,
                             BatchController.Snapshot controller) {

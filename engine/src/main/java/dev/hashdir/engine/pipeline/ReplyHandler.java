@@ -36,7 +36,7 @@ final class ReplyHandler implements EventHandler<RequestEvent> {
                 batch.flush(); // the replies gathered so far go out before this one waits for its commit
             }
             if (e.status == Status.OK && required > 0 && !state.awaitAcked(required)) {
-                e.result(Status.READ_ONLY, notDurable(e));
+                e.result(Status.READ_ONLY, state.notDurable(e));
             }
             if (e.sink != null) {
                 batch.deliver(e);
@@ -45,11 +45,6 @@ final class ReplyHandler implements EventHandler<RequestEvent> {
         if (endOfBatch) {
             batch.flush();
         }
-    }
-
-    private String notDurable(RequestEvent e) {
-        String reason = state.readOnlyReason();
-        return e.lsn > 0 ? "not durable: " + reason : "depends on a write that is not durable: " + reason;
     }
 
     long replies() {

@@ -39,6 +39,9 @@ import java.util.Arrays;
  *                                               reveal: the reply waits until it is durable
  *            answered              engine       answered early by the engine thread: the reply
  *                                               thread skips it
+ *            journaled             engine       committed by the engine thread (a commit of its
+ *                                               own while the journal was idle): the journal
+ *                                               skips it
  * </pre>
  *
  * <p>Threading: filled by one producer between claim and publish, then owned by each handler in
@@ -87,6 +90,8 @@ public final class RequestEvent {
     boolean inRun;
     /** Set by the engine when it handed the answer to the sink itself (an early read): the reply thread skips it. */
     boolean answered;
+    /** Its record was appended and committed by the engine thread ({@link JournalHandler#commitInline}): the journal passes it. */
+    boolean journaled;
     /** Set by the reply handler before its sink call: {@link ReplySink#endOfBatch} follows. */
     boolean replyBatched;
 
@@ -138,6 +143,7 @@ public final class RequestEvent {
         continued = false;
         inRun = false;
         answered = false;
+        journaled = false;
         replyBatched = false;
         status = null;
         error = null;

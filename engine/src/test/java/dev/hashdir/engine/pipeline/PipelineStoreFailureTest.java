@@ -78,7 +78,8 @@ class PipelineStoreFailureTest {
         PageStore.init(data, StoreOptions.defaults());
         start(data);
         for (int i = 0; i < 3000; i++) {
-            assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
+            Reply r = done(pipeline.put(key(i), i));
+            assertThat(r.ok()).as("put %d: %s", i, r).isTrue();
         }
         pages.failWritesAfter(0);
         int i = 3000;
@@ -132,7 +133,8 @@ class PipelineStoreFailureTest {
         assertThat(pipeline.stats().readOnlyReason()).isNull();
         int resumedAt = i;
         for (; i < resumedAt + 3000; i++) {
-            assertThat(done(pipeline.put(key(i), i)).ok()).as("put %d after the resume", i).isTrue();
+            Reply r2 = done(pipeline.put(key(i), i));
+            assertThat(r2.ok()).as("put %d after the resume: %s", i, r2).isTrue();
         }
         for (int k = 0; k < i; k += 5) {
             assertThat(done(pipeline.contains(key(k), k)).flag()).as("key %d", k).isTrue();
@@ -161,7 +163,9 @@ class PipelineStoreFailureTest {
         AtomicBoolean checkpoint = new AtomicBoolean();
         HashDir hd = TunedHashDirs.open(data, HashDirConfig.defaults(), 8, pages.wrapper());
         WalWriter wal = WalWriter.open(walDir, WalOptions.of(KEY_BYTES, Durability.SYNC), 1, r -> { });
+        java.util.concurrent.atomic.AtomicLong hookSaw = new java.util.concurrent.atomic.AtomicLong();
         pipeline = Pipeline.start(hd, wal, PipelineConfig.defaults().withRingSize(1024), (h, lsn, mutated) -> {
+            hookSaw.set(lsn);
             if (checkpoint.getAndSet(false)) {
                 try {
                     h.checkpoint(lsn);
@@ -173,7 +177,25 @@ class PipelineStoreFailureTest {
         for (int i = 0; i < 3000; i++) {
             assertThat(done(pipeline.put(key(i), i)).ok()).isTrue();
         }
+        // the last put may be answered before its batch ends (a commit on the engine thread):
+        // the flag must not reach that batch's hook
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (hookSaw.get() < 3000) {
+            assertThat(System.nanoTime()).as("the hook after the last put").isLessThan(deadline);
+            Thread.sleep(1);
+        }
         return checkpoint;
+    }
+
+    /** The read-only reason, once there is one (the hook's failure may follow the answer of the put under it). */
+    private String awaitReadOnly() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String reason;
+        while ((reason = pipeline.readOnlyReason()) == null) {
+            assertThat(System.nanoTime()).as("read-only after the failed checkpoint").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+        return reason;
     }
 
     @Test
@@ -182,8 +204,8 @@ class PipelineStoreFailureTest {
         pages.failNextSyncs(1_000_000); // every sync fails: so do the resume attempts, whose checkpoints sync
         checkpoint.set(true);
         Reply r = done(pipeline.put(key(3000), 3000));
-        assertThat(r.ok()).as("applied and in the WAL before the checkpoint after its batch failed").isTrue();
-        String reason = pipeline.readOnlyReason();
+        assertThat(r.ok()).as("applied and in the WAL before the checkpoint after its batch failed: %s", r).isTrue();
+        String reason = awaitReadOnly(); // the answer may go out before the hook runs (a commit on the engine thread)
         assertThat(reason).contains("syncing failed").contains("Input/output error");
         assertThat(pages.droppedBySyncFailure).isPositive();
         int lost = 0;
@@ -215,7 +237,7 @@ class PipelineStoreFailureTest {
         walDir.failReads(true); // but its replay cannot read the WAL
         checkpoint.set(true);
         assertThat(done(pipeline.put(key(3000), 3000)).ok()).isTrue();
-        assertThat(pipeline.readOnlyReason()).contains("syncing failed");
+        assertThat(awaitReadOnly()).contains("syncing failed");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!pipeline.readOnlyReason().contains("open(mem:/wal/")) { // the resume could not read the WAL
             assertThat(System.nanoTime()).as("a resume attempt within 60 s: " + pipeline.readOnlyReason())

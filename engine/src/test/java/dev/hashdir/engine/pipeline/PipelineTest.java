@@ -12,6 +12,8 @@ import dev.hashdir.engine.wal.WalWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -67,6 +69,23 @@ class PipelineTest {
 
     private Pipeline start(Durability durability) throws IOException {
         return start(durability, PipelineConfig.defaults().withRingSize(1024), EngineHook.NONE);
+    }
+
+    /**
+     * Every commit on the journal thread: for tests that hold a force at the gate while the engine
+     * goes on (a commit on the engine thread would hold the engine too).
+     */
+    private static PipelineConfig journalCommits() {
+        return PipelineConfig.defaults().withRingSize(1024).withInlineCommitEvents(0);
+    }
+
+    /** Waits until the journal thread has passed every event published: it is idle. */
+    private void awaitJournalIdle() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (pipeline.journalSequence() < pipeline.cursor()) {
+            assertThat(System.nanoTime()).as("the journal passes what was published").isLessThan(deadline);
+            Thread.sleep(1);
+        }
     }
 
     static byte[] key(int i) {
@@ -178,7 +197,7 @@ class PipelineTest {
 
     @Test
     void shouldCommitABurstOfPutsWithFewForces() throws Exception {
-        start(Durability.SYNC);
+        start(Durability.SYNC, journalCommits(), EngineHook.NONE);
         assertThat(done(pipeline.put(key(0), 0)).ok()).isTrue();
         walDir.holdForces();
         CompletableFuture<Reply> first = pipeline.put(key(1), 1);
@@ -268,7 +287,7 @@ class PipelineTest {
      */
     @Test
     void shouldAnswerCleanReadsEarlyAndHoldReadsOfUnacknowledgedWrites() throws Exception {
-        start(Durability.SYNC);
+        start(Durability.SYNC, journalCommits(), EngineHook.NONE);
         assertThat(pipeline.config().earlyReads()).isTrue();
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
@@ -318,7 +337,7 @@ class PipelineTest {
      */
     @Test
     void shouldNotAnswerTheEventsOfARunEarly() throws Exception {
-        start(Durability.SYNC);
+        start(Durability.SYNC, journalCommits(), EngineHook.NONE);
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
         CompletableFuture<Reply> put = putHeldBehindAnAcknowledgedPut(a, b);
@@ -346,7 +365,7 @@ class PipelineTest {
     /** With early reads off every answer goes through the reply thread, in ring order (the A/B baseline). */
     @Test
     void shouldAnswerEverythingInRingOrderWithEarlyReadsOff() throws Exception {
-        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withEarlyReads(false), EngineHook.NONE);
+        start(Durability.SYNC, journalCommits().withEarlyReads(false), EngineHook.NONE);
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
         CompletableFuture<Reply> put = putHeldBehindAnAcknowledgedPut(a, b);
@@ -661,7 +680,9 @@ class PipelineTest {
         // the WAL segment is preallocated: only a copy-on-write file system fails its overwrites
         faultyWal.setCopyOnWriteSpaceLimit(faultyWal.usedBytes());
 
+        awaitJournalIdle(); // the failing commit is the engine thread's own
         Reply lost = done(pipeline.put(key(2), 2));
+        assertThat(pipeline.stats().inlineCommits()).isEqualTo(2);
         assertThat(lost.status()).isEqualTo(Status.READ_ONLY);
         assertThat(lost.error()).contains("not durable").contains("disk full");
         assertThat(pipeline.readOnlyReason()).contains("disk full");
@@ -686,7 +707,7 @@ class PipelineTest {
     @Test
     void shouldGoReadOnlyWhenAHandlerFails() throws Exception {
         boolean[] fail = {false};
-        start(Durability.NONE, PipelineConfig.defaults().withRingSize(64), (hd, lsn, mutated) -> {
+        start(Durability.NONE, PipelineConfig.defaults().withRingSize(64).withInlineCommitEvents(0), (hd, lsn, mutated) -> {
             if (mutated && fail[0]) {
                 throw new IllegalStateException("checkpoint exploded");
             }
@@ -698,6 +719,127 @@ class PipelineTest {
         assertThat(pipeline.readOnlyReason()).contains("checkpoint exploded");
         assertThat(done(pipeline.put(key(3), 3)).status()).isEqualTo(Status.READ_ONLY);
         assertThat(done(pipeline.contains(key(1), 1)).flag()).isTrue();
+    }
+
+    /**
+     * A handler failure after a commit on the engine thread: the put was durable and answered ok
+     * before the end-of-batch hook threw (an answer is never taken back); the pipeline turns
+     * read-only all the same, and the put is there.
+     */
+    @Test
+    void shouldGoReadOnlyWhenTheHookFailsAfterACommitOnTheEngineThread() throws Exception {
+        boolean[] fail = {false};
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(64), (hd, lsn, mutated) -> {
+            if (mutated && fail[0]) {
+                throw new IllegalStateException("checkpoint exploded");
+            }
+        });
+        assertThat(done(pipeline.put(key(1), 1)).ok()).isTrue();
+        awaitJournalIdle();
+        fail[0] = true;
+        Reply put = done(pipeline.put(key(2), 2));
+        assertThat(put.ok()).isTrue();
+        assertThat(put.lsn()).isEqualTo(2).isLessThanOrEqualTo(pipeline.ackedLsn());
+        assertThat(pipeline.stats().inlineCommits()).isEqualTo(2);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (pipeline.readOnlyReason() == null) { // the hook runs after the answer went out
+            assertThat(System.nanoTime()).as("read-only after the hook failed").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+        assertThat(pipeline.readOnlyReason()).contains("checkpoint exploded");
+        assertThat(done(pipeline.put(key(3), 3)).status()).isEqualTo(Status.READ_ONLY);
+        assertThat(done(pipeline.contains(key(2), 2)).flag()).isTrue();
+    }
+
+    /**
+     * While the journal thread is idle, the engine thread commits a lone write itself and answers
+     * it: 20 puts, each published once the one before is answered, with a read of it in between
+     * (answered early), are each committed on their own and answered on the engine thread, with
+     * no wait for the journal thread to pass the batches before (it has no work in them), and the
+     * WAL holds all 20. A run of two puts (published together) still goes through the journal and
+     * reply threads. With commits on the engine thread off, every put is answered by the reply thread.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, SLEEPING", "0, PARKING", "1, SLEEPING", "4, PARKING"})
+    void shouldCommitALoneWriteOnTheEngineThreadWhileTheJournalIsIdle(int inline, PipelineConfig.Wait wait)
+            throws Exception {
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withInlineCommitEvents(inline)
+                .withWaitStrategy(wait), EngineHook.NONE);
+        ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
+        int puts = 20;
+        for (int i = 0; i < puts; i++) {
+            CompletableFuture<Reply> put = new CompletableFuture<>();
+            assertThat(pipeline.tryPublish(recording(Op.PUT, key(i), i, threads, put), null)).isTrue();
+            Reply r = done(put);
+            assertThat(r.ok()).isTrue();
+            assertThat(r.lsn()).isEqualTo(i + 1).isLessThanOrEqualTo(pipeline.ackedLsn());
+            assertThat(done(pipeline.contains(key(i), i)).flag()).isTrue();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (pipeline.stats().replies() < 2 * puts) { // counted right after the sink's call
+            assertThat(System.nanoTime()).as("every answer counted").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+        PipelineStats stats = pipeline.stats();
+        assertThat(stats.commits()).isEqualTo(puts);
+        assertThat(stats.earlyReplies()).isEqualTo(puts);
+        assertThat(stats.replies()).isEqualTo(2 * puts);
+        if (inline > 0) {
+            assertThat(threads).hasSize(puts).containsOnly("hashdir-engine");
+            assertThat(stats.inlineCommits()).isEqualTo(puts);
+        } else {
+            assertThat(threads).hasSize(puts).containsOnly("hashdir-reply");
+            assertThat(stats.inlineCommits()).isZero();
+        }
+
+        awaitJournalIdle();
+        ConcurrentLinkedQueue<String> runThreads = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Reply> run = new ConcurrentLinkedQueue<>();
+        ReplySink sink = e -> {
+            runThreads.add(Thread.currentThread().getName());
+            run.add(Reply.of(e));
+        };
+        IndexedFiller<Void> twoPuts = (e, i, unused) -> e.op(Op.PUT).key(key(100 + i)).value(i).replyTo(sink, i, null);
+        assertThat(pipeline.tryPublishAll(2, twoPuts, null)).isTrue();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (run.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(run).hasSize(2).allMatch(Reply::ok);
+        assertThat(runThreads).containsOnly("hashdir-reply");
+        assertThat(pipeline.stats().inlineCommits()).isEqualTo(stats.inlineCommits());
+
+        pipeline.closeWithoutCheckpoint();
+        pipeline = null;
+        long[] replayed = {0};
+        WalReader.replay(walDir, KEY_BYTES, 1, r -> replayed[0]++);
+        assertThat(replayed[0]).isEqualTo(puts + 2);
+    }
+
+    /**
+     * Commits slower than {@link PipelineConfig#INLINE_MAX_COMMIT_NANOS} on average stay on the
+     * journal thread, so a slow disk holds the journal, not the engine's reads: after a first
+     * commit held 50 ms at the gate (made on the engine thread, the journal being idle), the next
+     * lone put is committed by the journal thread and answered by the reply thread.
+     */
+    @Test
+    void shouldLeaveCommitsToTheJournalThreadWhileTheDiskIsSlow() throws Exception {
+        start(Durability.SYNC);
+        ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
+        walDir.holdForces();
+        CompletableFuture<Reply> first = new CompletableFuture<>();
+        assertThat(pipeline.tryPublish(recording(Op.PUT, key(1), 1, threads, first), null)).isTrue();
+        walDir.awaitForceHeld();
+        Thread.sleep(50);
+        walDir.releaseForces();
+        assertThat(done(first).ok()).isTrue();
+        assertThat(pipeline.stats().controller().commitNanos()).isGreaterThan(PipelineConfig.INLINE_MAX_COMMIT_NANOS);
+        awaitJournalIdle();
+        CompletableFuture<Reply> second = new CompletableFuture<>();
+        assertThat(pipeline.tryPublish(recording(Op.PUT, key(2), 2, threads, second), null)).isTrue();
+        assertThat(done(second).ok()).isTrue();
+        assertThat(threads).containsExactly("hashdir-engine", "hashdir-reply");
+        assertThat(pipeline.stats().inlineCommits()).isEqualTo(1);
     }
 
     @Test

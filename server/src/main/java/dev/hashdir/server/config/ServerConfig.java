@@ -58,18 +58,23 @@ import java.util.Properties;
  * @param attestMillis       how often a commit rewrites the WAL segment header's sync slot, which
  *                           attests what earlier fdatasyncs made durable ({@code wal-attest-ms}, 0 to
  *                           60000; 0: every commit after one; {@link WalOptions#attestInterval()})
+ * @param inlineCommitEvents most writes of an engine batch that the engine thread commits and answers
+ *                           itself while the journal thread is idle ({@code pipeline-inline-commit},
+ *                           0 to {@link PipelineConfig#MAX_INLINE_COMMIT_EVENTS}; 0: every commit on
+ *                           the journal thread; {@link PipelineConfig#inlineCommitEvents()})
  */
 public record ServerConfig(Path data, String bind, String http, Durability durability, int ringSize, int maxInFlight,
                            int maxPerClient, long checkpointRecords, long checkpointMillis, String adminToken,
                            BatchController.Bounds batch, PipelineConfig.Wait pipelineWait, boolean earlyReads,
                            long spinNanos, DataPlane.Kind transport, long cacheBytes,
-                           boolean engineLoop, long attestMillis) {
+                           boolean engineLoop, long attestMillis, int inlineCommitEvents) {
 
     /** Names of the settings, as in the config file. */
     public static final String[] NAMES = {"data", "bind", "http", "durability", "ring-size", "max-in-flight",
             "max-in-flight-per-client", "checkpoint-records", "checkpoint-interval-ms", "admin-token", "batch-mode",
             "batch-min", "batch-max", "batch-max-wait-us", "pipeline-wait", "pipeline-early-reads", "pipeline-spin-us",
-            "transport", "cache-mb", "network-loop", "wal-attest-ms"};
+            "transport", "cache-mb", "network-loop", "wal-attest-ms",
+            "pipeline-inline-commit"};
 
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -94,6 +99,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("cache-mb", "auto");
         m.put("network-loop", "engine");
         m.put("wal-attest-ms", Long.toString(WalOptions.DEFAULT_ATTEST_INTERVAL.toMillis()));
+        m.put("pipeline-inline-commit", Integer.toString(PipelineConfig.DEFAULT_INLINE_COMMIT_EVENTS));
         return m;
     }
 
@@ -165,7 +171,8 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
                 batch(v, src), pipelineWait(v, src), bool("pipeline-early-reads", v, src),
                 integer("pipeline-spin-us", v, src, 0, PipelineConfig.MAX_SPIN_NANOS / 1000) * 1000,
                 transport(bind, v, src),
-                cacheBytes(v, src), engineLoop(v, src), integer("wal-attest-ms", v, src, 0, MAX_ATTEST_MILLIS));
+                cacheBytes(v, src), engineLoop(v, src), integer("wal-attest-ms", v, src, 0, MAX_ATTEST_MILLIS),
+                (int) integer("pipeline-inline-commit", v, src, 0, PipelineConfig.MAX_INLINE_COMMIT_EVENTS));
     }
 
     private static boolean engineLoop(Map<String, String> v, Map<String, String> src) {
@@ -316,6 +323,7 @@ public record ServerConfig(Path data, String bind, String http, Durability durab
         m.put("cache-mb", Long.toString(cacheBytes >> 20));
         m.put("network-loop", engineLoop ? "engine" : "thread");
         m.put("wal-attest-ms", Long.toString(attestMillis));
+        m.put("pipeline-inline-commit", Integer.toString(inlineCommitEvents));
         return m;
     }
 }

@@ -142,7 +142,8 @@ public final class HashdirServer implements AutoCloseable {
                     STEP_PAGES, checkpointLsn);
             Pipeline p = Pipeline.start(d.hashDir(), d.wal(), PipelineConfig.defaults().withRingSize(config.ringSize())
                     .withBatch(config.batch()).withWaitStrategy(config.pipelineWait())
-                    .withEarlyReads(config.earlyReads()).withSpinNanos(config.spinNanos()), m);
+                    .withEarlyReads(config.earlyReads()).withSpinNanos(config.spinNanos())
+                    .withInlineCommitEvents(config.inlineCommitEvents()), m);
             m.pipeline(p);
             maintenance = m;
             pipeline = p;
@@ -325,6 +326,7 @@ public final class HashdirServer implements AutoCloseable {
             m.put("controller_queue_depth", ps.controller().queueDepth());
             m.put("ring_free", ps.ringFree());
             m.put("early_replies", ps.earlyReplies());
+            m.put("inline_commits", ps.inlineCommits());
             m.put("read_only", ps.readOnlyReason() == null ? 0 : 1);
         }
         m.put("in_flight", data.inFlight());

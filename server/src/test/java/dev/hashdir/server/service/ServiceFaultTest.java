@@ -3,6 +3,7 @@ package dev.hashdir.server.service;
 import dev.hashdir.engine.TunedHashDirs;
 import dev.hashdir.engine.store.FaultyPageIo;
 import dev.hashdir.engine.wal.FileWalDirectory;
+import dev.hashdir.engine.pipeline.PipelineConfig;
 import dev.hashdir.engine.wal.GatedWalDirectory;
 import dev.hashdir.server.config.ServerConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -55,6 +56,10 @@ class ServiceFaultTest {
 
     HashdirServer start(Map<String, String> settings) throws IOException {
         Map<String, String> flags = new HashMap<>(settings);
+        // a held force stands for a stalled disk; a commit on the engine thread would hold the engine
+        // and its network loop with it (README, pipeline-inline-commit): these tests are about the
+        // journal thread's commits, which the engine and its answers do not wait for
+        flags.putIfAbsent("pipeline-inline-commit", "0");
         flags.put("data", dir.resolve("data").toString());
         flags.put("bind", "tcp://127.0.0.1:*");
         flags.put("http", "127.0.0.1:0");
@@ -192,6 +197,62 @@ class ServiceFaultTest {
             answers.put(id(r), v.toString());
         }
         assertThat(answers).containsExactlyInAnyOrderEntriesOf(Map.of(2L, "[42]", 3L, "true", 4L, "1"));
+    }
+
+    /**
+     * With commits on the engine thread (the default, {@code pipeline-inline-commit}), a stalled
+     * disk holds the data plane for one commit, as Redis's appendfsync always does: while a lone
+     * put's force is held, the engine thread (which runs the network loop) answers nothing, not
+     * even a ping. That commit took long, so the next ones go to the journal thread: while the
+     * next put's force is held, another client's ping and read are answered. Nothing is lost.
+     */
+    @Test
+    void shouldHoldTheDataPlaneForOneStalledCommitOnTheEngineThreadOnly() throws Exception {
+        start(Map.of("pipeline-inline-commit", "4")).recover();
+        Wire writer = wire();
+        Wire reader = wire();
+        assertThat(status(writer.call(Wire.m("id", 1, "op", "put", "key", key(1), "value", 1)))).isEqualTo("ok");
+        // the engine commits when the journal thread is idle; a timer tick (a sync for the checkpoint
+        // policy) may keep it busy at that moment: then the commit is the journal's, and it is tried again
+        int k = 2;
+        long inline;
+        while (true) {
+            // and only while commits are quick on average: the first ones of a fresh WAL, and a held one, are not
+            while (server.pipelineStats().controller().commitNanos() > PipelineConfig.INLINE_MAX_COMMIT_NANOS) {
+                assertThat(status(writer.call(Wire.m("id", k, "op", "put", "key", key(k), "value", k)))).isEqualTo("ok");
+                assertThat(k++).as("commits this disk makes quickly").isLessThan(10_000);
+            }
+            long before = server.pipelineStats().inlineCommits();
+            wal.holdForces();
+            writer.send(Wire.m("id", k, "op", "put", "key", key(k), "value", k));
+            wal.awaitForceHeld();
+            inline = server.pipelineStats().inlineCommits(); // counted before the commit's force
+            if (inline > before) {
+                break;
+            }
+            assertThat(k).as("a lone put committed on the engine thread").isLessThan(10_000);
+            wal.releaseForces();
+            assertThat(status(writer.recv())).isEqualTo("ok");
+            k++;
+        }
+        reader.send(Wire.m("id", 100, "op", "ping"));
+        reader.socket.setReceiveTimeOut(300);
+        assertThat(reader.socket.recv()).as("the engine thread is in the stalled commit").isNull();
+        reader.socket.setReceiveTimeOut(10_000);
+        wal.releaseForces();
+        assertThat(status(writer.recv())).isEqualTo("ok");
+        assertThat(status(reader.recv())).isEqualTo("ok");
+
+        wal.holdForces();
+        writer.send(Wire.m("id", k + 1, "op", "put", "key", key(k + 1), "value", k + 1));
+        wal.awaitForceHeld();
+        assertThat(status(reader.call(Wire.m("id", 101, "op", "ping")))).as("answered while the force is held")
+                .isEqualTo("ok");
+        Map<String, Value> got = reader.call(Wire.m("id", 102, "op", "get", "key", key(k)));
+        assertThat(got.get("values").toString()).isEqualTo("[" + k + "]");
+        wal.releaseForces();
+        assertThat(status(writer.recv())).isEqualTo("ok");
+        assertThat(server.pipelineStats().inlineCommits()).as("the next commit was the journal's").isEqualTo(inline);
     }
 
     @Test
