@@ -5,9 +5,12 @@
 # no) and what the pipeline's hand-offs add (hashdir none: put - get) then come from the same minutes.
 # With --against ROOT, a second hashdir build (a checkout whose server jar is built, e.g. a git
 # worktree of the commit before a change) runs after this one's in every round, at durability sync
-# only (put and get, plus 4 x 64 puts): an A/B of two builds, alternated.
+# (or --durability D) only (put and get, plus 4 x 64 and 8 x 128 puts): an A/B of two builds, alternated. With
+# --against-env NAME=VALUE (repeatable), the second server runs with that environment, e.g.
+# HASHDIR_PIPELINE_INLINE_COMMIT=0: an A/B of a setting (the second build is this one unless --against).
 #
-# Usage: bench/rtt-parts.sh [--runs N] [--duration SEC] [--warmup SEC] [--against ROOT] [--no-redis]
+# Usage: bench/rtt-parts.sh [--runs N] [--duration SEC] [--warmup SEC] [--against ROOT]
+#                           [--against-env NAME=VALUE]... [--durability sync|async|none] [--no-redis]
 #                           [-o RESULTS_DIR] [--no-build]
 #
 # RESULT lines (LoadGen's, label = build-durability-op) go to RESULTS_DIR/results.txt, medians per label
@@ -20,6 +23,8 @@ runs=3
 duration=5
 warmup=2
 against=""
+against_env=()
+ab_durability=sync
 redis=1
 results=""
 build=1
@@ -32,10 +37,16 @@ while [[ $# -gt 0 ]]; do
     --no-redis) redis=0; shift ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --against-env) against_env+=("$2"); shift 2 ;;
+    --durability) ab_durability="$2"; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "rtt-parts.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ ${#against_env[@]} -gt 0 && -z "$against" ]]; then
+  against="$root"
+fi
 [[ $redis == 0 ]] || command -v redis-server >/dev/null \
   || { echo "rtt-parts.sh: needs redis-server (apt-get install redis-server), or --no-redis" >&2; exit 2; }
 if [[ -n "$against" && ! -f "$against/server/target/hashdir-server.jar" ]]; then
@@ -44,7 +55,6 @@ if [[ -n "$against" && ! -f "$against/server/target/hashdir-server.jar" ]]; then
   exit 2
 fi
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # shellcheck source=../scripts/lib.sh
 source "$root/scripts/lib.sh"
@@ -63,9 +73,9 @@ trap 'stop; rm -rf "$data"' EXIT
 zport=$(free_port); hport=$(free_port); rport=$(free_port)
 seed=2000
 
-# start_hashdir ROOT DURABILITY: a fresh store served by ROOT's server jar
+# start_hashdir ROOT DURABILITY [NAME=VALUE...]: a fresh store served by ROOT's server jar, with that environment
 start_hashdir() {
-  serve_fresh_hashdir "$1" "$data/hashdir" "$results/hashdir-server.log" "$zport" "$hport" "$2"
+  serve_fresh_hashdir "$1" "$data/hashdir" "$results/hashdir-server.log" "$zport" "$hport" "$2" "${@:3}"
   pid=$SERVED_PID
 }
 
@@ -93,11 +103,15 @@ echo "uptime: $(uptime)" | tee "$results/uptime.txt"
 for ((r = 1; r <= runs; r++)); do
   exec 9>/tmp/hashdir-bench.lock; flock 9
   if [[ -n "$against" ]]; then
-    for build_root in "$root" "$against"; do
-      name=this; [[ "$build_root" == "$root" ]] || name=against
-      start_hashdir "$build_root" sync
-      round_trips "$name-sync" hashdir
-      run "$name-sync-put4x64" hashdir --mode closed --conns 4 --window 64 --mix 100:0:0
+    for name in this against; do
+      if [[ $name == this ]]; then
+        start_hashdir "$root" "$ab_durability"
+      else
+        start_hashdir "$against" "$ab_durability" "${against_env[@]}"
+      fi
+      round_trips "$name-$ab_durability" hashdir
+      run "$name-$ab_durability-put4x64" hashdir --mode closed --conns 4 --window 64 --mix 100:0:0
+      run "$name-$ab_durability-put8x128" hashdir --mode closed --conns 8 --window 128 --mix 100:0:0
       stop
     done
   else
