@@ -124,7 +124,8 @@ final class EngineHandler implements EventHandler<RequestEvent> {
      * @param earlyReads   answer what depends on nothing unacknowledged here, at once
      * @param journal      the journal handler, for commits on this thread while it is idle
      * @param ring         the ring, to see a batch's events and whether more follow
-     * @param inlineMax    most unanswered events of a batch this thread commits itself (0: never)
+     * @param inlineMax    most unanswered events of a batch this thread commits itself (0: never;
+     *                     never with early reads off either)
      */
     EngineHandler(HashDir hd, PipelineState state, EngineHook hook, long nextLsn, WalDirectory walDir,
                   LongConsumer trimWalBelow, boolean earlyReads, JournalHandler journal,
@@ -132,7 +133,7 @@ final class EngineHandler implements EventHandler<RequestEvent> {
         this.earlyReads = earlyReads;
         this.journal = journal;
         this.ring = ring;
-        this.inlineMax = inlineMax;
+        this.inlineMax = earlyReads ? inlineMax : 0; // early reads off: every answer from the reply thread, in ring order
         this.hd = hd;
         this.state = state;
         this.hook = hook;

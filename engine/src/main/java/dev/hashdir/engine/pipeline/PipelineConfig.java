@@ -17,7 +17,8 @@ import java.time.Duration;
  *                      tick that drives them when no requests arrive
  * @param earlyReads    answer a read that saw nothing unacknowledged on the engine thread at once,
  *                      not after the journal and reply threads ({@link EngineHandler}); off: every
- *                      answer goes through the reply thread in ring order (for A/B benchmarks)
+ *                      answer goes through the reply thread in ring order (for A/B benchmarks), and
+ *                      the engine thread commits nothing itself ({@link #inlineCommitEvents} is moot)
  * @param spinNanos     PARKING only: how long a waiting pipeline thread spins
  *                      ({@link Thread#onSpinWait()}) before it parks, 0 or more (0: park at once)
  * @param inlineCommitEvents most events still unanswered at the end of an engine batch that the

@@ -365,7 +365,7 @@ class PipelineTest {
     /** With early reads off every answer goes through the reply thread, in ring order (the A/B baseline). */
     @Test
     void shouldAnswerEverythingInRingOrderWithEarlyReadsOff() throws Exception {
-        start(Durability.SYNC, journalCommits().withEarlyReads(false), EngineHook.NONE);
+        start(Durability.SYNC, PipelineConfig.defaults().withRingSize(1024).withEarlyReads(false), EngineHook.NONE);
         byte[] a = key(1);
         byte[] b = keyInAnotherSlot(a, 2);
         CompletableFuture<Reply> put = putHeldBehindAnAcknowledgedPut(a, b);
@@ -376,6 +376,7 @@ class PipelineTest {
         assertThat(done(getB).values()).containsExactly(7);
         assertThat(put).isDone();
         assertThat(pipeline.stats().earlyReplies()).isZero();
+        assertThat(pipeline.stats().inlineCommits()).as("no commit on the engine thread either").isZero();
     }
 
     /**
