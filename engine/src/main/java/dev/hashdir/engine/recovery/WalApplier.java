@@ -30,7 +30,10 @@ import java.util.Arrays;
  * page is now read and written back once per window instead of once per record when the store is
  * larger than the cache, and read in file order (HDF5's chunk index read once, not a block per
  * page: sorted by key prefix, a fresh server's replay spent a tenth of its time decoding index
- * blocks again). A record larger than the window is applied directly, after the window before it.
+ * blocks again). Before it is applied, the window is copied in that order into a second buffer of
+ * its size ({@link #gather}), so the apply reads its records in sequence: replay holds up to twice
+ * {@code windowBytes} off-heap. A record larger than the window is applied directly, after the
+ * window before it.
  *
  * <p>Progress ({@link #records()}, {@link #bytes()}) counts applied records and is readable from
  * any thread while recovery runs; the {@link RecoveryListener} hears it every
@@ -75,6 +78,9 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private int[] scratchPlaces = new int[0];
     private final int[] buckets = new int[1 << 16];
     private Arena windowArena;
+    /** The window's entries in sorted order ({@link #gather}): as large as the window, once one is applied. */
+    private MemorySegment sorted;
+    private Arena sortedArena;
     private long[] values = new long[64];
     private long appliedRecords;
     private long appliedBytes;
@@ -118,7 +124,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             counted(recordBytes); // informational; nothing to apply or order
             return;
         }
-        long size = align8(ENTRY_HEADER + keyBytes + 8L * count);
+        long size = entryBytes(count);
         if (windowUsed + size > windowBytes || entryCount == MAX_WINDOW_RECORDS) {
             applyWindow();
         }
@@ -169,6 +175,11 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             windowArena.close();
             windowArena = null;
         }
+        sorted = null;
+        if (sortedArena != null) {
+            sortedArena.close();
+            sortedArena = null;
+        }
         if (arena.scope().isAlive()) {
             arena.close();
         }
@@ -188,18 +199,51 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         }
         placeEntries(n);
         sortByPlace(n);
+        MemorySegment in = gather(n);
+        long at = 0;
         for (int i = 0; i < n; i++) {
-            long at = (long) entries[i] << 3;
-            WalRecordType type = TYPES[window.get(INT, at)];
-            int count = window.get(INT, at + 4);
-            MemorySegment.copy(window, at + ENTRY_HEADER, key, 0, keyBytes);
+            WalRecordType type = TYPES[in.get(INT, at)];
+            int count = in.get(INT, at + 4);
+            MemorySegment.copy(in, at + ENTRY_HEADER, key, 0, keyBytes);
             long valuesAt = at + ENTRY_HEADER + keyBytes;
-            long single = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? window.get(LONG, valuesAt) : 0;
-            apply(type, single, type.hasValueList() ? windowValues(valuesAt, count) : null, count);
-            counted(window.get(LONG, at + 8));
+            long single = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? in.get(LONG, valuesAt) : 0;
+            apply(type, single, type.hasValueList() ? windowValues(in, valuesAt, count) : null, count);
+            counted(in.get(LONG, at + 8));
+            at += entryBytes(count);
         }
         entryCount = 0;
         windowUsed = 0;
+    }
+
+    /**
+     * Copies the window's first {@code n} entries, in the sorted order of {@link #entries}, one
+     * after the other into {@link #sorted}, and returns it. The copy's reads are independent of
+     * each other, so the CPU overlaps their cache misses; the apply loop then reads its entries in
+     * sequence. Reading them in place instead, each entry's first touch missed the caches between
+     * two bucket operations (about a sixth of the replay's CPU at 10M keys).
+     */
+    private MemorySegment gather(int n) {
+        if (sorted == null || sorted.byteSize() < windowUsed) {
+            if (sortedArena != null) {
+                sorted = null;
+                sortedArena.close();
+            }
+            sortedArena = Arena.ofShared();
+            sorted = windowMemory(window.byteSize(), sortedArena);
+        }
+        long to = 0;
+        for (int i = 0; i < n; i++) {
+            long from = (long) entries[i] << 3;
+            long size = entryBytes(window.get(INT, from + 4));
+            MemorySegment.copy(window, from, sorted, to, size);
+            to += size;
+        }
+        return sorted;
+    }
+
+    /** The window bytes of an entry of {@code count} values. */
+    private long entryBytes(int count) {
+        return align8(ENTRY_HEADER + keyBytes + 8L * count);
     }
 
     private void applyDirectly(WalRecord r, WalRecordType type, int count, long recordBytes) {
@@ -330,7 +374,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         return arena.allocate(bytes, 8);
     }
 
-    private long[] windowValues(long at, int n) {
+    private long[] windowValues(MemorySegment window, long at, int n) {
         if (values.length < n) {
             values = new long[Math.max(n, values.length * 2)];
         }
