@@ -282,16 +282,27 @@ public final class Directory {
         for (int c = 0; c < chunks.length; c++) {
             chunks[c] = new long[chunkSize(depth)];
         }
+        // one iteration per bucket, and no call for a bucket of one entry (the commonest): at a
+        // fresh start this loop runs interpreted for a good part of its hundreds of thousands of buckets
+        int bits = chunkBits(depth);
+        long mask = chunkMask(depth);
+        long size = size();
         long i = 0;
         for (int b = 0; b < count; b++) {
-            int local = depth(bucketEntries[b]);
-            if (local > depth || i + span(local) > size() || firstIndex(i, local) != i) {
+            long e = bucketEntries[b];
+            int local = (int) (e >>> 56);
+            long span = local > depth ? 0 : 1L << (depth - local);
+            if (span == 0 || i + span > size || (i & (span - 1)) != 0) {
                 throw new IllegalArgumentException("bucket entries do not tile the directory: bucket=" + b
                         + ", localDepth=" + local + ", index=" + i + ", globalDepth=" + depth);
             }
-            assign(i, span(local), bucketEntries[b]);
+            if (span == 1) {
+                chunks[(int) (i >>> bits)][(int) (i & mask)] = e;
+            } else {
+                assign(i, span, e);
+            }
             bucketsAtDepth[local]++;
-            i += span(local);
+            i += span;
         }
         if (i != size()) {
             throw new IllegalArgumentException("bucket entries cover " + i + " of " + size() + " directory entries");

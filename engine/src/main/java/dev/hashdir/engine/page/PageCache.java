@@ -183,10 +183,8 @@ public final class PageCache implements PageSpace, AutoCloseable {
         this.frameCount = baseFrames;
         this.frameLimit = baseFrames;
         this.emptyCount = baseFrames;
-        for (long id = highWater - 1; id >= 1; id--) {
-            if (map.row(id) == 0) {
-                pushFree(id);
-            }
+        for (long id : map.unmappedBelow(highWater)) {
+            pushFree(id);
         }
     }
 

@@ -112,6 +112,32 @@ final class PageMap {
         return id < row.length ? row[(int) id] : 0;
     }
 
+    /**
+     * The ids in [1, {@code below}) that have no row, highest first (one pass over the rows: a
+     * call of {@link #row} per id ran interpreted at a fresh start).
+     */
+    long[] unmappedBelow(long below) {
+        int n = (int) Math.min(below, row.length);
+        long past = Math.max(n, 1); // ids from here on are past the rows: none has one
+        int count = (int) Math.max(0, below - past);
+        for (int id = 1; id < n; id++) {
+            if (row[id] == 0) {
+                count++;
+            }
+        }
+        long[] ids = new long[count];
+        int k = 0;
+        for (long id = below - 1; id >= past; id--) {
+            ids[k++] = id;
+        }
+        for (int id = n - 1; id >= 1; id--) {
+            if (row[id] == 0) {
+                ids[k++] = id;
+            }
+        }
+        return ids;
+    }
+
     /** High-water mark of rows. */
     long rowCount() {
         return rowCount;
@@ -436,8 +462,13 @@ final class PageMap {
         }
         boolean[] used = new boolean[(int) rowCount];
         used[0] = true;
-        for (int i = 1; i < pages; i++) {
-            markUsed(used, row[i]);
+        int rows = used.length;
+        for (int i = 1; i < pages; i++) { // no call per page: at a fresh start this runs interpreted at first
+            long r = row[i];
+            if (r < 0 || r >= rows) {
+                markUsed(used, r); // throws, naming the row
+            }
+            used[(int) r] = true;
         }
         for (long r : leafRow) {
             markUsed(used, r);

@@ -78,6 +78,47 @@ class DirectoryTest {
         }
     }
 
+    /** Buckets of random local depths (so spans of 1 to 2^6 entries), across chunks, loaded and read back; bad tilings refused. */
+    @Test
+    void loadTilesTheDirectoryWithBucketsOfAnySpan() {
+        java.util.Random random = new java.util.Random(13);
+        int depth = 12;
+        for (int round = 0; round < 20; round++) {
+            List<Long> buckets = new ArrayList<>();
+            long[] model = new long[1 << depth];
+            long i = 0;
+            long page = 1;
+            while (i < model.length) {
+                int local = depth - random.nextInt(7);
+                while ((i & ((1L << (depth - local)) - 1)) != 0) {
+                    local++; // aligned: a bucket at depth d starts at a multiple of its span
+                }
+                long e = Directory.entry(page++, local);
+                buckets.add(e);
+                for (long k = i; k < i + (1L << (depth - local)); k++) {
+                    model[(int) k] = e;
+                }
+                i += 1L << (depth - local);
+            }
+            Directory dir = new Directory(20, 4, 2);
+            dir.load(depth, buckets.stream().mapToLong(Long::longValue).toArray(), buckets.size());
+            long[] actual = new long[model.length];
+            for (int k = 0; k < model.length; k++) {
+                actual[k] = dir.entry(k);
+            }
+            assertThat(actual).as("round %d", round).isEqualTo(model);
+            assertThat(dir.buckets()).isEqualTo(buckets.size());
+        }
+        Directory dir = new Directory(20, 4, 2);
+        long[] misaligned = {Directory.entry(1, 2), Directory.entry(2, 1), Directory.entry(3, 2)};
+        assertThatThrownBy(() -> dir.load(2, misaligned, 3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("do not tile").hasMessageContaining("bucket=1");
+        long[] deeper = {Directory.entry(1, 3)};
+        assertThatThrownBy(() -> dir.load(2, deeper, 1)).hasMessageContaining("localDepth=3");
+        long[] short1 = {Directory.entry(1, 1)};
+        assertThatThrownBy(() -> dir.load(2, short1, 1)).hasMessageContaining("cover 2 of 4");
+    }
+
     @Test
     void doublingADeepDirectoryCopiesABoundedAmountPerStep() {
         Directory dir = new Directory(20, 4, 2);

@@ -235,11 +235,11 @@ class PageCacheTest {
         try (PageStore store = PageStore.open(dir); PageCache cache = new PageCache(store, 0)) {
             assertThat(cache.freePages()).as("ids the map has no row for").isEqualTo(1000);
             assertThat(cache.pagesInUse()).isEqualTo(1000);
-            Set<Long> reused = new HashSet<>();
+            List<Long> reused = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
                 reused.add(cache.allocate(PageKind.TEST));
             }
-            assertThat(freed).containsExactlyInAnyOrderElementsOf(reused);
+            assertThat(reused).as("the lowest free id first").isEqualTo(freed.stream().sorted().toList());
         }
     }
 
