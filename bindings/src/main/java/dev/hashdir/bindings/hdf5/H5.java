@@ -227,6 +227,16 @@ public final class H5 {
     }
 
     /**
+     * Initialises this class on the calling thread, if no thread did yet: loads the library, binds
+     * the functions a store's open calls, calls {@code H5open()} (a fresh JVM's start lets a thread
+     * of its own do this while it sets up the rest). Throws what the initialisation threw (for
+     * example {@link UnsatisfiedLinkError} when the library is missing).
+     */
+    public static void load() {
+        // the static initialiser does it
+    }
+
+    /**
      * Binds every function not bound yet ({@link Late}'s): calls no HDF5 function. Call it once
      * {@link H5} is initialised (a file was opened), from any thread.
      */

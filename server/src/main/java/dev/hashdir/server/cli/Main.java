@@ -2,6 +2,7 @@ package dev.hashdir.server.cli;
 
 import dev.hashdir.client.HashdirException;
 import dev.hashdir.engine.StoreException;
+import dev.hashdir.server.service.NativeStart;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,6 +23,9 @@ public final class Main {
 
     public static void main(String[] args) {
         ServeCommand serve = ServeCommand.parseDirect(args);
+        if (serve != null) {
+            NativeStart.begin(); // HDF5 loads while the server sets up the rest
+        }
         System.exit(serve != null ? serve(serve, new PrintWriter(System.err, true)) : HashdirCli.execute(args));
     }
 

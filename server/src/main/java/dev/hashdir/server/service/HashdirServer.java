@@ -78,6 +78,7 @@ public final class HashdirServer implements AutoCloseable {
     private Thread ticker;
 
     private HashdirServer(ServerConfig config, WalDirectories walDirectories, StoreOpener opener) throws IOException {
+        NativeStart.begin(); // while both planes start; recovery waits for it
         this.config = config;
         this.walDirectories = walDirectories;
         this.opener = opener;
@@ -118,6 +119,7 @@ public final class HashdirServer implements AutoCloseable {
     void recover(RecoveryListener also) throws IOException {
         state = State.RECOVERING;
         try {
+            NativeStart.await();
             if (!Files.exists(config.data().resolve(StoreFormat.FILE_NAME))) {
                 PageStore.init(config.data(), StoreOptions.defaults());
                 LOG.info("created a new store in {} with defaults", config.data());
