@@ -374,11 +374,11 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         return arena.allocate(bytes, 8);
     }
 
-    private long[] windowValues(MemorySegment window, long at, int n) {
+    private long[] windowValues(MemorySegment from, long at, int n) {
         if (values.length < n) {
             values = new long[Math.max(n, values.length * 2)];
         }
-        MemorySegment.copy(window, LONG, at, values, 0, n);
+        MemorySegment.copy(from, LONG, at, values, 0, n);
         return values;
     }
 
