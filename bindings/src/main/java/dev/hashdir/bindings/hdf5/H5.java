@@ -229,8 +229,9 @@ public final class H5 {
     /**
      * Initialises this class on the calling thread, if no thread did yet: loads the library, binds
      * the functions a store's open calls, calls {@code H5open()} (a fresh JVM's start lets a thread
-     * of its own do this while it sets up the rest). Throws what the initialisation threw (for
-     * example {@link UnsatisfiedLinkError} when the library is missing).
+     * of its own do this while it sets up the rest). The call that runs the initialisation throws
+     * what it threw (for example {@link UnsatisfiedLinkError} when the library is missing); later
+     * calls throw {@link NoClassDefFoundError}.
      */
     public static void load() {
         // the static initialiser does it

@@ -10,7 +10,8 @@ import java.io.InterruptedIOException;
  * sets up logging and metrics and binds its sockets; recovery waits for it ({@link #await}) before
  * it opens the store. In a freshly started JVM the load is the largest single step of the start:
  * 100 to 300 ms on two cores, most of it FFM spinning a stub class per function descriptor
- * (docs/benchmarks.md, "Session 13: a fresh server's start").
+ * (docs/benchmarks.md, "Session 13: a fresh server's start, step by step", which also shows
+ * that this overlap gains little on two cores the JIT threads already keep busy).
  *
  * <p>HDF5 is still called by one thread at a time: this thread's calls ({@code H5open},
  * {@code H5Eset_auto2}) all happen inside {@link H5}'s initialisation, which any other thread that
