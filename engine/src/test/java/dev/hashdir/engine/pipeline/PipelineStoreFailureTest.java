@@ -24,7 +24,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.hashdir.engine.pipeline.PipelineTest.done;
@@ -124,11 +123,7 @@ class PipelineStoreFailureTest {
             assertThat(done(pipeline.contains(key(k), k)).flag()).as("key %d", k).isTrue();
         }
         pages.clearFailures(); // space came back
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (pipeline.readOnlyReason() != null) {
-            assertThat(System.nanoTime()).as("resumed within 60 s: " + pipeline.readOnlyReason()).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        Await.until(() -> "resumed: " + pipeline.readOnlyReason(), 60, 20, () -> pipeline.readOnlyReason() == null);
         assertThat(pipeline.resumes()).isEqualTo(1);
         assertThat(pipeline.stats().readOnlyReason()).isNull();
         int resumedAt = i;
@@ -179,23 +174,16 @@ class PipelineStoreFailureTest {
         }
         // the last put may be answered before its batch ends (a commit on the engine thread):
         // the flag must not reach that batch's hook
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (hookSaw.get() < 3000) {
-            assertThat(System.nanoTime()).as("the hook after the last put").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+        Await.until(() -> "the hook after the last put", 60, 1, () -> hookSaw.get() >= 3000);
         return checkpoint;
     }
 
     /** The read-only reason, once there is one (the hook's failure may follow the answer of the put under it). */
     private String awaitReadOnly() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String reason;
-        while ((reason = pipeline.readOnlyReason()) == null) {
-            assertThat(System.nanoTime()).as("read-only after the failed checkpoint").isLessThan(deadline);
-            Thread.sleep(1);
-        }
-        return reason;
+        String[] reason = new String[1]; // the first one seen: a resume may clear it again
+        Await.until(() -> "read-only after the failed checkpoint", 60, 1,
+                () -> (reason[0] = pipeline.readOnlyReason()) != null);
+        return reason[0];
     }
 
     @Test
@@ -238,12 +226,9 @@ class PipelineStoreFailureTest {
         checkpoint.set(true);
         assertThat(done(pipeline.put(key(3000), 3000)).ok()).isTrue();
         assertThat(awaitReadOnly()).contains("syncing failed");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!pipeline.readOnlyReason().contains("open(mem:/wal/")) { // the resume could not read the WAL
-            assertThat(System.nanoTime()).as("a resume attempt within 60 s: " + pipeline.readOnlyReason())
-                    .isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        // the resume could not read the WAL
+        Await.until(() -> "a resume attempt: " + pipeline.readOnlyReason(), 60, 20,
+                () -> pipeline.readOnlyReason().contains("open(mem:/wal/"));
         for (int i = 0; i <= 3000; i++) {
             Reply got = done(pipeline.contains(key(i), i));
             assertThat(got.status()).as("key %d: %s", i, got).isEqualTo(Status.INTERNAL);
@@ -252,10 +237,7 @@ class PipelineStoreFailureTest {
         }
         assertThat(pipeline.resumes()).isZero();
         walDir.failReads(false);
-        while (pipeline.readOnlyReason() != null) {
-            assertThat(System.nanoTime()).as("resumed within 60 s: " + pipeline.readOnlyReason()).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        Await.until(() -> "resumed: " + pipeline.readOnlyReason(), 60, 20, () -> pipeline.readOnlyReason() == null);
         assertThat(pipeline.resumes()).isEqualTo(1);
         for (int i = 0; i <= 3000; i++) {
             Reply got = done(pipeline.contains(key(i), i));

@@ -81,11 +81,8 @@ class PipelineTest {
 
     /** Waits until the journal thread has passed every event published: it is idle. */
     private void awaitJournalIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        while (pipeline.journalSequence() < pipeline.cursor()) {
-            assertThat(System.nanoTime()).as("the journal passes what was published").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+        Await.until(() -> "the journal passes what was published", TIMEOUT_S, 1,
+                () -> pipeline.journalSequence() >= pipeline.cursor());
     }
 
     static byte[] key(int i) {
@@ -354,10 +351,7 @@ class PipelineTest {
         assertThat(run).as("the run's reads wait for the put before them").isEmpty();
         walDir.releaseForces();
         assertThat(done(put).ok()).isTrue();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        while (run.size() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Await.until(() -> "the run's two answers", TIMEOUT_S, 1, () -> run.size() >= 2);
         assertThat(run).hasSize(2).allMatch(Reply::flag);
         assertThat(threads).containsOnly("hashdir-reply");
     }
@@ -666,10 +660,8 @@ class PipelineTest {
         assertThat(count.number()).isEqualTo(accepted);
         // the count, answered early by the engine thread, may overtake the puts' answers, which the
         // reply thread delivers: every accepted put is answered ok, sooner or later
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        while (acked.size() < accepted && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        long total = accepted;
+        Await.until(() -> "every accepted put answered", TIMEOUT_S, 1, () -> acked.size() >= total);
         assertThat(acked).hasSize((int) accepted);
     }
 
@@ -742,11 +734,8 @@ class PipelineTest {
         assertThat(put.ok()).isTrue();
         assertThat(put.lsn()).isEqualTo(2).isLessThanOrEqualTo(pipeline.ackedLsn());
         assertThat(pipeline.stats().inlineCommits()).isEqualTo(2);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        while (pipeline.readOnlyReason() == null) { // the hook runs after the answer went out
-            assertThat(System.nanoTime()).as("read-only after the hook failed").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+        // the hook runs after the answer went out
+        Await.until(() -> "read-only after the hook failed", TIMEOUT_S, 1, () -> pipeline.readOnlyReason() != null);
         assertThat(pipeline.readOnlyReason()).contains("checkpoint exploded");
         assertThat(done(pipeline.put(key(3), 3)).status()).isEqualTo(Status.READ_ONLY);
         assertThat(done(pipeline.contains(key(2), 2)).flag()).isTrue();
@@ -776,11 +765,8 @@ class PipelineTest {
             assertThat(r.lsn()).isEqualTo(i + 1).isLessThanOrEqualTo(pipeline.ackedLsn());
             assertThat(done(pipeline.contains(key(i), i)).flag()).isTrue();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        while (pipeline.stats().replies() < 2 * puts) { // counted right after the sink's call
-            assertThat(System.nanoTime()).as("every answer counted").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+        // counted right after the sink's call
+        Await.until(() -> "every answer counted", TIMEOUT_S, 1, () -> pipeline.stats().replies() >= 2 * puts);
         PipelineStats stats = pipeline.stats();
         assertThat(stats.commits()).isEqualTo(puts);
         assertThat(stats.earlyReplies()).isEqualTo(puts);
@@ -802,10 +788,7 @@ class PipelineTest {
         };
         IndexedFiller<Void> twoPuts = (e, i, unused) -> e.op(Op.PUT).key(key(100 + i)).value(i).replyTo(sink, i, null);
         assertThat(pipeline.tryPublishAll(2, twoPuts, null)).isTrue();
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        while (run.size() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Await.until(() -> "the run's two answers", TIMEOUT_S, 1, () -> run.size() >= 2);
         assertThat(run).hasSize(2).allMatch(Reply::ok);
         assertThat(runThreads).containsOnly("hashdir-reply");
         assertThat(pipeline.stats().inlineCommits()).isEqualTo(stats.inlineCommits());
