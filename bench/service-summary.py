@@ -132,6 +132,19 @@ def main():
                 "Every fixed setting worse than adaptive at some level: " + ("**yes**" if dominated else
                 "**no** (never worse: " + ", ".join(beaten) + ")"), ""]
 
+    steal = {}
+    for r in rows:
+        if "steal_pct" in r:
+            l = r["label"]
+            phase = ("throughput" if l.startswith("put-") else "rtt" if l.startswith("rtt-")
+                     else "latency" if l in ("max-mix", "half-redis-max") else "controller")
+            steal.setdefault(phase, []).append(float(r["steal_pct"]))
+    if steal:
+        out += ["### The machine: CPU time taken by other guests (steal) during the measuring windows", "",
+                "| phase | median | min | max | runs |", "|---|---|---|---|---|"]
+        out += [f"| {p} | {statistics.median(v):.1f}% | {min(v):.1f}% | {max(v):.1f}% | {len(v)} |" for p, v in steal.items()]
+        out.append("")
+
     print("\n".join(out))
 
 

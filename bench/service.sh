@@ -4,7 +4,8 @@
 # connections, pipelining depth, op mix and keys, then a summary (bench/service-summary.py).
 #
 # Usage: bench/service.sh [--runs N] [--phases LIST] [--duration SEC] [--warmup SEC] [--keys K]
-#                    [--settings LIST] [--settle SEC] [--refill drained|each] [-o RESULTS_DIR] [--no-build]
+#                    [--settings LIST] [--settle SEC] [--refill drained|each] [--hashdir-env NAME=VALUE]...
+#                    [-o RESULTS_DIR] [--no-build]
 #
 # Phases (default all, in this order):
 #   throughput  closed loop, 100% put to fresh keys, (conns x window) in 1x64 4x64 8x128: durable put rate;
@@ -24,6 +25,10 @@
 # (--refill drained, the default since session 10), or after each reply (--refill each: one write per
 # request, as before; its system calls made the generator the machine's largest CPU user). The
 # controller phase's max-put runs always use --refill each (see there).
+# --hashdir-env NAME=VALUE (repeatable) starts every hashdir server with that environment, e.g.
+# HASHDIR_CHECKPOINT_RECORDS=100000000 (a setting's own variables come after it). After each measured
+# hashdir run its /metrics go to RESULTS_DIR/metrics/NNN-LABEL.txt (the server's counters and
+# histograms since its start: subtract the previous file of the same server for one run's share).
 # Every LoadGen run has a fresh seed; the runs of one round (one repeat of a phase, both targets; the
 # whole controller phase) hold /tmp/hashdir-bench.lock together (flock), so that no other benchmark
 # overlaps them and a busy lock is waited for once a round, not once a run. The servers run
@@ -44,6 +49,7 @@ settle=8
 refill=drained
 results=""
 build=1
+hashdir_env=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
@@ -54,9 +60,12 @@ while [[ $# -gt 0 ]]; do
     --settings) settings="$2"; shift 2 ;;
     --settle) settle="$2"; shift 2 ;;
     --refill) refill="$2"; shift 2 ;;
+    --hashdir-env)
+      [[ "$2" =~ ^[A-Z_][A-Z0-9_]*=.*$ ]] || { echo "service.sh: --hashdir-env must be NAME=VALUE, got '$2'" >&2; exit 2; }
+      hashdir_env+=("$2"); shift 2 ;;
     -o) results="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "service.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -96,7 +105,8 @@ zport=$(free_port); hport=$(free_port); rport=$(free_port)
 # start_hashdir [ENV=VALUE ...]: a fresh store, durability sync
 start_hashdir() {
   stop_hashdir
-  serve_fresh_hashdir "$root" "$data/hashdir" "$results/hashdir-server.log" "$zport" "$hport" sync "$@"
+  serve_fresh_hashdir "$root" "$data/hashdir" "$results/hashdir-server.log" "$zport" "$hport" sync \
+    ${hashdir_env[@]+"${hashdir_env[@]}"} "$@"
   server_pid=$SERVED_PID
 }
 
@@ -121,6 +131,10 @@ run() {
   line=$(loadgen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" --seed "$seed" "$@" \
     | grep '^RESULT')
   echo "$line load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+  if [[ "$target" == hashdir ]]; then
+    mkdir -p "$results/metrics"
+    curl -sf "http://127.0.0.1:$hport/metrics" > "$results/metrics/$(printf %03d "$seed")-$label.txt" || true
+  fi
 }
 
 preload() { # preload TARGET: key 0..keys-1 of the key space (seed 42), one value each
