@@ -133,7 +133,7 @@ run() {
   echo "$line load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
   if [[ "$target" == hashdir ]]; then
     mkdir -p "$results/metrics"
-    curl -sf "http://127.0.0.1:$hport/metrics" > "$results/metrics/$(printf %03d "$seed")-$label.txt" || true
+    curl -sf "http://127.0.0.1:$hport/metrics" > "$results/metrics/$(printf %03d "$seed")-${label//\//_}.txt" || true
   fi
 }
 
