@@ -14,7 +14,7 @@ import java.util.Map;
  *
  * <p>Whatever the pid, it reports the machine's steal time over the window ({@code steal_pct}: the
  * share of all CPU time, in percent, that the hypervisor gave to other guests, from the {@code cpu}
- * line of {@code /proc/stat}). On this project's shared VM that share moves from about 10% to 50%
+ * line of {@code /proc/stat}). On this project's shared VM that share moved between 0 and 47%
  * within an hour, and with it every figure; the RESULT line says which runs ran in such a block.
  */
 final class ServerProbe {
