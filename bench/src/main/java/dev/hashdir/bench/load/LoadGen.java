@@ -21,12 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  *           --mode closed --conns N --window W         closed loop: N connections, W requests in flight on each
  *           --mode open --conns N --rate R             open loop: R requests/s in all, paced, round-robin over N
  *           --mode preload --conns N --window W --keys K   puts key 0..K-1 of the key space, one value each
- *           [--mix PUT:GET:CONTAINS] [--keys K] [--seed S] [--warmup SEC] [--duration SEC]
+ *           [--mix PUT:GET:CONTAINS] [--keys K] [--key-seed KS] [--seed S] [--warmup SEC] [--duration SEC]
  *           [--max-in-flight M] [--key-bytes 32] [--label TEXT]
  *           [--client zmtp|jeromq]                      hashdir: our blocking ZMTP DEALER (default) or JeroMQ
  *           [--refill drained|each]                     closed loop: refill the window after reading every
  *                                                       reply already received (default), or after each reply
  * </pre>
+ * With {@code --keys K} the ops pick among keys 0..K-1 of the key space of {@code --key-seed}
+ * (default 42), the keys a preload with the same key seed put; {@code --seed} (default 42) draws
+ * the ops, the key indexes and the values, so runs with fresh seeds ask for the preloaded keys.
+ * (Before session 14 the key space followed {@code --seed}, and runs with a seed other than the
+ * preload's asked for keys never preloaded.)
  * Latency: HdrHistogram, 3 significant digits, nanoseconds. Closed loop records reply time minus
  * send time (a request is sent when a window slot frees: there is no schedule to fall behind).
  * A closed-loop connection waits for one reply, then reads every further reply that has already
@@ -59,6 +64,7 @@ public final class LoadGen {
     private final int[] mix;
     private final long keys;
     private final long seed;
+    private final long keySeed;
     private final boolean refillDrained;
     private ZContext zmq;
 
@@ -77,6 +83,7 @@ public final class LoadGen {
         this.mix = new int[] {Integer.parseInt(m[0]), Integer.parseInt(m[1]), Integer.parseInt(m[2])};
         this.keys = Long.parseLong(arg("keys", "0"));
         this.seed = Long.parseLong(arg("seed", "42"));
+        this.keySeed = Long.parseLong(arg("key-seed", "42"));
         String refill = arg("refill", "drained");
         if (!refill.equals("drained") && !refill.equals("each")) {
             throw new IllegalArgumentException("--refill must be drained or each, got " + refill);
@@ -229,7 +236,7 @@ public final class LoadGen {
 
     void closedLoop(Conn c, int conn, int window, long t0, long from, long to, boolean preload, Worker w)
             throws IOException {
-        Workload wl = new Workload(mix, keys, seed, conn, keyBytes);
+        Workload wl = new Workload(mix, keys, keySeed, seed, conn, keyBytes);
         InFlight f = new InFlight(window + 1);
         boolean drain = refillDrained;
         while (System.nanoTime() < t0) {
@@ -294,7 +301,7 @@ public final class LoadGen {
         for (int i = 0; i < conns; i++) {
             cs[i] = connect();
             fs[i] = new InFlight(maxInFlight + 1);
-            wls[i] = new Workload(mix, keys, seed, i, keyBytes);
+            wls[i] = new Workload(mix, keys, keySeed, seed, i, keyBytes);
         }
         Histogram h = new Histogram(HIGHEST_NANOS, 3);
         long t0 = System.nanoTime() + 50_000_000L;
@@ -406,6 +413,7 @@ public final class LoadGen {
         r.put("mix", mix[0] + ":" + mix[1] + ":" + mix[2]);
         r.put("keys", keys);
         r.put("seed", seed);
+        r.put("key_seed", keySeed);
         return r;
     }
 

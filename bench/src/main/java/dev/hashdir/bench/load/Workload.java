@@ -3,7 +3,9 @@ package dev.hashdir.bench.load;
 /**
  * What one connection asks: an op mix (percent put / get / contains) over keys that are 32-byte
  * (or {@code keyBytes}) digests drawn from a seeded splitmix64, values u64. Keys are not stored:
- * key {@code i} of the key space is computed from {@code (seed, i)} into a reused buffer.
+ * key {@code i} of the key space is computed from {@code (keySeed, i)} into a reused buffer, so
+ * every run with the same key seed asks for the same keys, whatever its own seed (which draws the
+ * ops, the key indexes and the values put).
  * <ul>
  *   <li>{@code keySpace == 0}: every put goes to a fresh random key (the durable-put figure:
  *       every put adds a key); gets and contains then mostly miss.</li>
@@ -18,7 +20,7 @@ final class Workload {
     private final int putPct;
     private final int getPct;
     private final long keySpace;
-    private final long seed;
+    private final long keySeed;
     private final byte[] key;
     private long state;
     private long value;
@@ -26,17 +28,18 @@ final class Workload {
     /**
      * @param mix      percentages put, get, contains; they add up to 100
      * @param keySpace 0 (fresh keys) or the preloaded key count
-     * @param seed     the run's seed (the key space depends on it)
+     * @param keySeed  the key space's seed: key {@code i} and its preload value depend on it only
+     * @param seed     the run's seed: the ops, key indexes and values drawn
      * @param stream   this connection's stream of ops (a different one per connection)
      */
-    Workload(int[] mix, long keySpace, long seed, long stream, int keyBytes) {
+    Workload(int[] mix, long keySpace, long keySeed, long seed, long stream, int keyBytes) {
         if (mix.length != 3 || mix[0] < 0 || mix[1] < 0 || mix[2] < 0 || mix[0] + mix[1] + mix[2] != 100) {
             throw new IllegalArgumentException("mix must be three percentages put:get:contains adding up to 100");
         }
         this.putPct = mix[0];
         this.getPct = mix[1];
         this.keySpace = keySpace;
-        this.seed = seed;
+        this.keySeed = keySeed;
         this.key = new byte[keyBytes];
         this.state = mix64(seed ^ mix64(stream + 0x5bd1e995L));
     }
@@ -69,12 +72,12 @@ final class Workload {
 
     /** Puts key {@code i} of the key space in {@link #key()}; its preload value in {@link #value()}. */
     void keyOf(long i) {
-        fill(key, mix64(seed + 2 * i + 1), mix64(seed - 2 * i - 1));
+        fill(key, mix64(keySeed + 2 * i + 1), mix64(keySeed - 2 * i - 1));
         value = preloadValue(i);
     }
 
     long preloadValue(long i) {
-        return mix64(seed ^ ~i);
+        return mix64(keySeed ^ ~i);
     }
 
     private static void fill(byte[] key, long a, long b) {
