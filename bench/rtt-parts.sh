@@ -94,7 +94,10 @@ run() {
   loadgen --target "$target" "${addr[@]}" --server-pid "$pid" --label "$label" --seed "$seed" \
     --warmup "$warmup" --duration "$duration" --keys 10000 "$@" | grep '^RESULT' | tee -a "$out"
 }
-round_trips() { # round_trips LABEL-PREFIX TARGET
+# round_trips LABEL-PREFIX TARGET: puts, then gets, over one key space of 10,000 keys (--key-seed 42):
+# the gets ask for keys the puts made (since a98716e; before, each run's keys followed its own seed
+# and the gets missed)
+round_trips() {
   run "$1-put" "$2" --mode closed --conns 1 --window 1 --mix 100:0:0
   run "$1-get" "$2" --mode closed --conns 1 --window 1 --mix 0:100:0
 }
