@@ -51,7 +51,7 @@ while [[ $# -gt 0 ]]; do
     --no-aot) aot=0; shift ;;
     --runs) runs="$2"; args+=("$1" "$2"); shift 2 ;;
     --phases) phases="$2"; shift 2 ;;
-    --keys|--runs|--replay-records|--stall-records|--cache-mb|--checkpoint-records|--batch|--warmup|--wal-durability|--slow-ms)
+    --keys|--replay-records|--stall-records|--cache-mb|--checkpoint-records|--batch|--warmup|--wal-durability|--slow-ms)
       args+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "durability.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;

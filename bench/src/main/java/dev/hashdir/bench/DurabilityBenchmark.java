@@ -185,7 +185,7 @@ public final class DurabilityBenchmark {
             // restarted server's replay is like); the median is over all runs
             System.out.printf(Locale.ROOT, "RESULT replay_records_per_sec median=%.0f min=%.0f max=%.0f "
                             + "per_cpu_second_median=%.0f first=%.0f%n", median(rates), rates.stream().mapToDouble(x -> x).min().orElse(0),
-                    rates.stream().mapToDouble(x -> x).max().orElse(0), median(cpuRates), rates.getFirst());
+                    rates.stream().mapToDouble(x -> x).max().orElse(0), median(cpuRates), rates.isEmpty() ? 0 : rates.getFirst());
         }
     }
 
