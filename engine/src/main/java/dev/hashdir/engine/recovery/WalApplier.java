@@ -30,10 +30,10 @@ import java.util.Arrays;
  * page is now read and written back once per window instead of once per record when the store is
  * larger than the cache, and read in file order (HDF5's chunk index read once, not a block per
  * page: sorted by key prefix, a fresh server's replay spent a tenth of its time decoding index
- * blocks again). Before it is applied, the window is copied in that order into a second buffer of
- * its size ({@link #gather}), so the apply reads its records in sequence: replay holds up to twice
- * {@code windowBytes} off-heap. A record larger than the window is applied directly, after the
- * window before it.
+ * blocks again). Before they are applied, the window's entries are copied in that order, a batch
+ * at a time, into a buffer of {@value #GATHER_BYTES} bytes ({@link #gather}), so the apply reads
+ * them in sequence: replay holds {@code windowBytes} and that buffer off-heap. A record larger
+ * than the window is applied directly, after the window before it.
  *
  * <p>Progress ({@link #records()}, {@link #bytes()}) counts applied records and is readable from
  * any thread while recovery runs; the {@link RecoveryListener} hears it every
@@ -60,6 +60,8 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private static final long FIRST_WINDOW_BYTES = 1 << 20;
     /** Windows from this size on are mapped rather than allocated ({@link #windowMemory}). */
     private static final long MAPPED_WINDOW_BYTES = 2L << 20;
+    /** The buffer the sorted entries are copied to a batch at a time ({@link #gather}): one huge page. */
+    private static final long GATHER_BYTES = 2L << 20;
 
     private final HashDir target;
     private final RecoveryListener listener;
@@ -68,17 +70,17 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment key;
     private final long windowBytes;
+    /** An entry of one value, the size of a slot of {@link #sorted}. */
+    private final int slotBytes;
     private MemorySegment window;
     private long windowUsed;
     /** Window offsets of the entries, in units of 8 bytes (entries are 8-aligned; a window is below 16 GiB). */
     private int[] entries;
     private int[] places = new int[0];
     private int entryCount;
-    private int[] scratchEntries = new int[0];
-    private int[] scratchPlaces = new int[0];
-    private final int[] buckets = new int[1 << 16];
+    private final PlaceSort sort = new PlaceSort();
     private Arena windowArena;
-    /** The window's entries in sorted order ({@link #gather}): as large as the window, once one is applied. */
+    /** A batch of the window's entries in sorted order ({@link #gather}). */
     private MemorySegment sorted;
     private Arena sortedArena;
     private long[] values = new long[64];
@@ -105,6 +107,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         this.walBytes = walBytes;
         this.keyBytes = target.keyBytes();
         this.windowBytes = windowBytes;
+        this.slotBytes = (int) align8(ENTRY_HEADER + keyBytes + 8L);
         this.key = arena.allocate(keyBytes, 8);
         // as many entries as the WAL found at open holds PUTs (the commonest record; others are
         // larger but DELETEs), or a window does: the arrays rarely grow, and are made once instead
@@ -197,48 +200,54 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
         if (n == 0) {
             return;
         }
-        placeEntries(n);
-        sortByPlace(n);
-        MemorySegment in = gather(n);
-        long at = 0;
-        for (int i = 0; i < n; i++) {
-            WalRecordType type = TYPES[in.get(INT, at)];
-            int count = in.get(INT, at + 4);
-            MemorySegment.copy(in, at + ENTRY_HEADER, key, 0, keyBytes);
-            long valuesAt = at + ENTRY_HEADER + keyBytes;
-            long single = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? in.get(LONG, valuesAt) : 0;
-            apply(type, single, type.hasValueList() ? windowValues(in, valuesAt, count) : null, count);
-            counted(in.get(LONG, at + 8));
-            at += entryBytes(count);
+        int placeBits = placeEntries(n); // first: it may replace the places array
+        sort.sort(entries, places, n, placeBits);
+        for (int i = 0; i < n; ) {
+            int end = gather(i, n);
+            for (long slot = 0; i < end; i++, slot += slotBytes) {
+                int count = sorted.get(INT, slot + 4);
+                // an entry of more than one value is read where it is ({@link #gather})
+                MemorySegment in = count > 1 ? window : sorted;
+                long at = count > 1 ? (long) entries[i] << 3 : slot;
+                WalRecordType type = TYPES[in.get(INT, at)];
+                MemorySegment.copy(in, at + ENTRY_HEADER, key, 0, keyBytes);
+                long valuesAt = at + ENTRY_HEADER + keyBytes;
+                long single = type == WalRecordType.PUT || type == WalRecordType.REMOVE ? in.get(LONG, valuesAt) : 0;
+                apply(type, single, type.hasValueList() ? windowValues(in, valuesAt, count) : null, count);
+                counted(in.get(LONG, at + 8));
+            }
         }
         entryCount = 0;
         windowUsed = 0;
     }
 
     /**
-     * Copies the window's first {@code n} entries, in the sorted order of {@link #entries}, one
-     * after the other into {@link #sorted}, and returns it. The copy's reads are independent of
-     * each other, so the CPU overlaps their cache misses; the apply loop then reads its entries in
-     * sequence. Reading them in place instead, each entry's first touch missed the caches between
-     * two bucket operations (about a sixth of the replay's CPU at 10M keys).
+     * Copies the window's entries from the {@code from}th on, in the sorted order of
+     * {@link #entries}, into {@link #sorted}: up to {@value #GATHER_BYTES} bytes of them, each in
+     * a slot of {@link #slotBytes} (an entry of at most one value: PUT, REMOVE, DELETE; a larger
+     * entry's slot gets only its first bytes, and the apply reads it in the window); returns the
+     * index after the last one copied. Every copy has a fixed size and a place known before its
+     * source is read, so the CPU overlaps their cache misses (the source's size decided where the
+     * next went before: each copy waited for the one before it, and the gather took a tenth of
+     * the replay); the apply loop then reads its entries in sequence (reading them in place
+     * instead, each entry's first touch missed the caches between two bucket operations: about
+     * a sixth of the replay's CPU at 10M keys). A batch at a time into one buffer, reused: a sorted
+     * copy of a whole window also faulted in and zeroed that much fresh memory.
      */
-    private MemorySegment gather(int n) {
-        if (sorted == null || sorted.byteSize() < windowUsed) {
-            if (sortedArena != null) {
-                sorted = null;
-                sortedArena.close();
-            }
+    private int gather(int from, int n) {
+        if (sorted == null) {
             sortedArena = Arena.ofShared();
-            sorted = windowMemory(window.byteSize(), sortedArena);
+            sorted = windowMemory(GATHER_BYTES, sortedArena);
         }
+        int end = (int) Math.min(n, from + GATHER_BYTES / slotBytes);
+        long windowEnd = window.byteSize();
         long to = 0;
-        for (int i = 0; i < n; i++) {
-            long from = (long) entries[i] << 3;
-            long size = entryBytes(window.get(INT, from + 4));
-            MemorySegment.copy(window, from, sorted, to, size);
-            to += size;
+        for (int i = from; i < end; i++, to += slotBytes) {
+            long at = (long) entries[i] << 3;
+            // an entry shorter than a slot may end the window's memory
+            MemorySegment.copy(window, at, sorted, to, Math.min(slotBytes, windowEnd - at));
         }
-        return sorted;
+        return end;
     }
 
     /** The window bytes of an entry of {@code count} values. */
@@ -292,48 +301,23 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     }
 
     /**
-     * The place of each entry's bucket ({@link HashDir#bucketPlace}), before any of them is applied.
-     * A loop of its own: its reads of the directory and the page map miss the CPU caches, and here
-     * they overlap. Sorted as unsigned ints: a place past 2^32 (a row of a 16 TiB store) shares the
-     * last one.
+     * The place of each entry's bucket ({@link HashDir#bucketPlace}), before any of them is applied;
+     * returns the bitwise or of them all (its highest bit is the largest's). A loop of its own: its reads of the directory and the page map miss the
+     * CPU caches, and here they overlap. Sorted as unsigned ints: a place past 2^32 (a row of a
+     * 16 TiB store) shares the last one.
      */
-    private void placeEntries(int n) {
+    private int placeEntries(int n) {
         if (places.length < n) {
             places = new int[entries.length];
         }
+        int all = 0;
         for (int i = 0; i < n; i++) {
             long keyAt = ((long) entries[i] << 3) + ENTRY_HEADER;
-            places[i] = (int) Math.min(target.bucketPlace(window, keyAt), 0xFFFF_FFFFL);
+            int place = (int) Math.min(target.bucketPlace(window, keyAt), 0xFFFF_FFFFL);
+            places[i] = place;
+            all |= place;
         }
-    }
-
-    /** Stable LSD radix sort of the window's entries by unsigned 32-bit place, 16 bits a pass (two passes: the result is back in {@code entries}). */
-    private void sortByPlace(int n) {
-        if (scratchEntries.length < n) {
-            scratchEntries = new int[entries.length];
-            scratchPlaces = new int[entries.length];
-        }
-        radixPass(n, 0, entries, places, scratchEntries, scratchPlaces);
-        radixPass(n, 16, scratchEntries, scratchPlaces, entries, places);
-    }
-
-    private void radixPass(int n, int shift, int[] srcE, int[] srcP, int[] dstE, int[] dstP) {
-        int[] count = buckets;
-        Arrays.fill(count, 0);
-        for (int i = 0; i < n; i++) {
-            count[(srcP[i] >>> shift) & 0xFFFF]++;
-        }
-        int sum = 0;
-        for (int b = 0; b < count.length; b++) {
-            int c = count[b];
-            count[b] = sum;
-            sum += c;
-        }
-        for (int i = 0; i < n; i++) {
-            int to = count[(srcP[i] >>> shift) & 0xFFFF]++;
-            dstE[to] = srcE[i];
-            dstP[to] = srcP[i];
-        }
+        return all;
     }
 
     /** A window of at least {@code needed} bytes (doubling, at most windowBytes) holding what the old one held. */
