@@ -5,9 +5,10 @@ import java.util.Arrays;
 /**
  * A stable LSD radix sort of int entries by an unsigned 32-bit place each, in as few passes of at
  * most {@value #DIGIT_BITS} bits as the largest place needs (a store of a million pages: two of
- * 10 bits). Small digits keep the counts and each pass's write positions in the CPU's caches: 16
- * bits a pass spread each pass's writes over 65,536 places and took about half as long again at
- * 2M entries. The scratch arrays are kept for the next sort.
+ * 10 bits). Small digits keep the counts and each pass's write positions in the CPU's caches: two
+ * passes of 16 bits spread each pass's writes over 65,536 places and took 73-117 ms for 2M entries
+ * of a 10M-key store, against 50-92 ms (docs/benchmarks.md, "Session 15"). The scratch arrays are
+ * kept for the next sort.
  *
  * <p>Threading: one thread (the replaying engine thread).
  */

@@ -206,7 +206,7 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
             int end = gather(i, n);
             for (long slot = 0; i < end; i++, slot += slotBytes) {
                 int count = sorted.get(INT, slot + 4);
-                // an entry of more than one value is read where it is ({@link #gather})
+                // an entry of more than one value is read where it is (its slot holds only its start)
                 MemorySegment in = count > 1 ? window : sorted;
                 long at = count > 1 ? (long) entries[i] << 3 : slot;
                 WalRecordType type = TYPES[in.get(INT, at)];
@@ -226,13 +226,13 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
      * {@link #entries}, into {@link #sorted}: up to {@value #GATHER_BYTES} bytes of them, each in
      * a slot of {@link #slotBytes} (an entry of at most one value: PUT, REMOVE, DELETE; a larger
      * entry's slot gets only its first bytes, and the apply reads it in the window); returns the
-     * index after the last one copied. Every copy has a fixed size and a place known before its
-     * source is read, so the CPU overlaps their cache misses (the source's size decided where the
-     * next went before: each copy waited for the one before it, and the gather took a tenth of
-     * the replay); the apply loop then reads its entries in sequence (reading them in place
-     * instead, each entry's first touch missed the caches between two bucket operations: about
-     * a sixth of the replay's CPU at 10M keys). A batch at a time into one buffer, reused: a sorted
-     * copy of a whole window also faulted in and zeroed that much fresh memory.
+     * index after the last one copied. The apply loop then reads its entries in sequence (reading
+     * them in place instead, each entry's first touch missed the caches between two bucket
+     * operations: about a sixth of the replay's CPU at 10M keys). The copies' reads miss the caches
+     * instead (2M entries: 260-350 ms); with fixed-size slots no copy's place waits for the size of
+     * the one before, and the one reused buffer replaces a sorted copy of the whole window, which
+     * faulted in and zeroed that much fresh memory (275-390 ms then; docs/benchmarks.md,
+     * "Session 15").
      */
     private int gather(int from, int n) {
         if (sorted == null) {
@@ -301,10 +301,10 @@ public final class WalApplier implements WalConsumer, AutoCloseable {
     }
 
     /**
-     * The place of each entry's bucket ({@link HashDir#bucketPlace}), before any of them is applied;
-     * returns the bitwise or of them all (its highest bit is the largest's). A loop of its own: its reads of the directory and the page map miss the
-     * CPU caches, and here they overlap. Sorted as unsigned ints: a place past 2^32 (a row of a
-     * 16 TiB store) shares the last one.
+     * The place of each entry's bucket ({@link HashDir#bucketPlace}), before any of them is
+     * applied; returns the bitwise or of them all (its highest bit is the largest's). A loop of its
+     * own: its reads of the directory and the page map miss the CPU caches, and here they overlap.
+     * Sorted as unsigned ints: a place past 2^32 (a row of a 16 TiB store) shares the last one.
      */
     private int placeEntries(int n) {
         if (places.length < n) {
